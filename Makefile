@@ -1,0 +1,41 @@
+# Every target works from a fresh clone: the first one run creates .venv.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+STUDENTS ?= 3000
+PYTEST_WORKERS ?= 2
+
+.PHONY: all demo test lint unit bench clean services
+
+all: test
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# The whole nightly pipeline on a generated university and the built-in Moodle simulator.
+demo: $(STAMP)
+	$(BIN)/python -m jonction.demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+services:
+	./scripts/ensure-services
+
+test: $(STAMP) lint services
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
+
+unit: $(STAMP)
+	$(BIN)/pytest tests/unit -q
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run --students $(STUDENTS)
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache build

@@ -1,0 +1,1 @@
+"""Apogée, the student information system: its schema (the subset jonction reads) and readers."""
