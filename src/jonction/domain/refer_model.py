@@ -4,7 +4,8 @@ read REFER (cohorts, offer, enrolments, groups, explain, anomalies).
 Everything here is already filtered by the `refer` step (open years, valid and paid
 administrative registrations, open elements, lists and links, cycles cut); what was left out is
 kept in `exclusions` with the reason, so that `explain` and the anomaly report can say why.
-Keys are codes, never labels. Versions are part of every étape and diplôme key.
+Keys are codes, never labels. Versions are part of every étape and diplôme key. A snapshot is
+one academic year: registrations, offered étapes, links and groups are the year's.
 """
 
 from __future__ import annotations
@@ -53,7 +54,6 @@ class Etape:
     # Diplômes the étape belongs to in the year (VDI_FRACTIONNER_VET), sorted; the first is the
     # one whose category holds the étape's category when the tree has a diplôme level.
     diplomes: tuple[DiplomeKey, ...]
-    year: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +73,6 @@ class ParentLink:
     """An open edge of the catalogue: `element` hangs under `parent` (an element) or directly
     under the étape (`parent` None) through list `list_code`, within étape `etape`."""
 
-    year: str
     etape: EtapeKey
     element: str
     parent: str | None
@@ -84,7 +83,6 @@ class ParentLink:
 class TeachingCharge:
     """ELP_CHARGE_ENS: the étape declared as carrying an element's teaching in a year."""
 
-    year: str
     element: str
     etape: EtapeKey
 
@@ -101,7 +99,6 @@ class Student:
 class AdminRegistration:
     """A valid IAE: ETA_IAE='E' and a payment state accepted by policy."""
 
-    year: str
     cod_ind: int
     etape: EtapeKey
     diplome: DiplomeKey
@@ -112,7 +109,6 @@ class AdminRegistration:
 class PedagogicalRegistration:
     """An IP (TEM_PRC_ICE='N') on an open element, backed by a valid IAE on the same étape."""
 
-    year: str
     cod_ind: int
     etape: EtapeKey
     element: str
@@ -131,7 +127,6 @@ class Group:
 
 @dataclass(frozen=True, slots=True)
 class GroupMembership:
-    year: str
     cod_ind: int
     group: int
 
@@ -151,9 +146,10 @@ class Exclusion:
 
 @dataclass(slots=True)
 class ReferSnapshot:
-    """Everything REFER holds for the configured years, ready for the pure domain functions."""
+    """What REFER holds for one academic year, ready for the pure domain functions. Steps that
+    manage several years (an overlap at rollover) load one snapshot per year."""
 
-    years: tuple[str, ...]
+    year: str
     composantes: dict[str, Composante] = field(default_factory=dict)
     diplomes: dict[DiplomeKey, Diplome] = field(default_factory=dict)
     etapes: dict[EtapeKey, Etape] = field(default_factory=dict)
