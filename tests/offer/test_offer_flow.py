@@ -14,6 +14,13 @@ from jonction.domain.offer_state import COURSE_KIND
 from jonction.domain.plan import Action
 from jonction.journal.store import Journal
 from jonction.steps.offer import OfferPlan, apply_offer, plan_offer
+from jonction.steps.offer_adopt import (
+    AdoptionRefused,
+    adopt_category,
+    adopt_course,
+    find_course,
+    record_adoption,
+)
 
 from .builders import University, vet
 from .fake_moodle import FakeMoodle
@@ -279,3 +286,61 @@ def test_plan_alone_writes_nothing(journal: Journal) -> None:
     assert moodle.write_calls() == 0
     assert journal.managed(COURSE_KIND) == {}
     assert vet("L1MATH") in uni.snapshot.etapes
+
+
+def test_adopted_course_takes_the_catalogue_identity_and_keeps_its_summary(
+    journal: Journal,
+) -> None:
+    moodle, uni = FakeMoodle(), sample()
+    elsewhere = moodle.hand_category("Espaces complémentaires")
+    hand = moodle.hand_course(
+        "SMA1U01-2026", "Mon espace d'analyse", elsewhere, summary="<p>Le mien</p>"
+    )
+    first = night(moodle, journal, uni)
+    course = asyncio.run(find_course(moodle, "SMA1U01-2026"))
+    assert course.id == hand
+    categories = {c.id: c for c in asyncio.run(moodle.categories())}
+    adoption = adopt_course(journal, first.desired, course, categories)
+    assert adoption.key == "2026:ELP:SMA1U01"
+    record_adoption(journal, adoption)
+    with pytest.raises(AdoptionRefused, match="already managed"):
+        adopt_course(journal, first.desired, course, categories)
+    taken_over = night(moodle, journal, uni)
+    assert {(op.action, op.key) for op in taken_over.plan.operations} == {
+        (Action.RENAME, "2026:ELP:SMA1U01"),
+        (Action.UPDATE, "2026:ELP:SMA1U01"),
+        (Action.MOVE, "2026:ELP:SMA1U01"),
+    }
+    adopted = moodle.course_table[hand]
+    assert adopted.idnumber == "2026:ELP:SMA1U01"
+    assert adopted.fullname == "Analyse 1 (SMA1U01)"
+    assert adopted.category == moodle.category("2026:VET:L1MATH:1").id
+    assert adopted.summary == "<p>Le mien</p>"
+    moodle.calls.clear()
+    assert night(moodle, journal, uni).plan.operations == []
+    assert moodle.write_calls() == 0
+
+
+def test_adoption_is_refused_when_nothing_of_the_catalogue_matches(journal: Journal) -> None:
+    moodle, uni = FakeMoodle(), sample()
+    first = night(moodle, journal, uni)
+    hand = moodle.hand_course("MISC", "Divers", moodle.hand_category("Divers"))
+    with pytest.raises(AdoptionRefused, match="--as IDNUMBER"):
+        adopt_course(journal, first.desired, moodle.course_table[hand], {})
+    with pytest.raises(AdoptionRefused, match="already managed"):
+        adopt_course(journal, first.desired, moodle.course_table[hand], {}, "2026:ELP:SMA1U02")
+    with pytest.raises(AdoptionRefused, match="no course with the id"):
+        asyncio.run(find_course(moodle, "NOPE"))
+
+
+def test_adopted_category_is_renamed_and_filled(journal: Journal) -> None:
+    moodle, uni = FakeMoodle(), sample()
+    foreign = moodle.hand_category("Lettres (à la main)", idnumber="2026:CMP:U02")
+    first = night(moodle, journal, uni)
+    categories = {c.id: c for c in asyncio.run(moodle.categories())}
+    record_adoption(journal, adopt_category(journal, first.desired, categories, "2026:CMP:U02"))
+    second = night(moodle, journal, uni)
+    assert moodle.category_table[foreign].name == "UFR Lettres"
+    assert moodle.category_table[foreign].parent == moodle.category("2026:ANU").id
+    assert ("category", "create") in second.plan.counts()
+    assert not [n for n in second.plan.notices if n.kind == "category_collision"]
