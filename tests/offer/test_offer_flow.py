@@ -344,3 +344,11 @@ def test_adopted_category_is_renamed_and_filled(journal: Journal) -> None:
     assert moodle.category_table[foreign].parent == moodle.category("2026:ANU").id
     assert ("category", "create") in second.plan.counts()
     assert not [n for n in second.plan.notices if n.kind == "category_collision"]
+
+
+def test_an_empty_catalogue_blocks_the_step(journal: Journal) -> None:
+    moodle, uni = FakeMoodle(), sample()
+    night(moodle, journal, uni)
+    uni.snapshot.links.clear()
+    emptied = plan(moodle, journal, uni)
+    assert emptied.plan.blockers and "has no course" in emptied.plan.blockers[0]

@@ -537,6 +537,21 @@ class _Planner:
 
     # The plan -------------------------------------------------------------------------------
 
+    def blockers(self) -> list[str]:
+        """A year whose catalogue came out empty while jonction manages its courses: REFER
+        is more likely truncated than the university closed."""
+        found: list[str] = []
+        managed = Counter(record.year for record in self.known.course_records.values())
+        wanted = Counter(course.year for course in self.desired.courses.values())
+        for year in self.desired.years:
+            if managed[year] and not wanted[year]:
+                found.append(
+                    f"the catalogue of {year} has no course while jonction manages "
+                    f"{managed[year]} courses of that year: check REFER (jonction run refer) "
+                    "before marking them all obsolete"
+                )
+        return found
+
     def plan(self) -> Plan:
         self.categories()
         self.unused_categories()
@@ -556,6 +571,7 @@ class _Planner:
         }
         return Plan(
             STEP,
+            blockers=self.blockers(),
             operations=self.operations,
             notices=self.notices,
             existing={
