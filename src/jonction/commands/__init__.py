@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from . import config_cmd, steps_cmd
+from . import config_cmd, generate, steps_cmd
 
 
 def register_all(app: typer.Typer) -> None:
     config_cmd.register(app)
     steps_cmd.register(app)
+    generate.register(app)
