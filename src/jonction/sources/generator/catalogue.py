@@ -1312,21 +1312,23 @@ class CatalogueBuilder:
                 offered=False,
             )
             first = self.y - 11
+            known = {(vdi.diplome, vdi.version) for vdi in self.cat.vdis}
             for dip, _version, rank, *_ in etape.vdis[:1]:
                 old.vdis.append((dip, old.version, rank, first, self.y - 6, self.y - 5))
-                self.cat.vdis.append(
-                    Vdi(
-                        dip,
-                        old.version,
-                        f"{dip} v{old.version}",
-                        None,
-                        etape.composante,
-                        first,
-                        self.y - 6,
-                        self.y - 5,
-                        3,
+                if (dip, old.version) not in known:
+                    self.cat.vdis.append(
+                        Vdi(
+                            dip,
+                            old.version,
+                            f"{dip} v{old.version}",
+                            None,
+                            etape.composante,
+                            first,
+                            self.y - 6,
+                            self.y - 5,
+                            3,
+                        )
                     )
-                )
             self.cat.etapes.append(old)
             retired = []
             for _ in range(rng.choice((2, 3))):
