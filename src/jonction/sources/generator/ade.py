@@ -16,8 +16,7 @@ whose course code matches no element, FOAD course activities, empty lastUpdate/c
 from __future__ import annotations
 
 import json
-import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -26,7 +25,7 @@ from xml.etree import ElementTree
 from . import labels
 from .catalogue import Catalogue
 from .dirt import COURSE_NATURES
-from .model import Group, Teacher, stream
+from .model import Group, stream
 from .population import Population
 
 DAYS_PER_WEEK = 7
@@ -600,24 +599,21 @@ def _tag(name: str, attributes: Attributes, close: bool = True) -> str:
     return f"<{name} {body}{'/' if close else ''}>"
 
 
-def resources_xml(resources: Iterable[Attributes]) -> str:
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>', "<resources>"]
-    lines.extend(f"\t{_tag('resource', row)}" for row in resources)
-    lines.append("</resources>")
-    return "\n".join(lines) + "\n"
+def resources_xml(resources: Iterable[Attributes]) -> Iterator[str]:
+    yield '<?xml version="1.0" encoding="UTF-8"?>\n<resources>\n'
+    for row in resources:
+        yield f"\t{_tag('resource', row)}\n"
+    yield "</resources>\n"
 
 
-def events_xml(events: Iterable[Event]) -> str:
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>', "<events>"]
+def events_xml(events: Iterable[Event]) -> Iterator[str]:
+    yield '<?xml version="1.0" encoding="UTF-8"?>\n<events>\n'
     for event in events:
-        lines.append(f"\t{_tag('event', event.attributes, close=False)}")
-        lines.append("\t\t<resources>")
+        lines = [f"\t{_tag('event', event.attributes, close=False)}", "\t\t<resources>"]
         lines.extend(f"\t\t\t{_tag('resource', row)}" for row in event.resources)
-        lines.append("\t\t</resources>")
-        lines.append("\t\t<additional/>")
-        lines.append("\t</event>")
-    lines.append("</events>")
-    return "\n".join(lines) + "\n"
+        lines.extend(("\t\t</resources>", "\t\t<additional/>", "\t</event>"))
+        yield "\n".join(lines) + "\n"
+    yield "</events>\n"
 
 
 README = """# ADE answers of the jonction test university (synthetic)
@@ -642,25 +638,28 @@ def write_timetable(table: Timetable, folder: Path) -> None:
     project = table.project
     weeks = project["weeks"]
     assert isinstance(weeks, list)
-    files = {
+    files: dict[str, Iterable[str]] = {
         "getResources.xml": resources_xml(table.resources),
         "getEvents.xml": events_xml(table.events),
-        "project.json": json.dumps(project, indent=2, ensure_ascii=False) + "\n",
-        "README.md": README.format(
-            project_id=project["project_id"],
-            name=project["name"],
-            first=weeks[0],
-            last=weeks[1],
-            week0=project["week0"],
-            days=DAYS_PER_WEEK,
-            slots=SLOTS_PER_DAY,
-            minutes=SLOT_MINUTES,
-            start=project["first_slot"],
-        ),
+        "project.json": [json.dumps(project, indent=2, ensure_ascii=False) + "\n"],
+        "README.md": [
+            README.format(
+                project_id=project["project_id"],
+                name=project["name"],
+                first=weeks[0],
+                last=weeks[1],
+                week0=project["week0"],
+                days=DAYS_PER_WEEK,
+                slots=SLOTS_PER_DAY,
+                minutes=SLOT_MINUTES,
+                start=project["first_slot"],
+            )
+        ],
     }
-    for name, text in files.items():
+    for name, parts in files.items():
         temporary = folder / f".{name}.tmp"
-        temporary.write_text(text, encoding="utf-8")
+        with temporary.open("w", encoding="utf-8", newline="\n") as handle:
+            handle.writelines(parts)
         temporary.replace(folder / name)
 
 
@@ -674,13 +673,3 @@ def read_timetable(folder: Path) -> Timetable:
         participants = [dict(r.attrib) for r in node.iter("resource")]
         table.events.append(Event(dict(node.attrib), participants))
     return table
-
-
-def teacher_row_name(teacher: Teacher) -> str:
-    return f"{teacher.surname.upper()} {teacher.given}"
-
-
-def shuffled(rng: random.Random, items: list[Attributes]) -> list[Attributes]:
-    copy = list(items)
-    rng.shuffle(copy)
-    return copy

@@ -10,7 +10,6 @@ alumni who keep their supannEtuId, external teachers known only by a personal e-
 
 from __future__ import annotations
 
-import io
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -370,15 +369,15 @@ def _duplicate(directory: Directory, student: Student) -> None:
 
 
 def write_ldif(entries: Iterable[tuple[str, Entry]], path: Path) -> int:
-    """Writes the entries; returns how many. Byte-identical for identical entries."""
-    buffer = io.BytesIO()
-    buffer.write(HEADER.encode("utf-8"))
-    writer = LDIFWriter(buffer, cols=76)
-    for dn, entry in entries:
-        writer.unparse(dn, entry)
+    """Writes the entries (to a temporary file renamed at the end); returns how many.
+    Byte-identical for identical entries."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".tmp")
-    temporary.write_bytes(buffer.getvalue())
+    with temporary.open("wb") as handle:
+        handle.write(HEADER.encode("utf-8"))
+        writer = LDIFWriter(handle, cols=76)
+        for dn, entry in entries:
+            writer.unparse(dn, entry)
     temporary.replace(path)
     return int(writer.records_written)
 
