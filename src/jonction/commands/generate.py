@@ -171,7 +171,8 @@ def evolve_apogee(
     if as_json:
         console.print(json.dumps(_jsonable(asdict(summary)), ensure_ascii=False, indent=2))
         return
-    table = Table(title=f"One night of change (seed {seed}) in {summary.url}")
+    what = "Next academic year opened" if rollover else "One night of change"
+    table = Table(title=f"{what} (seed {seed}) in {summary.url}")
     table.add_column("change")
     table.add_column("count", justify="right")
     for kind, count in summary.counts.items():

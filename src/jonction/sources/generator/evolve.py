@@ -19,7 +19,7 @@ from pathlib import Path
 from time import perf_counter
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, inspect, select, update
+from sqlalchemy import Connection, delete, func, inspect, select, update
 from sqlalchemy.engine import make_url
 
 from ...db import make_engine
@@ -804,14 +804,18 @@ def _parents(n: Night, summary: EvolutionSummary) -> None:
             break
     ip = s.ind_contrat_elp
     multi = sorted(code for code, lists in parents_of.items() if len(lists) >= 2)
+    used: set[tuple[str, str]] = set()
+    for start in range(0, len(multi), 500):
+        chunk = multi[start : start + 500]
+        used.update(
+            (str(lse), str(elp))
+            for lse, elp in n.c.execute(
+                select(ip.c.cod_lse, ip.c.cod_elp).where(ip.c.cod_elp.in_(chunk)).distinct()
+            )
+        )
     for code in rng.sample(multi, len(multi)):
         for lse in parents_of[code]:
-            used = n.c.execute(
-                select(func.count())
-                .select_from(ip)
-                .where(and_(ip.c.cod_lse == lse, ip.c.cod_elp == code))
-            ).scalar_one()
-            if not used:
+            if (lse, code) not in used:
                 n.c.execute(delete(lre).where(lre.c.cod_lse == lse, lre.c.cod_elp == code))
                 summary.record("element_lost_parent", [code, lse])
                 return
