@@ -19,7 +19,7 @@ UrlOption = Annotated[
     typer.Option(
         "--url",
         help="SQLAlchemy URL of the Apogée stand-in (sqlite:///var/apogee.db, "
-        "postgresql+psycopg://…). Default: [apogee] url of the configuration.",
+        "postgresql+psycopg://…). Default: url in the \\[apogee] section of the configuration.",
     ),
 ]
 SeedOption = Annotated[int, typer.Option("--seed", help="Seed: the same seed gives the same data.")]
