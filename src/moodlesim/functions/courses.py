@@ -1,0 +1,546 @@
+"""core_course_get_courses(_by_field), create/update/delete_courses, search_courses."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, func, or_, select
+
+from ..call import SITE_COURSE_ID, Call
+from ..db import schema
+from ..db.sequences import COURSE_ORDER
+from ..php.params import LANGUAGES, clean_param, php_int
+from ..php.text import format_string, format_text
+from ..ws.errors import (
+    MoodleError,
+    category_context_invalid,
+    invalid_param_named,
+    invalid_parameter,
+    missing_record,
+    moodle_exception,
+    php_error,
+)
+from .common import check_lengths, chunks, count_by, new_context, rows_by_id, validate_format
+from .enrolstate import (
+    active_condition,
+    add_default_instances,
+    course_context_map,
+    enabled_methods,
+)
+
+crs = schema.course
+cat = schema.course_categories
+FILTERS = [
+    "displayh5p",
+    "activitynames",
+    "mathjaxloader",
+    "emoticon",
+    "mediaplugin",
+    "urltolink",
+    "oembed",
+]
+EDITING_TEACHER = 3
+_PHP_TRIM = " \t\n\r\0\x0b"
+_SETTABLE = (
+    "fullname",
+    "shortname",
+    "idnumber",
+    "summary",
+    "summaryformat",
+    "format",
+    "showgrades",
+    "newsitems",
+    "startdate",
+    "enddate",
+    "numsections",
+    "maxbytes",
+    "showreports",
+    "visible",
+    "hiddensections",
+    "groupmode",
+    "groupmodeforce",
+    "defaultgroupingid",
+    "enablecompletion",
+    "completionnotify",
+    "lang",
+)
+_FORMAT_OPTIONS = ("hiddensections", "coursedisplay", "numsections")
+
+
+def shortname_taken(shortname: str) -> MoodleError:
+    return moodle_exception(
+        "shortnametaken", f"Short name is already used for another course ({shortname})"
+    )
+
+
+def idnumber_taken(idnumber: str) -> MoodleError:
+    return moodle_exception(
+        "courseidnumbertaken", f"ID number is already used for another course ({idnumber})"
+    )
+
+
+def validate_dates(values: dict[str, Any]) -> None:
+    """course_validate_dates on the values sent (not merged with the stored course)."""
+    start, end = values.get("startdate"), values.get("enddate")
+    if start and end and end < start:
+        raise moodle_exception(
+            "enddatebeforestartdate", "The course end date must be after the start date."
+        )
+    if not start and end:
+        raise moodle_exception(
+            "nostartdatenoenddate", "This course has no start date, so it cannot have an end date."
+        )
+
+
+def sortorders(conn: Connection, rows: Sequence[Any]) -> dict[int, int]:
+    """Moodle's course sortorder: the category's sortorder plus the rank inside it."""
+    categories = sorted({row.category for row in rows if row.category})
+    result = {row.id: 1 for row in rows if not row.category}
+    if not categories:
+        return result
+    base = {row.id: row.sortorder for row in rows_by_id(conn, cat, categories).values()}
+    wanted = {row.id for row in rows}
+    rank = func.row_number().over(partition_by=crs.c.category, order_by=crs.c.sortkey)
+    for part in chunks(categories):
+        query = select(crs.c.id, crs.c.category, rank).where(crs.c.category.in_(part))
+        for course_id, category, position in conn.execute(query):
+            if course_id in wanted:
+                result[course_id] = base.get(category, 0) + position
+    return result
+
+
+def append_courses(call: Call, course_ids: Sequence[int], category: int) -> None:
+    """Moves courses to the end of `category`."""
+    for course_id in course_ids:
+        call.conn.execute(
+            crs.update()
+            .where(crs.c.id == course_id)
+            .values(category=category, sortkey=call.new_id(COURSE_ORDER))
+        )
+
+
+def _format_options(row: Any, for_external: bool) -> list[dict[str, Any]]:
+    if row.format == "site":
+        return [{"name": "numsections", "value": row.numsections}]
+    options: list[dict[str, Any]] = [
+        {"name": "hiddensections", "value": row.hiddensections},
+        {"name": "coursedisplay", "value": row.coursedisplay},
+    ]
+    if for_external:
+        if row.format == "weeks":
+            options.append({"name": "automaticenddate", "value": 1})
+        options.append({"name": "indentation", "value": "1"})
+    return options
+
+
+def _course_info(row: Any, sortorder: int) -> dict[str, Any]:
+    summary, summary_format = format_text(row.summary, row.summaryformat)
+    site = row.format == "site"
+    info: dict[str, Any] = {
+        "id": row.id,
+        "shortname": format_string(row.shortname),
+        "categoryid": row.category,
+        "categorysortorder": sortorder,
+        "fullname": format_string(row.fullname),
+        "displayname": format_string(row.fullname),
+        "idnumber": row.idnumber,
+        "summary": summary,
+        "summaryformat": summary_format,
+        "format": row.format,
+        "showgrades": row.showgrades,
+        "newsitems": row.newsitems,
+        "startdate": row.startdate,
+        "enddate": row.enddate,
+        "numsections": row.numsections,
+        "maxbytes": row.maxbytes,
+        "showreports": row.showreports,
+        "visible": row.visible,
+        "groupmode": row.groupmode,
+        "groupmodeforce": row.groupmodeforce,
+        "defaultgroupingid": row.defaultgroupingid,
+        "timecreated": row.timecreated,
+        "timemodified": row.timemodified,
+        "enablecompletion": row.enablecompletion,
+        "completionnotify": row.completionnotify,
+        "lang": clean_param(row.lang, "lang"),
+        "forcetheme": clean_param(row.theme, "theme"),
+        "courseformatoptions": _format_options(row, for_external=False),
+        "showactivitydates": False,
+        "showcompletionconditions": None if site else True,
+    }
+    if not site:
+        info["hiddensections"] = row.hiddensections
+    return info
+
+
+def get_courses(call: Call, params: dict[str, Any]) -> list[dict[str, Any]]:
+    conn = call.conn
+    ids = params["options"].get("ids") or []
+    if ids:
+        rows = sorted(rows_by_id(conn, crs, ids).values(), key=lambda r: r.id)
+    else:
+        rows = list(conn.execute(select(crs).order_by(crs.c.id)))
+    orders = sortorders(conn, rows)
+    call.cost.charge(len(rows))
+    return [_course_info(row, orders[row.id]) for row in rows]
+
+
+def _contacts(call: Call, course_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    """Course contacts: editing teachers with an active enrolment, by name."""
+    conn = call.conn
+    contexts = course_context_map(conn, course_ids)
+    by_context = {context_id: course_id for course_id, context_id in contexts.items()}
+    ra, ue, en, usr = schema.role_assignments, schema.user_enrolments, schema.enrol, schema.user
+    teachers: dict[int, set[int]] = {}
+    for part in chunks(sorted(by_context)):
+        query = select(ra.c.contextid, ra.c.userid).where(
+            ra.c.contextid.in_(part), ra.c.roleid == EDITING_TEACHER
+        )
+        for context_id, user_id in conn.execute(query):
+            teachers.setdefault(by_context[context_id], set()).add(user_id)
+    if not teachers:
+        return {}
+    active: set[tuple[int, int]] = set()
+    for part in chunks(sorted(teachers)):
+        query = (
+            select(en.c.courseid, ue.c.userid)
+            .join(en, en.c.id == ue.c.enrolid)
+            .where(en.c.courseid.in_(part), active_condition(call.now))
+        )
+        active.update((c, u) for c, u in conn.execute(query))
+    user_ids = {u for users in teachers.values() for u in users}
+    users = rows_by_id(conn, usr, user_ids)
+    result: dict[int, list[dict[str, Any]]] = {}
+    for course_id, members in teachers.items():
+        people = [users[u] for u in members if (course_id, u) in active and u in users]
+        people.sort(key=lambda u: (u.lastname, u.firstname, u.id))
+        result[course_id] = [
+            {"id": u.id, "fullname": f"{u.firstname} {u.lastname}"} for u in people
+        ]
+    return result
+
+
+def public_infos(call: Call, rows: Sequence[Any], extra: bool) -> list[dict[str, Any]]:
+    """get_course_public_information, plus the manager fields of get_courses_by_field."""
+    conn = call.conn
+    course_ids = [row.id for row in rows]
+    orders = sortorders(conn, rows)
+    categories = rows_by_id(conn, cat, {row.category for row in rows if row.category})
+    contacts = _contacts(call, course_ids)
+    methods = enabled_methods(conn, course_ids)
+    infos: list[dict[str, Any]] = []
+    for row in rows:
+        summary, summary_format = format_text(row.summary, row.summaryformat)
+        category = categories.get(row.category)
+        info: dict[str, Any] = {
+            "id": row.id,
+            "fullname": format_string(row.fullname),
+            "displayname": format_string(row.fullname),
+            "shortname": format_string(row.shortname),
+            "categoryid": row.category,
+            "categoryname": format_string(category.name) if category else "",
+            "sortorder": orders[row.id],
+            "summary": summary,
+            "summaryformat": summary_format,
+            "summaryfiles": [],
+            "overviewfiles": [],
+            "showactivitydates": False,
+            "showcompletionconditions": row.format != "site",
+            "contacts": contacts.get(row.id, []),
+            "enrollmentmethods": methods.get(row.id, []),
+        }
+        if extra:
+            info.update(
+                {
+                    "idnumber": row.idnumber,
+                    "format": row.format,
+                    "showgrades": row.showgrades,
+                    "newsitems": row.newsitems,
+                    "startdate": row.startdate,
+                    "enddate": row.enddate,
+                    "maxbytes": row.maxbytes,
+                    "showreports": row.showreports,
+                    "visible": row.visible,
+                    "groupmode": row.groupmode,
+                    "groupmodeforce": row.groupmodeforce,
+                    "defaultgroupingid": row.defaultgroupingid,
+                    "enablecompletion": row.enablecompletion,
+                    "completionnotify": row.completionnotify,
+                    "lang": clean_param(row.lang, "lang"),
+                    "theme": clean_param(row.theme, "theme"),
+                    "marker": row.marker,
+                    "legacyfiles": row.legacyfiles,
+                    "calendartype": row.calendartype,
+                    "timecreated": row.timecreated,
+                    "timemodified": row.timemodified,
+                    "requested": row.requested,
+                    "cacherev": row.cacherev,
+                    "filters": [
+                        {"filter": name, "localstate": 0, "inheritedstate": 1} for name in FILTERS
+                    ],
+                    "courseformatoptions": _format_options(row, for_external=True),
+                }
+            )
+        infos.append(info)
+    return infos
+
+
+def get_courses_by_field(call: Call, params: dict[str, Any]) -> dict[str, Any]:
+    conn = call.conn
+    field, value = params["field"], params["value"]
+    if not field:
+        rows = list(conn.execute(select(crs).order_by(crs.c.id)))
+    elif field == "ids":
+        wanted = str(clean_param(value, "sequence")).split(",")
+        found = {
+            str(row.id): row
+            for row in rows_by_id(conn, crs, [php_int(v) for v in wanted if v]).values()
+        }
+        rows = []
+        for course_id in dict.fromkeys(wanted):
+            if course_id not in found:
+                # external_util::validate_courses dereferences a missing course.
+                raise php_error('Attempt to assign property "contextvalidated" on null')
+            rows.append(found[course_id])
+    elif field in ("id", "category"):
+        column = crs.c.id if field == "id" else crs.c.category
+        rows = list(conn.execute(select(crs).where(column == php_int(value)).order_by(crs.c.id)))
+    elif field == "shortname":
+        text = clean_param(value, "text")
+        rows = list(conn.execute(select(crs).where(crs.c.shortname == text).order_by(crs.c.id)))
+    elif field == "idnumber":
+        rows = list(conn.execute(select(crs).where(crs.c.idnumber == value).order_by(crs.c.id)))
+    else:
+        raise invalid_parameter("Invalid field name")
+    call.cost.charge(len(rows))
+    return {"courses": public_infos(call, rows, extra=True), "warnings": []}
+
+
+def search_courses(call: Call, params: dict[str, Any]) -> dict[str, Any]:
+    conn = call.conn
+    allowed = ("search", "modulelist", "blocklist", "tagid")
+    name = params["criterianame"]
+    if name not in allowed:
+        raise invalid_parameter(
+            f"Invalid value for criterianame parameter (value: {name}),"
+            f"allowed values are: {','.join(allowed)}"
+        )
+    rows: list[Any] = []
+    if name == "search":
+        query = select(crs).where(crs.c.id != SITE_COURSE_ID)
+        for word in str(params["criteriavalue"]).split():
+            pattern = f"%{word.lower()}%"
+            query = query.where(
+                or_(
+                    func.lower(crs.c.fullname).like(pattern),
+                    func.lower(crs.c.shortname).like(pattern),
+                    func.lower(crs.c.idnumber).like(pattern),
+                    func.lower(func.coalesce(crs.c.summary, "")).like(pattern),
+                )
+            )
+        rows = list(conn.execute(query))
+        orders = sortorders(conn, rows)
+        rows.sort(key=lambda r: orders[r.id])
+    total = len(rows)
+    if params["perpage"]:
+        start = params["page"] * params["perpage"]
+        rows = rows[start : start + params["perpage"]]
+    call.cost.charge(len(rows))
+    return {"total": total, "courses": public_infos(call, rows, extra=False), "warnings": []}
+
+
+def _php_trim(text: str) -> str:
+    return text.strip(_PHP_TRIM)
+
+
+def _format_option_values(item: dict[str, Any]) -> dict[str, int]:
+    values: dict[str, int] = {}
+    for option in item.get("courseformatoptions") or []:
+        if option["name"] in _FORMAT_OPTIONS:
+            values[option["name"]] = php_int(str(option["value"]))
+    return values
+
+
+def _taken(conn: Connection, column: Any, values: set[str]) -> set[str]:
+    found: set[str] = set()
+    for part in chunks(sorted(values)):
+        found.update(v for (v,) in conn.execute(select(column).where(column.in_(part))))
+    return found
+
+
+def create_courses(call: Call, params: dict[str, Any]) -> list[dict[str, Any]]:
+    conn = call.conn
+    items = params["courses"]
+    category_ids = {item["categoryid"] for item in items}
+    categories = set(rows_by_id(conn, cat, category_ids))
+    in_category = count_by(conn, crs.c.category, category_ids)
+    shortnames = _taken(conn, crs.c.shortname, {item["shortname"] for item in items})
+    idnumbers = _taken(conn, crs.c.idnumber, {item.get("idnumber") or "" for item in items} - {""})
+    created: list[dict[str, Any]] = []
+    for item in items:
+        call.cost.charge()
+        category_id = item["categoryid"]
+        if category_id not in categories:
+            raise category_context_invalid(category_id)
+        if _php_trim(item["fullname"]) == "":
+            raise invalid_param_named("fullname")
+        if _php_trim(item["shortname"]) == "":
+            raise invalid_param_named("shortname")
+        if "lang" in item and item["lang"] not in LANGUAGES:
+            raise invalid_param_named("lang")
+        validate_format(item["summaryformat"])
+        shortname, idnumber = item["shortname"], item.get("idnumber") or ""
+        if shortname in shortnames:
+            raise shortname_taken(shortname)
+        if idnumber and idnumber in idnumbers:
+            raise idnumber_taken(idnumber)
+        validate_dates(item)
+        values = {key: item[key] for key in _SETTABLE if key in item}
+        values.update(_format_option_values(item))
+        check_lengths("course", values)
+        call.cost.charge_ms(call.cost.model.course_in_category(in_category.get(category_id, 0)))
+        in_category[category_id] = in_category.get(category_id, 0) + 1
+        course_id = call.new_id("course")
+        visible = values.get("visible", 1)
+        values.setdefault("enablecompletion", 1)
+        conn.execute(
+            crs.insert().values(
+                id=course_id,
+                category=category_id,
+                sortkey=-call.new_id(COURSE_ORDER),
+                visibleold=visible,
+                timecreated=call.now,
+                timemodified=call.now,
+                cacherev=call.now,
+                **values,
+            )
+        )
+        new_context(call, schema.CONTEXT_COURSE, course_id)
+        add_default_instances(call, course_id)
+        shortnames.add(shortname)
+        if idnumber:
+            idnumbers.add(idnumber)
+        created.append({"id": course_id, "shortname": shortname})
+    return created
+
+
+def _update_one(call: Call, item: dict[str, Any]) -> None:
+    conn = call.conn
+    row = conn.execute(select(crs).where(crs.c.id == item["id"])).first()
+    if row is None:
+        raise missing_record("course")
+    if row.id == SITE_COURSE_ID:
+        raise moodle_exception("invalidcourse", "You are trying to use an invalid course ID")
+    changes = {key: item[key] for key in _SETTABLE if key in item}
+    changes.update(_format_option_values(item))
+    if "fullname" in item and item["fullname"] != row.fullname and not _php_trim(item["fullname"]):
+        raise invalid_param_named("fullname")
+    if (
+        "shortname" in item
+        and item["shortname"] != row.shortname
+        and not _php_trim(item["shortname"])
+    ):
+        raise invalid_param_named("shortname")
+    if "summaryformat" in item:
+        validate_format(item["summaryformat"])
+    if "lang" in item and item["lang"] != row.lang and item["lang"] not in LANGUAGES:
+        raise invalid_param_named("lang")
+    shortname = item.get("shortname")
+    if shortname and shortname != row.shortname:
+        clash = select(crs.c.id).where(crs.c.shortname == shortname, crs.c.id != row.id).limit(1)
+        if conn.execute(clash).first() is not None:
+            raise shortname_taken(shortname)
+    idnumber = item.get("idnumber")
+    if idnumber and idnumber != row.idnumber:
+        clash = select(crs.c.id).where(crs.c.idnumber == idnumber, crs.c.id != row.id).limit(1)
+        if conn.execute(clash).first() is not None:
+            raise idnumber_taken(idnumber)
+    validate_dates(item)
+    check_lengths("course", changes)
+    category = int(item.get("categoryid") or 0)
+    moving = bool(category) and category != row.category
+    if moving and conn.execute(select(cat.c.id).where(cat.c.id == category)).first() is None:
+        raise missing_record("course_categories")
+    if "visible" in changes:
+        changes["visibleold"] = changes["visible"]
+    changes.update(timemodified=call.now, cacherev=max(call.now, row.cacherev + 1))
+    conn.execute(crs.update().where(crs.c.id == row.id).values(**changes))
+    if moving:
+        append_courses(call, [row.id], category)
+
+
+def update_courses(call: Call, params: dict[str, Any]) -> dict[str, Any]:
+    warnings: list[dict[str, Any]] = []
+    for item in params["courses"]:
+        call.cost.charge()
+        try:
+            _update_one(call, item)
+        except MoodleError as error:
+            warnings.append(
+                {
+                    "item": "course",
+                    "itemid": item["id"],
+                    "warningcode": error.errorcode or "",
+                    "message": error.message,
+                }
+            )
+    return {"warnings": warnings}
+
+
+def delete_course_data(conn: Connection, course_id: int) -> None:
+    """Everything of a course: enrolments, roles, groups, groupings, context, the course."""
+    en, ue, ra = schema.enrol, schema.user_enrolments, schema.role_assignments
+    grp, gm = schema.groups, schema.groups_members
+    instance_ids = select(en.c.id).where(en.c.courseid == course_id)
+    conn.execute(ue.delete().where(ue.c.enrolid.in_(instance_ids)))
+    conn.execute(en.delete().where(en.c.courseid == course_id))
+    contexts = course_context_map(conn, [course_id])
+    if course_id in contexts:
+        conn.execute(ra.delete().where(ra.c.contextid == contexts[course_id]))
+    group_ids = select(grp.c.id).where(grp.c.courseid == course_id)
+    conn.execute(gm.delete().where(gm.c.groupid.in_(group_ids)))
+    grouping_ids = select(schema.groupings.c.id).where(schema.groupings.c.courseid == course_id)
+    gg = schema.groupings_groups
+    conn.execute(
+        gg.delete().where(or_(gg.c.groupid.in_(group_ids), gg.c.groupingid.in_(grouping_ids)))
+    )
+    conn.execute(grp.delete().where(grp.c.courseid == course_id))
+    conn.execute(schema.groupings.delete().where(schema.groupings.c.courseid == course_id))
+    ctx = schema.context
+    conn.execute(
+        ctx.delete().where(
+            ctx.c.contextlevel == schema.CONTEXT_COURSE, ctx.c.instanceid == course_id
+        )
+    )
+    conn.execute(crs.delete().where(crs.c.id == course_id))
+
+
+def delete_courses(call: Call, params: dict[str, Any]) -> dict[str, Any]:
+    conn = call.conn
+    warnings: list[dict[str, Any]] = []
+    for course_id in params["courseids"]:
+        call.cost.charge()
+        exists = conn.execute(select(crs.c.id).where(crs.c.id == course_id)).first()
+        if exists is None:
+            warnings.append(
+                {
+                    "item": "course",
+                    "itemid": course_id,
+                    "warningcode": "unknowncourseidnumber",
+                    "message": f"Unknown course ID {course_id}",
+                }
+            )
+            continue
+        if course_id == SITE_COURSE_ID:
+            warnings.append(
+                {
+                    "item": "course",
+                    "itemid": course_id,
+                    "warningcode": "cannotdeletecourse",
+                    "message": f"You do not have the permission to delete this course{course_id}",
+                }
+            )
+            continue
+        delete_course_data(conn, course_id)
+    return {"warnings": warnings}
