@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from . import config_cmd
+from . import config_cmd, moodle_sim
 
 
 def register_all(app: typer.Typer) -> None:
     config_cmd.register(app)
+    moodle_sim.register(app)
