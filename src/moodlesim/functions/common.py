@@ -50,13 +50,33 @@ def validate_format(value: int) -> int:
 
 
 def new_context(call: Call, level: int, instance: int) -> int:
-    context_id = call.new_id("context")
-    call.conn.execute(
-        schema.context.insert().values(
-            id=context_id, contextlevel=level, instanceid=instance, path="", depth=0
-        )
-    )
-    return context_id
+    row = context_row(call, level, instance)
+    call.conn.execute(schema.context.insert().values(**row))
+    return int(row["id"])
+
+
+def context_row(call: Call, level: int, instance: int) -> dict[str, Any]:
+    """A new context, to insert in bulk with others."""
+    return {
+        "id": call.new_id("context"),
+        "contextlevel": level,
+        "instanceid": instance,
+        "path": "",
+        "depth": 0,
+    }
+
+
+def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """One bulk insert of rows that may name different columns (the others get defaults)."""
+    if not rows:
+        return
+    names = {name for row in rows for name in row}
+    defaults = {
+        column.name: getattr(column.default, "arg", None)
+        for column in table.columns
+        if column.name in names
+    }
+    conn.execute(table.insert(), [{**defaults, **row} for row in rows])
 
 
 def context_ids(conn: Connection, level: int, instances: Iterable[int]) -> dict[int, int]:

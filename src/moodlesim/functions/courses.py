@@ -21,11 +21,19 @@ from ..ws.errors import (
     moodle_exception,
     php_error,
 )
-from .common import check_lengths, chunks, count_by, new_context, rows_by_id, validate_format
+from .common import (
+    check_lengths,
+    chunks,
+    context_row,
+    count_by,
+    insert_rows,
+    rows_by_id,
+    validate_format,
+)
 from .enrolstate import (
     active_condition,
-    add_default_instances,
     course_context_map,
+    default_instances,
     enabled_methods,
 )
 
@@ -378,6 +386,9 @@ def create_courses(call: Call, params: dict[str, Any]) -> list[dict[str, Any]]:
     shortnames = _taken(conn, crs.c.shortname, {item["shortname"] for item in items})
     idnumbers = _taken(conn, crs.c.idnumber, {item.get("idnumber") or "" for item in items} - {""})
     created: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    contexts: list[dict[str, Any]] = []
+    instances: list[dict[str, Any]] = []
     for item in items:
         call.cost.charge()
         category_id = item["categoryid"]
@@ -404,24 +415,27 @@ def create_courses(call: Call, params: dict[str, Any]) -> list[dict[str, Any]]:
         course_id = call.new_id("course")
         visible = values.get("visible", 1)
         values.setdefault("enablecompletion", 1)
-        conn.execute(
-            crs.insert().values(
-                id=course_id,
-                category=category_id,
-                sortkey=-call.new_id(COURSE_ORDER),
-                visibleold=visible,
-                timecreated=call.now,
-                timemodified=call.now,
-                cacherev=call.now,
+        rows.append(
+            {
+                "id": course_id,
+                "category": category_id,
+                "sortkey": -call.new_id(COURSE_ORDER),
+                "visibleold": visible,
+                "timecreated": call.now,
+                "timemodified": call.now,
+                "cacherev": call.now,
                 **values,
-            )
+            }
         )
-        new_context(call, schema.CONTEXT_COURSE, course_id)
-        add_default_instances(call, course_id)
+        contexts.append(context_row(call, schema.CONTEXT_COURSE, course_id))
+        instances += default_instances(call, course_id)
         shortnames.add(shortname)
         if idnumber:
             idnumbers.add(idnumber)
         created.append({"id": course_id, "shortname": shortname})
+    insert_rows(conn, crs, rows)
+    insert_rows(conn, schema.context, contexts)
+    insert_rows(conn, schema.enrol, instances)
     return created
 
 

@@ -30,26 +30,23 @@ def active_condition(now: int) -> ColumnElement[bool]:
     )
 
 
-def add_default_instances(call: Call, course_id: int) -> None:
+def default_instances(call: Call, course_id: int) -> list[dict[str, Any]]:
     """What every new course gets: manual enabled; guest and self disabled."""
-    call.conn.execute(
-        en.insert(),
-        [
-            {
-                "id": call.new_id("enrol"),
-                "enrol": plugin,
-                "status": status,
-                "courseid": course_id,
-                "sortorder": order,
-                "roleid": role,
-                "timecreated": call.now,
-                "timemodified": call.now,
-            }
-            for order, (plugin, status, role) in enumerate(
-                [("manual", 0, STUDENT_ROLE), ("guest", 1, 0), ("self", 1, STUDENT_ROLE)]
-            )
-        ],
-    )
+    return [
+        {
+            "id": call.new_id("enrol"),
+            "enrol": plugin,
+            "status": status,
+            "courseid": course_id,
+            "sortorder": order,
+            "roleid": role,
+            "timecreated": call.now,
+            "timemodified": call.now,
+        }
+        for order, (plugin, status, role) in enumerate(
+            [("manual", 0, STUDENT_ROLE), ("guest", 1, 0), ("self", 1, STUDENT_ROLE)]
+        )
+    ]
 
 
 def instances(conn: Connection, course_ids: Iterable[int], plugin: str) -> dict[int, Any]:

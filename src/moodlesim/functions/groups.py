@@ -34,38 +34,49 @@ def _course_exists(conn: Connection, course_id: int) -> bool:
 
 def create_groups(call: Call, params: dict[str, Any]) -> list[dict[str, Any]]:
     conn = call.conn
+    items = params["groups"]
+    course_ids = {item["courseid"] for item in items}
+    courses = set(rows_by_id(conn, crs, course_ids))
+    names: set[tuple[int, str]] = set()
+    idnumbers: set[tuple[int, str]] = set()
+    for part in chunks(sorted(course_ids)):
+        query = select(grp.c.courseid, grp.c.name, grp.c.idnumber).where(grp.c.courseid.in_(part))
+        for course_id, name, idnumber in conn.execute(query):
+            names.add((course_id, name))
+            idnumbers.add((course_id, idnumber))
     created: list[dict[str, Any]] = []
-    for item in params["groups"]:
+    rows: list[dict[str, Any]] = []
+    for item in items:
         call.cost.charge()
         course_id, name = item["courseid"], item["name"]
         if name.strip(_PHP_TRIM) == "":
             raise invalid_parameter("Invalid group name")
-        same_name = select(grp.c.id).where(grp.c.courseid == course_id, grp.c.name == name)
-        if conn.execute(same_name.limit(1)).first() is not None:
+        if (course_id, name) in names:
             raise invalid_parameter("Group with the same name already exists in the course")
-        if not _course_exists(conn, course_id):
+        if course_id not in courses:
             raise course_context_invalid(course_id)
         validate_format(item["descriptionformat"])
         idnumber = item.get("idnumber") or ""
-        if idnumber:
-            taken = select(grp.c.id).where(grp.c.courseid == course_id, grp.c.idnumber == idnumber)
-            if conn.execute(taken.limit(1)).first() is not None:
-                raise _idnumber_taken()
+        if idnumber and (course_id, idnumber) in idnumbers:
+            raise _idnumber_taken()
         check_lengths("groups", {"name": name, "idnumber": idnumber})
         group_id = call.new_id("groups")
-        conn.execute(
-            grp.insert().values(
-                id=group_id,
-                courseid=course_id,
-                name=name,
-                idnumber=idnumber,
-                description=item["description"],
-                descriptionformat=item["descriptionformat"],
-                enrolmentkey=item.get("enrolmentkey"),
-                timecreated=call.now,
-                timemodified=call.now,
-            )
+        rows.append(
+            {
+                "id": group_id,
+                "courseid": course_id,
+                "name": name,
+                "idnumber": idnumber,
+                "description": item["description"],
+                "descriptionformat": item["descriptionformat"],
+                "enrolmentkey": item.get("enrolmentkey"),
+                "timecreated": call.now,
+                "timemodified": call.now,
+            }
         )
+        names.add((course_id, name))
+        if idnumber:
+            idnumbers.add((course_id, idnumber))
         created.append(
             {
                 "id": group_id,
@@ -77,6 +88,8 @@ def create_groups(call: Call, params: dict[str, Any]) -> list[dict[str, Any]]:
                 "idnumber": idnumber,
             }
         )
+    if rows:
+        conn.execute(grp.insert(), rows)
     return created
 
 

@@ -18,7 +18,7 @@ from ..ws.errors import (
     missing_record,
     moodle_exception,
 )
-from .common import check_lengths, chunks, new_context, rows_by_id
+from .common import check_lengths, chunks, context_row, insert_rows, rows_by_id
 
 usr = schema.user
 _CREATABLE_AUTHS = AUTH_PLUGINS - {"mnet", "webservice"}
@@ -199,6 +199,8 @@ def create_users(call: Call, params: dict[str, Any]) -> list[dict[str, Any]]:
         usernames.update(name for (name,) in conn.execute(query))
     emails = _emails_taken(conn, {item["email"].lower() for item in items})
     created: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    contexts: list[dict[str, Any]] = []
     for item in items:
         call.cost.charge()
         for name in ("username", "firstname", "lastname"):
@@ -232,21 +234,23 @@ def create_users(call: Call, params: dict[str, Any]) -> list[dict[str, Any]]:
         if password and auth in INTERNAL_AUTHS:
             call.cost.charge_ms(call.cost.model.password_hash())
         user_id = call.new_id("user")
-        conn.execute(
-            usr.insert().values(
-                id=user_id,
-                password="hashed" if password and auth in INTERNAL_AUTHS else "not cached",
-                email_lower=email.lower(),
-                confirmed=1,
-                timecreated=call.now,
-                timemodified=call.now,
+        rows.append(
+            {
+                "id": user_id,
+                "password": "hashed" if password and auth in INTERNAL_AUTHS else "not cached",
+                "email_lower": email.lower(),
+                "confirmed": 1,
+                "timecreated": call.now,
+                "timemodified": call.now,
                 **values,
-            )
+            }
         )
-        new_context(call, schema.CONTEXT_USER, user_id)
+        contexts.append(context_row(call, schema.CONTEXT_USER, user_id))
         usernames.add(username)
         emails.add(email.lower())
         created.append({"id": user_id, "username": username})
+    insert_rows(conn, usr, rows)
+    insert_rows(conn, schema.context, contexts)
     return created
 
 
