@@ -182,8 +182,9 @@ def create_categories(call: Call, params: dict[str, Any]) -> list[dict[str, Any]
             )
         )
         new_context(call, schema.CONTEXT_COURSECAT, category_id)
-        renumber(conn)
         created.append({"id": category_id, "name": format_string(item["name"])})
+    # New categories sort after their siblings, in creation order.
+    renumber(conn)
     return created
 
 
@@ -240,7 +241,7 @@ def update_categories(call: Call, params: dict[str, Any]) -> None:
         if changes:
             changes["timemodified"] = call.now
             conn.execute(cat.update().where(cat.c.id == row.id).values(**changes))
-        renumber(conn)
+    renumber(conn)
 
 
 def delete_categories(call: Call, params: dict[str, Any]) -> None:
