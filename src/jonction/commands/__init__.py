@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from . import config_cmd, steps_cmd
+from . import config_cmd, serve, steps_cmd, web_user
 
 
 def register_all(app: typer.Typer) -> None:
     config_cmd.register(app)
     steps_cmd.register(app)
+    serve.register(app)
+    web_user.register(app)

@@ -1,0 +1,46 @@
+"""Words the journal stores as codes and the pages translate: statuses, actions, outcomes,
+roles, severities. Listed here so that message extraction finds them."""
+
+from __future__ import annotations
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction; the template translates it when shown."""
+    return message
+
+
+DYNAMIC_MESSAGES = (
+    # statuses of runs and steps
+    N_("running"),
+    N_("succeeded"),
+    N_("partial"),
+    N_("failed"),
+    N_("guarded"),
+    N_("blocked"),
+    N_("skipped"),
+    N_("planned"),
+    # outcomes of operations
+    N_("applied"),
+    N_("deferred"),
+    # actions
+    N_("create"),
+    N_("update"),
+    N_("rename"),
+    N_("move"),
+    N_("hide"),
+    N_("show"),
+    N_("suspend"),
+    N_("reactivate"),
+    N_("add"),
+    N_("remove"),
+    N_("delete"),
+    N_("archive"),
+    # roles
+    N_("admin"),
+    N_("scolarite"),
+    N_("support"),
+    # severities
+    N_("info"),
+    N_("warning"),
+    N_("error"),
+)
