@@ -8,8 +8,8 @@ from html import escape
 
 # Distinguishable for common colour blindness (Okabe-Ito), dark enough on white.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
-WIDTH, HEIGHT = 760, 240
-LEFT, RIGHT, TOP, BOTTOM = 56, 12, 16, 44
+WIDTH, HEIGHT = 520, 220
+LEFT, RIGHT, TOP, BOTTOM = 64, 8, 12, 28
 
 
 def nice_ceiling(value: float) -> float:
@@ -24,6 +24,8 @@ def nice_ceiling(value: float) -> float:
 
 
 def _number(value: float) -> str:
+    if 0 < value < 1:
+        return f"{value:.2g}"
     if value >= 10_000:
         return f"{value / 1000:.0f}k"
     return f"{value:.0f}" if value == int(value) else f"{value:.1f}"
@@ -82,6 +84,6 @@ def stacked_bars(
             f'<rect x="{legend_x}" y="{HEIGHT + 6}" width="12" height="12" fill="{colour}"/>'
             f'<text x="{legend_x + 16}" y="{HEIGHT + 16}">{escape(name)}</text>'
         )
-        legend_x += 24 + 8 * len(name)
+        legend_x += 28 + 7 * len(name)
     parts.append("</svg>")
     return "".join(parts)
