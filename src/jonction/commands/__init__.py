@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import typer
 
-from . import config_cmd, serve, steps_cmd, web_user
+from . import config_cmd, pause, report, serve, steps_cmd, web_user
 
 
 def register_all(app: typer.Typer) -> None:
     config_cmd.register(app)
     steps_cmd.register(app)
+    report.register(app)
+    pause.register(app)
     serve.register(app)
     web_user.register(app)
