@@ -1,9 +1,9 @@
 """Tonight's plan as the dashboard shows it: a saved plan file, and a fresh one on request.
 
-`jonction plan --save FILE` writes one step's plan (a Plan as JSON) or a night (an object with
-`plans`, or a list of plans); the dashboard reads `[web] plan_file` in any of these forms. An
-administrator may ask for a fresh plan: every step is planned through the runner (nothing is
-applied) in a worker thread, and the file is replaced at once when done.
+The dashboard shows `[web] plan_file`, a file written by `jonction plan --save FILE` (its
+`steps` map each step to its plan). An administrator may ask for a fresh plan: every step is
+planned through the runner (nothing is applied) in a worker thread, and the file is replaced
+at once when done, in the same format, so `jonction apply FILE` can apply it.
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ from .journal_views import OperationFilter
 
 log = structlog.get_logger("jonction.web")
 
+# The format written by `jonction plan --save` (a test checks that both agree).
+PLAN_FORMAT = 1
+
 
 class PlanFileError(ValueError):
     """A plan file that cannot be read; the message names the file and the problem."""
@@ -46,13 +49,14 @@ class SavedNight:
 
 
 def parse_plans(data: Any) -> list[Plan]:
-    if isinstance(data, dict) and "plans" in data:
-        data = data["plans"]
-    if isinstance(data, dict):
-        data = [data]
-    if not isinstance(data, list):
-        raise ValueError("expected a plan, a list of plans or an object with 'plans'")
-    return [Plan.from_json(item) for item in data]
+    """The plans of a saved night (or of a single step's plan as JSON)."""
+    if isinstance(data, dict) and isinstance(data.get("steps"), dict):
+        if data.get("format") != PLAN_FORMAT:
+            raise ValueError(f"unknown format {data.get('format')!r}, expected {PLAN_FORMAT}")
+        return [Plan.from_json(item) for item in data["steps"].values()]
+    if isinstance(data, dict) and "operations" in data:
+        return [Plan.from_json(data)]
+    raise ValueError("expected the output of `jonction plan --save`")
 
 
 _cache: dict[Path, tuple[tuple[float, int], SavedNight]] = {}
@@ -69,10 +73,17 @@ def read_saved_night(path: Path) -> SavedNight | None:
     if cached is not None and cached[0] == stamp:
         return cached[1]
     try:
-        plans = parse_plans(json.loads(path.read_text(encoding="utf-8")))
+        document = json.loads(path.read_text(encoding="utf-8"))
+        plans = parse_plans(document)
+        created = document.get("created_at")
+        written = (
+            datetime.fromisoformat(created)
+            if isinstance(created, str)
+            else datetime.fromtimestamp(status.st_mtime, UTC)
+        )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise PlanFileError(f"{path}: not a saved plan ({exc})") from None
-    night = SavedNight(path, datetime.fromtimestamp(status.st_mtime, UTC), plans)
+    night = SavedNight(path, written, plans)
     _cache[path] = (stamp, night)
     return night
 
@@ -81,8 +92,9 @@ def write_night(path: Path, plans: Iterable[Plan]) -> None:
     """Writes the plans atomically: a reader sees the old file or the new one, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
     body = {
-        "written_at": datetime.now(UTC).isoformat(),
-        "plans": [plan.to_json() for plan in plans],
+        "format": PLAN_FORMAT,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "steps": {plan.step: plan.to_json() for plan in plans},
     }
     temporary = path.with_name(path.name + ".tmp")
     temporary.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
