@@ -16,7 +16,7 @@ from jonction.web.accounts import AccountStore
 from jonction.web.app import create_app
 from jonction.web.roles import Role
 
-from .journal_data import LETTRES, SCIENCES, fill
+from .journal_data import LETTRES, SCIENCES, fill, fill_demo
 
 PASSWORD = "correct horse battery"
 ACCOUNTS = {
@@ -46,13 +46,16 @@ def make_settings(tmp_path: Path, **web: object) -> Settings:
     )
 
 
-def make_site(tmp_path: Path, **web: object) -> Site:
+def make_site(tmp_path: Path, demo: bool = False, **web: object) -> Site:
     settings = make_settings(tmp_path, **web)
     journal = Journal(make_engine(settings.state.url))
     journal.ensure_schema()
     store = AccountStore(journal.engine)
     for name, (role, composantes) in ACCOUNTS.items():
         store.add(name, role, composantes, display_name=name.title(), password=PASSWORD)
+    if demo:
+        made = fill_demo(journal)
+        return Site(settings, journal, (made[0], made[-1]))
     return Site(settings, journal, fill(journal))
 
 

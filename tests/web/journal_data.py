@@ -108,3 +108,108 @@ def fill(journal: Journal) -> tuple[int, int]:
     )
     journal.finish_run(second, "partial", {"offer": "succeeded", "enrolments": "guarded"})
     return first, second
+
+
+DEMO_ELEMENTS = [
+    ("SMA1U01", "Analyse 1", "UFRSCI"),
+    ("SMA1U02", "Algèbre linéaire", "UFRSCI"),
+    ("SPH1U01", "Mécanique du point", "UFRSCI"),
+    ("LLA1U01", "Latin débutant", "UFRLET"),
+    ("LHI1U03", "Histoire médiévale", "UFRLET"),
+]
+DEMO_STUDENTS = [
+    ("e21000457", "Camille Martin"),
+    ("e21000912", "Inès Haddad"),
+    ("e21001033", "Hugo Lefebvre"),
+    ("e21001208", "Léa Nguyen"),
+    ("e21001371", "Nathan Moreau"),
+]
+
+
+def fill_demo(journal: Journal, nights: int = 8) -> list[int]:
+    """Nights like a demo's: a first big night, quieter ones, one stopped by a guard; the
+    runs are dated at 00:00 on consecutive days with realistic step durations."""
+    from datetime import datetime, timedelta
+
+    from sqlalchemy import update
+
+    from jonction.journal.schema import runs, step_runs
+
+    start = datetime(2026, 9, 1)
+    made = []
+    for night in range(nights):
+        run = journal.start_run("nightly", ["users", "cohorts", "offer", "enrolments", "groups"])
+        clock = start + timedelta(days=night)
+        run_start = clock
+        scale = 12 if night == 0 else 1 + night % 3
+        for step, seconds in (
+            ("users", 40 + 300 * (night == 0)),
+            ("cohorts", 12),
+            ("offer", 30 + 900 * (night == 0)),
+            ("enrolments", 50 + 400 * (night == 0)),
+            ("groups", 20 + 200 * (night == 0)),
+        ):
+            step_id = journal.start_step(run, step, "apply")
+            ops: list[Outcome] = []
+            if step == "offer":
+                for code, label, composante in DEMO_ELEMENTS[: min(5, scale)]:
+                    ops.append(
+                        Outcome(
+                            Operation(
+                                "course",
+                                Action.CREATE if night == 0 else Action.RENAME,
+                                f"2026:ELP:{code}",
+                                label=label,
+                                reason=f"élément {code} de nature UE, inscrit à l'étape SL1-101",
+                                source={"composante": composante, "element": code},
+                            ),
+                            "applied",
+                        )
+                    )
+            if step == "enrolments":
+                for index in range(scale * 3):
+                    number, name = DEMO_STUDENTS[index % len(DEMO_STUDENTS)]
+                    code, _label, composante = DEMO_ELEMENTS[index % len(DEMO_ELEMENTS)]
+                    ops.append(
+                        Outcome(
+                            _enrolment(number, f"2026:ELP:{code}", composante, name),
+                            "failed" if (night == 5 and index == 1) else "applied",
+                            "utilisateur inconnu de Moodle" if (night == 5 and index == 1) else "",
+                        )
+                    )
+            journal.record_outcomes(step_id, ops)
+            planned: dict[str, int] = {}
+            outcomes: dict[str, int] = {}
+            for item in ops:
+                key = f"{item.operation.kind}.{item.operation.action}"
+                planned[key] = planned.get(key, 0) + 1
+                outcomes[f"{key}.{item.outcome}"] = outcomes.get(f"{key}.{item.outcome}", 0) + 1
+            guarded = night == 6 and step == "groups"
+            journal.finish_step(
+                step_id,
+                "guarded" if guarded else "succeeded",
+                counts={"planned": planned, "outcomes": outcomes},
+                guards=(
+                    [
+                        "groups: 38 of 60 group_member objects in 2026:ELP:SMA1U01 would be "
+                        "removed (63.3%); the limit is 50%."
+                    ]
+                    if guarded
+                    else []
+                ),
+            )
+            finish = clock + timedelta(seconds=seconds)
+            with journal.engine.begin() as connection:
+                connection.execute(
+                    update(step_runs)
+                    .where(step_runs.c.id == step_id)
+                    .values(started_at=clock, finished_at=finish)
+                )
+            clock = finish
+        journal.finish_run(run, "partial" if night == 6 else "succeeded", {})
+        with journal.engine.begin() as connection:
+            connection.execute(
+                update(runs).where(runs.c.id == run).values(started_at=run_start, finished_at=clock)
+            )
+        made.append(run)
+    return made

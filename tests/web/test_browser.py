@@ -131,6 +131,48 @@ def test_language_switch(dashboard: tuple[str, Site]) -> None:
         assert json.loads(json.dumps(page.evaluate("document.documentElement.lang"))) == "en"  # type: ignore[attr-defined]
 
 
+def test_screens_of_demo_nights(tmp_path: Path) -> None:
+    """Screens of a week of nights, as in the guide for scolarité (docs/images)."""
+    site = make_site(tmp_path, demo=True)
+    write_night(
+        site.settings.web.plan_file,
+        [
+            Plan(
+                "enrolments",
+                operations=[
+                    Operation(
+                        "enrolment",
+                        Action.ADD,
+                        "2026:ELP:SMA1U02|e21001371|student",
+                        label="Nathan Moreau",
+                        reason="inscrit à SMA1U02 (Algèbre linéaire) par l'étape SL1-101",
+                        source={"composante": "UFRSCI"},
+                    ),
+                    Operation(
+                        "enrolment",
+                        Action.SUSPEND,
+                        "2026:ELP:LHI1U03|e21000912|student",
+                        label="Inès Haddad",
+                        reason="inscription pédagogique à LHI1U03 annulée dans Apogée",
+                        source={"composante": "UFRLET"},
+                    ),
+                ],
+            )
+        ],
+    )
+    last = site.runs[1]
+    with serve(create_app(site.settings, site.journal)) as url, browser_page() as page:
+        _log_in(page, url, "admin")
+        screenshot(page, "demo-nights")
+        page.goto(f"{url}/runs/{last - 1}")  # type: ignore[attr-defined]
+        screenshot(page, "demo-run-guarded")
+        page.goto(f"{url}/runs/{site.runs[0]}/operations?kind=enrolment&text=Camille")  # type: ignore[attr-defined]
+        expect(page.locator("table.operations caption")).to_have_text("8 opérations")  # type: ignore[attr-defined]
+        screenshot(page, "demo-operations")
+        page.goto(f"{url}/plan")  # type: ignore[attr-defined]
+        screenshot(page, "demo-plan")
+
+
 def test_artifacts_folder_is_ignored_by_git() -> None:
     ignored = (Path(__file__).resolve().parents[2] / ".gitignore").read_text()
     assert "test-artifacts/" in ignored

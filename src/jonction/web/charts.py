@@ -48,9 +48,11 @@ def stacked_bars(
         f'role="img" aria-label="{escape(title)}" class="chart">',
         f"<title>{escape(title)}</title>",
     ]
-    for tick in range(5):
-        value = top * tick / 4
-        y = TOP + plot_h - plot_h * tick / 4
+    # Round steps: a top of 50 is cut in tens, a top of 20 in fives.
+    steps = 4 if round(top / 10 ** math.floor(math.log10(top))) == 2 else 5
+    for tick in range(steps + 1):
+        value = top * tick / steps
+        y = TOP + plot_h - plot_h * tick / steps
         parts.append(
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
             f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
