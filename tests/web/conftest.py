@@ -17,6 +17,7 @@ from jonction.web.app import create_app
 from jonction.web.roles import Role
 
 from .journal_data import LETTRES, SCIENCES, fill, fill_demo
+from .refer_data import fill_managed, fill_refer
 
 PASSWORD = "correct horse battery"
 ACCOUNTS = {
@@ -37,6 +38,7 @@ class Site:
 def make_settings(tmp_path: Path, **web: object) -> Settings:
     return Settings(
         state={"url": f"sqlite:///{tmp_path / 'state.db'}"},
+        refer={"url": f"sqlite:///{tmp_path / 'refer.db'}"},
         web={
             "secret_key": "test-secret-key-for-sessions",
             "plan_file": str(tmp_path / "plan.json"),
@@ -53,6 +55,8 @@ def make_site(tmp_path: Path, demo: bool = False, **web: object) -> Site:
     store = AccountStore(journal.engine)
     for name, (role, composantes) in ACCOUNTS.items():
         store.add(name, role, composantes, display_name=name.title(), password=PASSWORD)
+    fill_refer(make_engine(settings.refer.url))
+    fill_managed(journal)
     if demo:
         made = fill_demo(journal)
         return Site(settings, journal, (made[0], made[-1]))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from jonction.domain.plan import Action, Notice, Operation
 from jonction.journal.store import Journal, Outcome
 
-SCIENCES = "UFRSCI"
-LETTRES = "UFRLET"
+SCIENCES = "SCI"
+LETTRES = "LET"
 STUDENT_SCIENCES = "Camille Martin-Sciences"
 STUDENT_LETTRES = "Louis Bernard-Lettres"
 
@@ -111,11 +111,11 @@ def fill(journal: Journal) -> tuple[int, int]:
 
 
 DEMO_ELEMENTS = [
-    ("SMA1U01", "Analyse 1", "UFRSCI"),
-    ("SMA1U02", "Algèbre linéaire", "UFRSCI"),
-    ("SPH1U01", "Mécanique du point", "UFRSCI"),
-    ("LLA1U01", "Latin débutant", "UFRLET"),
-    ("LHI1U03", "Histoire médiévale", "UFRLET"),
+    ("SMA1U01", "Analyse 1", "SCI"),
+    ("SMA1U02", "Algèbre linéaire", "SCI"),
+    ("SPH1U01", "Mécanique du point", "SCI"),
+    ("LLA1U01", "Latin débutant", "LET"),
+    ("LHI1U03", "Histoire médiévale", "LET"),
 ]
 DEMO_STUDENTS = [
     ("e21000457", "Camille Martin"),

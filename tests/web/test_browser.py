@@ -35,7 +35,7 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, S
                         "2026:ELP:SCI100",
                         label="Topologie",
                         reason="new element SCI100 of nature UE under étape SL1-101",
-                        source={"composante": "UFRSCI"},
+                        source={"composante": "SCI"},
                     ),
                     Operation(
                         "course",
@@ -43,7 +43,7 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, S
                         "2026:ELP:LET009",
                         label="Latin",
                         reason="element LET009 left the catalogue",
-                        source={"composante": "UFRLET"},
+                        source={"composante": "LET"},
                     ),
                 ],
             )
@@ -146,7 +146,7 @@ def test_screens_of_demo_nights(tmp_path: Path) -> None:
                         "2026:ELP:SMA1U02|e21001371|student",
                         label="Nathan Moreau",
                         reason="inscrit à SMA1U02 (Algèbre linéaire) par l'étape SL1-101",
-                        source={"composante": "UFRSCI"},
+                        source={"composante": "SCI"},
                     ),
                     Operation(
                         "enrolment",
@@ -154,7 +154,7 @@ def test_screens_of_demo_nights(tmp_path: Path) -> None:
                         "2026:ELP:LHI1U03|e21000912|student",
                         label="Inès Haddad",
                         reason="inscription pédagogique à LHI1U03 annulée dans Apogée",
-                        source={"composante": "UFRLET"},
+                        source={"composante": "LET"},
                     ),
                 ],
             )

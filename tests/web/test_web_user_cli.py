@@ -30,7 +30,7 @@ def test_add_list_passwd_remove(tmp_path: Path) -> None:
             "--role",
             "scolarite",
             "--composante",
-            "UFRSCI",
+            "SCI",
             "--password-stdin",
             "--config",
             config,
@@ -41,10 +41,10 @@ def test_add_list_passwd_remove(tmp_path: Path) -> None:
     store = AccountStore(make_engine(f"sqlite:///{tmp_path / 'state.db'}"))
     account = store.authenticate("marie", "a long enough password")
     assert account is not None and account.role is Role.SCOLARITE
-    assert account.composantes == ("UFRSCI",)
+    assert account.composantes == ("SCI",)
 
     listed = runner.invoke(app, ["web-user", "list", "--config", config])
-    assert "marie" in listed.output and "UFRSCI" in listed.output
+    assert "marie" in listed.output and "SCI" in listed.output
     assert "password" in listed.output and "argon2" not in listed.output
 
     changed = runner.invoke(

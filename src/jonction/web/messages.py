@@ -39,6 +39,15 @@ DYNAMIC_MESSAGES = (
     N_("admin"),
     N_("scolarite"),
     N_("support"),
+    # what explain shows, and the links of its chains of reasons
+    N_("course"),
+    N_("group"),
+    N_("admin_registration"),
+    N_("pedagogical_registration"),
+    N_("element_nature"),
+    N_("group_assignment"),
+    N_("group_attached_to"),
+    N_("left_out"),
     # severities
     N_("info"),
     N_("warning"),

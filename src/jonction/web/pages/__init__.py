@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from . import auth, nights, plan
+from . import auth, explain, nights, plan
 
 
 def routes() -> list[BaseRoute]:
-    return [*auth.routes, *nights.routes, *plan.routes]
+    return [*auth.routes, *nights.routes, *plan.routes, *explain.routes]
