@@ -110,6 +110,23 @@ def test_tonight_plan_for_a_scolarite_account(dashboard: tuple[str, Site]) -> No
         screenshot(page, "plan")
 
 
+def test_explain_a_student(dashboard: tuple[str, Site]) -> None:
+    url, _ = dashboard
+    with browser_page() as page:
+        page.goto(f"{url}/login")  # type: ignore[attr-defined]
+        page.get_by_label("Identifiant").fill("helpdesk")  # type: ignore[attr-defined]
+        page.get_by_label("Mot de passe").fill(PASSWORD)  # type: ignore[attr-defined]
+        page.get_by_role("button", name="Se connecter").click()  # type: ignore[attr-defined]
+        page.wait_for_url(f"{url}/explain")  # type: ignore[attr-defined]
+        page.get_by_label("Numéro d'étudiant, identifiant ou nom").fill("martin")  # type: ignore[attr-defined]
+        page.keyboard.press("Enter")  # type: ignore[attr-defined]
+        page.get_by_role("link", name="Camille Martin").click()  # type: ignore[attr-defined]
+        table = page.locator("table.explain")  # type: ignore[attr-defined]
+        expect(table).to_contain_text("Analyse 1")
+        expect(table).to_contain_text("manquant")
+        screenshot(page, "explain")
+
+
 def test_keyboard_reaches_the_content_first(dashboard: tuple[str, Site]) -> None:
     url, _ = dashboard
     with browser_page() as page:
