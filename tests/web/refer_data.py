@@ -20,6 +20,10 @@ def fill_refer(engine: Engine) -> None:
     ensure_schema(engine)
     rows = {
         refer.refer_year: [{"year": YEAR, "changed_at": datetime(2026, 9, 1)}],
+        refer.refer_composante: [
+            {"code": "SCI", "label": "UFR Sciences", "kind": "UFR"},
+            {"code": "LET", "label": "UFR Lettres", "kind": "UFR"},
+        ],
         refer.refer_etape: [
             {
                 "etape_code": "SL1",
@@ -52,6 +56,8 @@ def fill_refer(engine: Engine) -> None:
                 ("SMA1U02", "Algèbre linéaire", "UE", "SCI"),
                 ("SMA1S01", "Semestre 1", "SEM", "SCI"),
                 ("LLA1U01", "Latin débutant", "UE", "LET"),
+                ("SMA1U09", "Topologie", "UE", "SCI"),
+                ("LHI1U07", "", "UE", "LET"),
             )
         ],
         refer.refer_student: [
@@ -98,6 +104,16 @@ def fill_refer(engine: Engine) -> None:
                 "etape_version": None,
                 "parent": None,
             },
+            {
+                "code": 502,
+                "ext_code": "TPX",
+                "label": "TP orphelin",
+                "kind": "TP",
+                "element": None,
+                "etape_code": None,
+                "etape_version": None,
+                "parent": None,
+            },
         ],
         refer.refer_group_membership: [{"group_code": 501, "cod_ind": 1}],
         refer.refer_exclusion: [
@@ -109,6 +125,16 @@ def fill_refer(engine: Engine) -> None:
                 "cod_ind": 3,
                 "element": "LHI1U03",
                 "etape_code": "SL1",
+                "etape_version": 101,
+            },
+            {
+                "kind": "link",
+                "key": f"{YEAR}/LL1-101/LLA1U01/LLA1U01",
+                "reason": "cycle",
+                "detail": "LLA1U01 is listed under itself",
+                "cod_ind": None,
+                "element": "LLA1U01",
+                "etape_code": "LL1",
                 "etape_version": 101,
             },
         ],

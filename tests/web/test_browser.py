@@ -127,6 +127,20 @@ def test_explain_a_student(dashboard: tuple[str, Site]) -> None:
         screenshot(page, "explain")
 
 
+def test_filter_anomalies(dashboard: tuple[str, Site]) -> None:
+    url, _ = dashboard
+    with browser_page() as page:
+        _log_in(page, url, "admin")
+        page.get_by_role("link", name="Anomalies", exact=True).click()  # type: ignore[attr-defined]
+        caption = page.locator("table.anomalies caption")  # type: ignore[attr-defined]
+        expect(caption).to_have_text("5 anomalies")
+        page.get_by_label("Composante").select_option("LET")  # type: ignore[attr-defined]
+        page.get_by_role("button", name="Filtrer").click()  # type: ignore[attr-defined]
+        expect(caption).to_have_text("3 anomalies")
+        assert "Topologie" not in page.content()  # type: ignore[attr-defined]
+        screenshot(page, "anomalies")
+
+
 def test_keyboard_reaches_the_content_first(dashboard: tuple[str, Site]) -> None:
     url, _ = dashboard
     with browser_page() as page:

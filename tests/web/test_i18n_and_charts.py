@@ -42,6 +42,12 @@ def test_every_message_has_a_french_translation() -> None:
     assert sorted(messages - translated) == []
 
 
+def test_messages_named_by_a_code_read_well_in_english() -> None:
+    english = i18n.translations("en")
+    coded = [m for m in _messages() if " " not in m and ("_" in m or ":" in m)]
+    assert coded and [m for m in coded if english.gettext(m) == m] == []
+
+
 def test_english_is_the_messages_themselves() -> None:
     assert i18n.translations("en").gettext("Nights") == "Nights"
     assert i18n.translations("fr").gettext("Nights") == "Nuits"

@@ -1,7 +1,8 @@
 """The dashboard's languages: gettext catalogues compiled from their .po files when loaded.
 
 Messages are written in English in the code and templates; `locale/fr/LC_MESSAGES/messages.po`
-translates them. Compiling in memory means a fresh clone needs no build step.
+translates them. The English catalogue holds only the messages named by a code (anomaly rules,
+links of explain's chains). Compiling in memory means a fresh clone needs no build step.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ def catalogue_path(language: str) -> str:
 @cache
 def translations(language: str) -> gettext.NullTranslations:
     """The compiled catalogue of `language`; English is the language of the messages."""
-    if language not in LANGUAGES or language == "en":
+    if language not in LANGUAGES:
         return gettext.NullTranslations()
     source = files(__package__).joinpath(catalogue_path(language))
     with source.open("rb") as handle:

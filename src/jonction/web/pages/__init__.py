@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from . import auth, explain, nights, plan
+from . import anomalies, auth, explain, nights, plan
 
 
 def routes() -> list[BaseRoute]:
-    return [*auth.routes, *nights.routes, *plan.routes, *explain.routes]
+    return [*auth.routes, *nights.routes, *plan.routes, *explain.routes, *anomalies.routes]
