@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sim_support import TOKEN, SimClient, shared_dir
 
 from moodlesim import CostModel, Simulator, SimulatorConfig
+from tests.conftest import shared_dir
+
+from .sim_support import TOKEN, SimClient
 
 
 @pytest.fixture(scope="session")

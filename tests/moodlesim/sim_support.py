@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 from collections.abc import Coroutine
-from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -18,13 +16,6 @@ T = TypeVar("T")
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 
 TOKEN = "feedfacecafebeef0000000000000000"
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def shared_dir() -> Path:
-    """`$JONCTION_SHARED_DIR`, else `<repo>/../shared`, where the recorded Moodle answers live."""
-    configured = os.environ.get("JONCTION_SHARED_DIR")
-    return Path(configured) if configured else REPO_ROOT.parent / "shared"
 
 
 class SimClient:

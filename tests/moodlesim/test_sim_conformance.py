@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sim_replay import IdMap, check, load
-from sim_support import SimClient
+
+from .sim_replay import IdMap, check, load
+from .sim_support import SimClient
 
 
 def replay(sim: SimClient, path: Path) -> int:

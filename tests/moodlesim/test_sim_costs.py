@@ -9,9 +9,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from sim_support import FORM, TOKEN, SimClient, flatten
 
 from moodlesim import CostModel
+
+from .sim_support import FORM, TOKEN, SimClient, flatten
 
 SCALE = 0.01  # keeps the sleeps short; costs are reported after scaling
 

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sim_support import SimClient
 from sqlalchemy import create_engine, text
+
+from .sim_support import SimClient
 
 SETTINGS = {
     "remoteenroltable": "enrolments",

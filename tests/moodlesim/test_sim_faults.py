@@ -6,12 +6,13 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from sim_support import TOKEN, SimClient
 from sqlalchemy import func, select
 
 from moodlesim.db import schema
 from moodlesim.faults import Fault, FaultInjector
 from moodlesim.testing import running_simulator
+
+from .sim_support import TOKEN, SimClient
 
 
 def test_faults_are_seeded() -> None:

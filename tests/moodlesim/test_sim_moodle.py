@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sim_support import TOKEN, SimClient
+
+from .sim_support import TOKEN, SimClient
 
 
 def user(name: str, **extra: Any) -> dict[str, Any]:

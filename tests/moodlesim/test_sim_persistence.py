@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sim_support import TOKEN, SimClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
 
 from moodlesim import CostModel, Simulator, SimulatorConfig
+
+from .sim_support import TOKEN, SimClient
 
 
 def start(url: str) -> SimClient:
@@ -76,26 +73,7 @@ def test_restart_keeps_the_state_sqlite(tmp_path: Path) -> None:
     scenario_then_restart(f"sqlite:///{tmp_path / 'moodle.db'}")
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    admin = create_engine(
-        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT"
-    )
-    name = f"moodlesim_test_{uuid.uuid4().hex[:12]}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL is not reachable: {exc.orig}")
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @pytest.mark.postgres
 def test_restart_keeps_the_state_postgresql(postgres_url: str) -> None:
-    scenario_then_restart(postgres_url)
+    # The URL names the psycopg driver; the simulator also adds it to a bare postgresql:// URL.
+    scenario_then_restart(postgres_url.replace("postgresql+psycopg://", "postgresql://"))

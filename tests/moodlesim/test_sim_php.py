@@ -7,12 +7,13 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sim_support import TOKEN, SimClient, flatten
 
 from moodlesim.php.forms import parse_fields, register, split_urlencoded
 from moodlesim.php.json import json_encode
 from moodlesim.php.params import InvalidValue, validate_value
 from moodlesim.php.text import format_string, format_text, strip_tags
+
+from .sim_support import TOKEN, SimClient, flatten
 
 
 def parse(body: str, limit: int = 5000) -> dict[Any, Any]:

@@ -8,9 +8,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sim_support import TOKEN, SimClient, flatten
 
 from moodlesim.ws.spec import REQUIRED, Multiple, Node, Single, Value, functions
+
+from .sim_support import TOKEN, SimClient, flatten
 
 PLACEHOLDER = {
     "int": "1",

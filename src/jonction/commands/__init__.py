@@ -4,9 +4,26 @@ from __future__ import annotations
 
 import typer
 
-from . import config_cmd, moodle_sim
+from . import (
+    config_cmd,
+    explain,
+    generate,
+    moodle_sim,
+    pause,
+    report,
+    serve,
+    steps_cmd,
+    web_user,
+)
 
 
 def register_all(app: typer.Typer) -> None:
     config_cmd.register(app)
+    steps_cmd.register(app)
+    report.register(app)
+    pause.register(app)
+    generate.register(app)
+    explain.register(app)
+    serve.register(app)
+    web_user.register(app)
     moodle_sim.register(app)
