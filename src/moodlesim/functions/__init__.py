@@ -11,7 +11,18 @@ from collections.abc import Callable
 from typing import Any
 
 from ..call import Call
-from . import categories, cohorts, courses, enrol, groups, roles, site, users
+from . import (
+    categories,
+    cohorts,
+    course_reads,
+    courses,
+    enrol,
+    enrolled_users,
+    groups,
+    roles,
+    site,
+    users,
+)
 
 Handler = Callable[[Call, dict[str, Any]], Any]
 
@@ -21,12 +32,12 @@ HANDLERS: dict[str, Handler] = {
     "core_course_create_categories": categories.create_categories,
     "core_course_update_categories": categories.update_categories,
     "core_course_delete_categories": categories.delete_categories,
-    "core_course_get_courses": courses.get_courses,
-    "core_course_get_courses_by_field": courses.get_courses_by_field,
+    "core_course_get_courses": course_reads.get_courses,
+    "core_course_get_courses_by_field": course_reads.get_courses_by_field,
     "core_course_create_courses": courses.create_courses,
     "core_course_update_courses": courses.update_courses,
     "core_course_delete_courses": courses.delete_courses,
-    "core_course_search_courses": courses.search_courses,
+    "core_course_search_courses": course_reads.search_courses,
     "core_user_get_users": users.get_users,
     "core_user_get_users_by_field": users.get_users_by_field,
     "core_user_create_users": users.create_users,
@@ -34,9 +45,9 @@ HANDLERS: dict[str, Handler] = {
     "core_user_delete_users": users.delete_users,
     "enrol_manual_enrol_users": enrol.enrol_users,
     "enrol_manual_unenrol_users": enrol.unenrol_users,
-    "core_enrol_get_enrolled_users": enrol.get_enrolled_users,
-    "core_enrol_get_course_enrolment_methods": enrol.get_course_enrolment_methods,
-    "core_enrol_get_users_courses": enrol.get_users_courses,
+    "core_enrol_get_enrolled_users": enrolled_users.get_enrolled_users,
+    "core_enrol_get_course_enrolment_methods": enrolled_users.get_course_enrolment_methods,
+    "core_enrol_get_users_courses": enrolled_users.get_users_courses,
     "core_group_get_course_groups": groups.get_course_groups,
     "core_group_create_groups": groups.create_groups,
     "core_group_update_groups": groups.update_groups,

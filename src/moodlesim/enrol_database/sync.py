@@ -1,108 +1,23 @@
-"""Moodle's enrol_database plugin: the scheduled sync of enrolments from an external table.
-
-It follows enrol/database/lib.php (sync_enrolments): one `database` enrolment instance per
-course named in the table; users enrolled, reactivated, suspended or unenrolled and roles
-assigned or removed to match the table; rows naming a user, course or role that Moodle lacks
-are skipped and logged.
-"""
+"""One enrol_database sync: reads in bulk, decides in memory, writes the differences."""
 
 from __future__ import annotations
 
-import re
-import time
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, select, text
 
-from .call import Call
-from .costs import CostMeter, CostModel
-from .db import schema
-from .db.engine import make_engine
-from .db.sequences import Sequences
-from .functions.enrolstate import ENROL_ACTIVE, ENROL_SUSPENDED, course_context_map, unenrol
+from ..call import Call
+from ..db import schema
+from ..functions.enrolstate import ENROL_ACTIVE, ENROL_SUSPENDED, course_context_map, unenrol
+from .settings import SUSPEND, SUSPEND_NO_ROLES, UNENROL, EnrolDatabaseSettings
 
-UNENROL, KEEP, SUSPEND, SUSPEND_NO_ROLES = 0, 1, 2, 3
 COMPONENT = "enrol_database"
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?\Z")
 _LOG_LIMIT = 1000
 
 
-@dataclass(frozen=True)
-class EnrolDatabaseSettings:
-    """The plugin's settings, under Moodle's own names."""
-
-    remoteenroltable: str = ""
-    remotecoursefield: str = ""
-    remoteuserfield: str = ""
-    remoterolefield: str = ""
-    remoteotheruserfield: str = ""
-    localcoursefield: str = "idnumber"
-    localuserfield: str = "username"
-    localrolefield: str = "shortname"
-    unenrolaction: int = UNENROL
-    defaultrole: int = 5
-    ignorehiddencourses: bool = False
-
-    @classmethod
-    def from_settings(cls, given: Mapping[str, str]) -> EnrolDatabaseSettings:
-        known = {f.name: f for f in fields(cls)}
-        values: dict[str, Any] = {}
-        for name, raw in given.items():
-            if name not in known:
-                raise ValueError(
-                    f"unknown enrol_database setting {name!r}; known: {', '.join(sorted(known))}"
-                )
-            kind = known[name].type
-            try:
-                if kind == "int":
-                    values[name] = int(raw)
-                elif kind == "bool":
-                    values[name] = raw.strip().lower() in ("1", "true", "yes", "on")
-                else:
-                    values[name] = raw.strip()
-            except ValueError:
-                raise ValueError(
-                    f"enrol_database setting {name} must be a number, not {raw!r}"
-                ) from None
-        settings = cls(**values)
-        settings.check()
-        return settings
-
-    def check(self) -> None:
-        for name in (
-            "remoteenroltable",
-            "remotecoursefield",
-            "remoteuserfield",
-            "remoterolefield",
-            "remoteotheruserfield",
-        ):
-            value = getattr(self, name)
-            if value and not _IDENTIFIER.match(value):
-                raise ValueError(
-                    f"enrol_database setting {name} is not a table or column name: {value!r}"
-                )
-        choices = {
-            "localcoursefield": ("id", "idnumber", "shortname"),
-            "localuserfield": ("id", "idnumber", "email", "username"),
-            "localrolefield": ("id", "shortname"),
-        }
-        for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                raise ValueError(
-                    f"enrol_database setting {name} must be one of {', '.join(allowed)}"
-                )
-        if self.unenrolaction not in (UNENROL, KEEP, SUSPEND, SUSPEND_NO_ROLES):
-            raise ValueError("enrol_database setting unenrolaction must be 0, 1, 2 or 3")
-
-    @property
-    def configured(self) -> bool:
-        return bool(self.remoteenroltable and self.remotecoursefield and self.remoteuserfield)
-
-
 @dataclass
-class _Counts:
+class Counts:
     enrolled: int = 0
     reactivated: int = 0
     suspended: int = 0
@@ -112,14 +27,14 @@ class _Counts:
     instances_created: int = 0
 
 
-class _Run:
+class SyncRun:
     """One sync: reads everything in bulk, decides in memory, writes the differences."""
 
     def __init__(self, settings: EnrolDatabaseSettings, conn: Connection, call: Call) -> None:
         self.s = settings
         self.conn = conn
         self.call = call
-        self.counts = _Counts()
+        self.counts = Counts()
         self.log: list[str] = []
         self.skipped: list[dict[str, str]] = []
         self.skipped_total = 0
@@ -461,65 +376,3 @@ class _Run:
                 .values(status=bindparam("b_status"), timemodified=self.call.now),
                 self.new_statuses,
             )
-
-
-class EnrolDatabaseSync:
-    """The configured plugin: its external database and settings, and the cost of a sync."""
-
-    def __init__(self, url: str, settings: Mapping[str, str], cost: CostModel) -> None:
-        self.settings = EnrolDatabaseSettings.from_settings(settings)
-        self.external = make_engine(url)
-        self.cost = cost
-
-    def close(self) -> None:
-        self.external.dispose()
-
-    def run(self, engine: Engine, sequences: Sequences) -> dict[str, Any]:
-        started = time.perf_counter()
-        if not self.settings.configured:
-            return {
-                "status": "skipped",
-                "message": "User enrolment synchronisation skipped.",
-                "cost_ms": 0.0,
-            }
-        meter = CostMeter(self.cost, "enrol_database_sync")
-        with engine.connect() as conn:
-            transaction = conn.begin()
-            call = Call(conn, int(time.time()), sequences, meter, "")
-            run = _Run(self.settings, conn, call)
-            try:
-                rows = run.read_external(self.external)
-                run.run(rows)
-                run.flush()
-                sequences.save(conn)
-                transaction.commit()
-            except Exception:
-                transaction.rollback()
-                if sequences.touched:
-                    with engine.begin() as again:
-                        sequences.save(again)
-                raise
-        counts = run.counts
-        others = (
-            counts.reactivated
-            + counts.suspended
-            + counts.unenrolled
-            + counts.roles_assigned
-            + counts.roles_unassigned
-        )
-        return {
-            "status": "ok",
-            "rows": len(rows),
-            "enrolled": counts.enrolled,
-            "reactivated": counts.reactivated,
-            "suspended": counts.suspended,
-            "unenrolled": counts.unenrolled,
-            "roles_assigned": counts.roles_assigned,
-            "roles_unassigned": counts.roles_unassigned,
-            "instances_created": counts.instances_created,
-            "skipped": run.skipped_total,
-            "skipped_rows": run.skipped,
-            "log": run.log,
-            "cost_ms": self.cost.sync(len(rows), counts.enrolled, others),
-            "processing_s": round(time.perf_counter() - started, 3),
-        }
