@@ -231,67 +231,72 @@ def search_cohorts(call: Call, params: dict[str, Any]) -> dict[str, Any]:
     return {"cohorts": found}
 
 
-def _find_cohort(conn: Connection, kind: str, value: str) -> int | None:
-    if kind == "id":
-        if not value.isdigit():
-            return None
-        condition = coh.c.id == int(value)
-    else:
-        condition = coh.c.idnumber == value
-    # Several cohorts may share an idnumber (updates do not check it): one of them is used.
-    return conn.execute(select(coh.c.id).where(condition).order_by(coh.c.id).limit(1)).scalar()
+def _lookup(
+    conn: Connection, table: Any, column: Any, values: set[Any], *where: Any
+) -> dict[Any, int]:
+    """The lowest id for each value of `column` (several cohorts may share an idnumber)."""
+    found: dict[Any, int] = {}
+    for part in chunks(sorted(values)):
+        query = select(column, table.c.id).where(column.in_(part), *where).order_by(table.c.id)
+        for value, row_id in conn.execute(query):
+            found.setdefault(value, row_id)
+    return found
 
 
-def _find_user(conn: Connection, kind: str, value: str) -> int | None:
-    if kind == "id":
-        if not value.isdigit():
-            return None
-        condition = usr.c.id == int(value)
-    else:
-        condition = usr.c.username == value
-    query = select(usr.c.id).where(condition, usr.c.deleted == 0, usr.c.mnethostid == 1)
-    return conn.execute(query.limit(1)).scalar()
+def _ids(values: list[str]) -> set[int]:
+    return {int(v) for v in values if v.isdigit()}
 
 
 def add_cohort_members(call: Call, params: dict[str, Any]) -> dict[str, Any]:
     conn = call.conn
+    members = params["members"]
+    by_kind: dict[str, list[str]] = {"c:id": [], "c:idnumber": [], "u:id": [], "u:username": []}
+    for member in members:
+        by_kind.setdefault(f"c:{member['cohorttype']['type']}", []).append(
+            member["cohorttype"]["value"]
+        )
+        by_kind.setdefault(f"u:{member['usertype']['type']}", []).append(
+            member["usertype"]["value"]
+        )
+    live = (usr.c.deleted == 0, usr.c.mnethostid == 1)
+    cohorts = {
+        "id": {str(k): v for k, v in _lookup(conn, coh, coh.c.id, _ids(by_kind["c:id"])).items()},
+        "idnumber": _lookup(conn, coh, coh.c.idnumber, set(by_kind["c:idnumber"])),
+    }
+    users = {
+        "id": {
+            str(k): v for k, v in _lookup(conn, usr, usr.c.id, _ids(by_kind["u:id"]), *live).items()
+        },
+        "username": _lookup(conn, usr, usr.c.username, set(by_kind["u:username"]), *live),
+    }
+    existing: set[tuple[int, int]] = set()
+    for part in chunks(sorted(set(cohorts["id"].values()) | set(cohorts["idnumber"].values()))):
+        query = select(cm.c.cohortid, cm.c.userid).where(cm.c.cohortid.in_(part))
+        existing.update((c, u) for c, u in conn.execute(query))
     warnings: list[dict[str, Any]] = []
-    for member in params["members"]:
+    inserts: list[dict[str, Any]] = []
+    for member in members:
         call.cost.charge()
         cohort_type, user_type = member["cohorttype"], member["usertype"]
         if cohort_type["type"] not in ("id", "idnumber"):
-            warnings.append(
-                {
-                    "warningcode": "1",
-                    "message": f"invalid parameter: cohortype={cohort_type['type']}",
-                }
-            )
+            message = f"invalid parameter: cohortype={cohort_type['type']}"
+            warnings.append({"warningcode": "1", "message": message})
             continue
         if user_type["type"] not in ("id", "username"):
-            warnings.append(
-                {"warningcode": "1", "message": f"invalid parameter: usertype={user_type['type']}"}
-            )
+            message = f"invalid parameter: usertype={user_type['type']}"
+            warnings.append({"warningcode": "1", "message": message})
             continue
-        cohort_id = _find_cohort(conn, cohort_type["type"], cohort_type["value"])
+        cohort_id = cohorts[cohort_type["type"]].get(cohort_type["value"])
         if cohort_id is None:
-            warnings.append(
-                {
-                    "warningcode": "2",
-                    "message": f"cohort {cohort_type['type']}={cohort_type['value']} not exists",
-                }
-            )
+            message = f"cohort {cohort_type['type']}={cohort_type['value']} not exists"
+            warnings.append({"warningcode": "2", "message": message})
             continue
-        user_id = _find_user(conn, user_type["type"], user_type["value"])
+        user_id = users[user_type["type"]].get(user_type["value"])
         if user_id is None:
-            warnings.append(
-                {
-                    "warningcode": "2",
-                    "message": f"user {user_type['type']}={user_type['value']} not exists",
-                }
-            )
+            message = f"user {user_type['type']}={user_type['value']} not exists"
+            warnings.append({"warningcode": "2", "message": message})
             continue
-        pair = select(cm.c.id).where(cm.c.cohortid == cohort_id, cm.c.userid == user_id)
-        if conn.execute(pair).first() is not None:
+        if (cohort_id, user_id) in existing:
             warnings.append(
                 {
                     "warningcode": "3",
@@ -300,7 +305,10 @@ def add_cohort_members(call: Call, params: dict[str, Any]) -> dict[str, Any]:
                 }
             )
             continue
-        conn.execute(cm.insert().values(cohortid=cohort_id, userid=user_id, timeadded=call.now))
+        existing.add((cohort_id, user_id))
+        inserts.append({"cohortid": cohort_id, "userid": user_id, "timeadded": call.now})
+    if inserts:
+        conn.execute(cm.insert(), inserts)
     return {"warnings": warnings}
 
 
