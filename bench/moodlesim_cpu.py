@@ -171,6 +171,28 @@ def run(students: int, courses: int, per_student: int, scratch: Path) -> None:
                 call("core_group_add_group_members", members=list(b)) for b in batches(members, 200)
             ],
         )
+        call(
+            "core_cohort_create_cohorts",
+            cohorts=[
+                {"categorytype": {"type": "system", "value": ""}, "name": "All", "idnumber": "ALL"}
+            ],
+        )
+        cohort_members = [
+            {
+                "cohorttype": {"type": "idnumber", "value": "ALL"},
+                "usertype": {"type": "username", "value": u["username"]},
+            }
+            for u in users
+        ]
+        phase(
+            "add cohort members (1000 a call)",
+            call,
+            len(cohort_members),
+            lambda: [
+                call("core_cohort_add_cohort_members", members=list(b))
+                for b in batches(cohort_members, 1000)
+            ],
+        )
         phase(
             "get all courses (1 call)", call, courses + 1, lambda: call("core_course_get_courses")
         )
