@@ -32,6 +32,8 @@ def uvicorn_server(simulator: Simulator, log_level: str = "warning") -> uvicorn.
         access_log=False,
         lifespan="off",
         timeout_keep_alive=30,
+        # Hanging calls (faults) must not hold the shutdown for minutes.
+        timeout_graceful_shutdown=2,
         backlog=2048,
     )
     return uvicorn.Server(config)

@@ -72,7 +72,7 @@ def test_faults_spare_the_admin_endpoints(make_sim: Callable[..., SimClient]) ->
 
 def test_a_hang_outlasts_the_client_timeout_over_http() -> None:
     seed = next(s for s in range(100) if FaultInjector(1.0, s).draw() is Fault.HANG_AFTER)
-    with running_simulator(latency_ms=0, fault_rate=1.0, seed=seed, fault_hang_s=2.0) as moodle:
+    with running_simulator(latency_ms=0, fault_rate=1.0, seed=seed, fault_hang_s=30.0) as moodle:
         fields = {
             "wstoken": moodle.token,
             "wsfunction": "core_course_create_categories",
