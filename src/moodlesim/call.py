@@ -22,6 +22,8 @@ class Call:
     sequences: Sequences
     cost: CostMeter
     site_url: str
+    # The functions of the token's service, in the service's order.
+    service: tuple[str, ...] = ()
 
     def new_id(self, sequence: str) -> int:
         return self.sequences.next(sequence)

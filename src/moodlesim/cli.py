@@ -39,6 +39,7 @@ def make_config(
     enrol_db: str | None = None,
     enrol_settings: Sequence[str] = (),
     site_url: str | None = None,
+    without_functions: Sequence[str] = (),
 ) -> SimulatorConfig:
     cost = CostModel(latency_ms=latency_ms, per_item_override_ms=per_item_ms, scale=cost_scale)
     return SimulatorConfig(
@@ -54,6 +55,7 @@ def make_config(
         enrol_db_url=enrol_db,
         enrol_settings=parse_enrol_settings(enrol_settings),
         site_url=site_url,
+        without_functions=frozenset(without_functions),
     )
 
 
@@ -92,6 +94,13 @@ def parser() -> argparse.ArgumentParser:
         help="an enrol_database setting, by Moodle's name (repeatable)",
     )
     p.add_argument("--site-url", default=None, help="wwwroot in answers (default: request URL)")
+    p.add_argument(
+        "--without-function",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="leave a function out of the token's service (repeatable)",
+    )
     p.add_argument("--announce", action="store_true", help='print {"url": …} once bound')
     p.add_argument("--log-level", default="warning")
     return p
@@ -119,6 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             enrol_db=args.enrol_db,
             enrol_settings=args.enrol_setting,
             site_url=args.site_url,
+            without_functions=args.without_function,
         )
     except ValueError as exc:
         parser().error(str(exc))

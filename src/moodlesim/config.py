@@ -31,6 +31,8 @@ class SimulatorConfig:
     enrol_settings: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     # wwwroot used in answers; by default the URL the request came to.
     site_url: str | None = None
+    # Functions left out of the token's service (to test a client's check of its service).
+    without_functions: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if not self.token:
@@ -41,3 +43,8 @@ class SimulatorConfig:
             raise ValueError("fault rate must be between 0 and 1")
         if self.max_input_vars < 1:
             raise ValueError("max_input_vars must be at least 1")
+        from .ws.spec import functions
+
+        unknown = sorted(set(self.without_functions) - set(functions()))
+        if unknown:
+            raise ValueError(f"unknown web service functions: {', '.join(unknown)}")

@@ -51,6 +51,18 @@ def _invalid_token() -> MoodleError:
     return moodle_exception("invalidtoken", "Invalid token - token not found")
 
 
+def _not_in_service(name: str) -> MoodleError:
+    return MoodleError(
+        "webservice_access_exception",
+        "accessexception",
+        "Access control exception",
+        f"Access to the function {name}() is not allowed. There could be multiple reasons for "
+        "this: 1. The service linked to the user token does not contain the function. 2. The "
+        "service linked to the user token is not enabled. 3. The function is not enabled in "
+        "the web service settings.",
+    )
+
+
 def _unknown_function() -> MoodleError:
     return MoodleError(
         "dml_missing_record_exception",
@@ -68,6 +80,7 @@ class Simulator:
         ensure_installed(self.engine, int(time.time()))
         with self.engine.begin() as connection:
             self.sequences = Sequences.load(connection)
+        self.service = tuple(n for n in functions() if n not in config.without_functions)
         self.faults = FaultInjector(config.fault_rate, config.seed)
         self.stats = Stats(config.workers)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="moodlesim-db")
@@ -118,6 +131,8 @@ class Simulator:
             spec = functions().get(name)
             if spec is None:
                 raise _unknown_function()
+            if name in self.config.without_functions:
+                raise _not_in_service(name)
             validated = validate(spec.parameters, params)
             raw = self._run(spec.name, validated, meter, site_url)
             result = clean_returnvalue(spec.returns, raw)
@@ -128,7 +143,7 @@ class Simulator:
     def _run(self, name: str, params: dict[str, Any], meter: CostMeter, site_url: str) -> Any:
         with self.engine.connect() as connection:
             transaction = connection.begin()
-            call = Call(connection, int(time.time()), self.sequences, meter, site_url)
+            call = Call(connection, int(time.time()), self.sequences, meter, site_url, self.service)
             try:
                 result = HANDLERS[name](call, params)
                 self.sequences.save(connection)

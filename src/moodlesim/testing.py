@@ -77,6 +77,9 @@ def _cli_args(options: dict[str, Any]) -> list[str]:
         if name == "enrol_settings":
             for pair in value:
                 args += ["--enrol-setting", pair]
+        elif name == "without_functions":
+            for function in value:
+                args += ["--without-function", function]
         elif name == "db_url":
             args += ["--db", str(value)]
         elif value is True:
@@ -109,7 +112,7 @@ def running_simulator(
 ) -> Iterator[RunningSimulator]:
     """A simulator on a free port; options are those of `moodlesim.cli.make_config`
     (latency_ms, per_item_ms, cost_scale, workers, fault_rate, seed, fault_hang_s,
-    max_input_vars, debug, enrol_db, enrol_settings, site_url).
+    max_input_vars, debug, enrol_db, enrol_settings, site_url, without_functions).
 
     Without `db_url` it keeps its state in a temporary SQLite file, removed afterwards.
     """

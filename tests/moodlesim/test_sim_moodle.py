@@ -342,3 +342,16 @@ def test_xml_answers(site: SimClient) -> None:
 def test_missing_function_name(site: SimClient) -> None:
     response = site.post([("wstoken", TOKEN), ("moodlewsrestformat", "json")])
     assert response.json()["errorcode"] == "invalidparameter"
+
+
+def test_functions_left_out_of_the_service(make_sim: Any) -> None:
+    sim: SimClient = make_sim(without_functions=frozenset({"core_cohort_create_cohorts"}))
+    listed = [f["name"] for f in sim.call("core_webservice_get_site_info")["functions"]]
+    assert len(listed) == 40 and "core_cohort_create_cohorts" not in listed
+    answer = sim.call("core_cohort_create_cohorts", cohorts=[])
+    assert (answer["exception"], answer["errorcode"]) == (
+        "webservice_access_exception",
+        "accessexception",
+    )
+    with pytest.raises(ValueError, match="unknown web service functions"):
+        make_sim(without_functions=frozenset({"core_no_such_function"}))

@@ -46,6 +46,10 @@ def moodle_sim(
     site_url: Annotated[
         str | None, typer.Option(help="wwwroot shown in answers (default: the request's URL).")
     ] = None,
+    without_function: Annotated[
+        list[str] | None,
+        typer.Option(help="Leave a function out of the token's service (repeatable)."),
+    ] = None,
 ) -> None:
     """Serve a simulated Moodle 4.1 (web services, costs, faults, enrol_database sync)."""
     from moodlesim.cli import make_config
@@ -67,6 +71,7 @@ def moodle_sim(
             enrol_db=enrol_db,
             enrol_settings=enrol_setting or [],
             site_url=site_url,
+            without_functions=without_function or [],
         )
     except ValueError as exc:
         err_console.print(f"[bold red]moodle-sim[/]: {exc}", highlight=False)

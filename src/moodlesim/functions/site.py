@@ -22,7 +22,7 @@ def get_site_info(call: Call, params: dict[str, Any]) -> dict[str, Any]:
         "siteurl": call.site_url,
         "userpictureurl": call.picture_url("f1"),
         "functions": [
-            {"name": spec.name, "version": spec.version} for spec in functions().values()
+            {"name": name, "version": functions()[name].version} for name in call.service
         ],
         "downloadfiles": 0,
         "uploadfiles": 0,
