@@ -45,11 +45,9 @@ def external(tmp_path: Path) -> ExternalTable:
     table.engine.dispose()
 
 
-def make_site(
-    make_sim: Callable[..., SimClient], external: ExternalTable, **settings: str
-) -> SimClient:
+def make_site(make_sim: Callable[..., SimClient], external_url: str, **settings: str) -> SimClient:
     pairs = {**SETTINGS, **settings}
-    sim = make_sim(enrol_db_url=external.url, enrol_settings=pairs)
+    sim = make_sim(enrol_db_url=external_url, enrol_settings=pairs)
     sim.call(
         "core_course_create_courses",
         courses=[
@@ -88,7 +86,7 @@ def state(sim: SimClient, course: int, onlyactive: bool = False) -> dict[str, li
 def test_first_sync_enrols_and_skips_unknown_rows(
     make_sim: Callable[..., SimClient], external: ExternalTable
 ) -> None:
-    sim = make_site(make_sim, external)
+    sim = make_site(make_sim, external.url)
     external.set(
         [
             ("CA", "ann", "student"),
@@ -123,7 +121,7 @@ def test_first_sync_enrols_and_skips_unknown_rows(
 def test_unenrol_action_unenrols_and_removes_groups(
     make_sim: Callable[..., SimClient], external: ExternalTable
 ) -> None:
-    sim = make_site(make_sim, external, unenrolaction="0")
+    sim = make_site(make_sim, external.url, unenrolaction="0")
     external.set([("CA", "ann", "student"), ("CA", "bob", "student")])
     sync(sim)
     sim.call("core_group_create_groups", groups=[{"courseid": 2, "name": "G", "description": ""}])
@@ -137,7 +135,7 @@ def test_unenrol_action_unenrols_and_removes_groups(
 def test_empty_table_never_unenrols_everybody(
     make_sim: Callable[..., SimClient], external: ExternalTable
 ) -> None:
-    sim = make_site(make_sim, external, unenrolaction="0")
+    sim = make_site(make_sim, external.url, unenrolaction="0")
     external.set([("CA", "ann", "student")])
     sync(sim)
     external.set([])
@@ -146,7 +144,7 @@ def test_empty_table_never_unenrols_everybody(
 
 
 def test_keep_action_only_adds(make_sim: Callable[..., SimClient], external: ExternalTable) -> None:
-    sim = make_site(make_sim, external, unenrolaction="1")
+    sim = make_site(make_sim, external.url, unenrolaction="1")
     external.set([("CA", "ann", "student"), ("CA", "bob", "student")])
     sync(sim)
     external.set([("CA", "ann", "student")])
@@ -158,7 +156,7 @@ def test_keep_action_only_adds(make_sim: Callable[..., SimClient], external: Ext
 def test_suspend_action_suspends_then_reactivates(
     make_sim: Callable[..., SimClient], external: ExternalTable
 ) -> None:
-    sim = make_site(make_sim, external, unenrolaction="2")
+    sim = make_site(make_sim, external.url, unenrolaction="2")
     external.set([("CA", "ann", "student"), ("CA", "bob", "student")])
     sync(sim)
     external.set([("CA", "ann", "student")])
@@ -176,7 +174,7 @@ def test_suspend_action_suspends_then_reactivates(
 def test_suspend_and_remove_roles(
     make_sim: Callable[..., SimClient], external: ExternalTable
 ) -> None:
-    sim = make_site(make_sim, external, unenrolaction="3")
+    sim = make_site(make_sim, external.url, unenrolaction="3")
     external.set([("CA", "ann", "student"), ("CA", "bob", "editingteacher")])
     sync(sim)
     external.set([("CA", "ann", "student")])
@@ -190,7 +188,7 @@ def test_suspend_and_remove_roles(
 
 
 def test_role_changes(make_sim: Callable[..., SimClient], external: ExternalTable) -> None:
-    sim = make_site(make_sim, external)
+    sim = make_site(make_sim, external.url)
     external.set([("CA", "ann", "student")])
     sync(sim)
     external.set([("CA", "ann", "teacher")])
@@ -202,7 +200,7 @@ def test_role_changes(make_sim: Callable[..., SimClient], external: ExternalTabl
 def test_manual_and_database_enrolments_coexist(
     make_sim: Callable[..., SimClient], external: ExternalTable
 ) -> None:
-    sim = make_site(make_sim, external, unenrolaction="0")
+    sim = make_site(make_sim, external.url, unenrolaction="0")
     sim.call("enrol_manual_enrol_users", enrolments=[{"roleid": 3, "userid": 4, "courseid": 2}])
     external.set([("CA", "ann", "student")])
     sync(sim)
@@ -218,7 +216,7 @@ def test_cost_follows_the_measured_model(
 ) -> None:
     from moodlesim import CostModel
 
-    sim = make_site(make_sim, external)
+    sim = make_site(make_sim, external.url)
     sim.simulator.enrol_sync.cost = CostModel(latency_ms=0, scale=0.001)  # type: ignore[union-attr]
     external.set([("CA", "ann", "student"), ("CA", "bob", "student")])
     first = sync(sim)
@@ -241,3 +239,22 @@ def test_settings_are_checked() -> None:
         EnrolDatabaseSettings.from_settings({"unenrolaction": "7"})
     with pytest.raises(ValueError, match="not a table or column name"):
         EnrolDatabaseSettings.from_settings({"remoteenroltable": "x; DROP TABLE y"})
+
+
+@pytest.mark.postgres
+def test_external_table_on_postgresql(
+    make_sim: Callable[..., SimClient], postgres_url: str
+) -> None:
+    engine = create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text("CREATE TABLE enrolments (course_idnumber TEXT, username TEXT, role TEXT)")
+        )
+        conn.execute(
+            text("INSERT INTO enrolments VALUES ('CA', 'ann', 'student'), ('CB', 'bob', NULL)")
+        )
+    engine.dispose()
+    sim = make_site(make_sim, postgres_url.replace("postgresql+psycopg://", "postgresql://"))
+    summary = sync(sim)
+    assert (summary["rows"], summary["enrolled"]) == (2, 2)
+    assert state(sim, 3) == {"bob": ["student"]}
