@@ -52,7 +52,7 @@ def ensure_schema(engine: Engine) -> None:
 
 def open_refer(settings: Settings) -> Engine:
     """The engine of `[refer] url`, its schema brought up to date."""
-    engine = make_engine(settings.refer.url)
+    engine = make_engine(settings.refer.url, password=settings.refer.password)
     ensure_schema(engine)
     return engine
 

@@ -20,13 +20,16 @@ def _ignore(amount: int) -> None:
     del amount
 
 
-def compute_deltas(connection: Connection, snapshot: ReferSnapshot) -> list[TableDelta]:
+def compute_deltas(
+    connection: Connection, snapshot: ReferSnapshot, advance: Callable[[int], None] = _ignore
+) -> list[TableDelta]:
     """The delta of every REFER table between what it holds for the year and `snapshot`."""
     deltas = []
     for spec in SPECS:
         desired = table_rows(snapshot, spec.name)
         existing = read_rows(connection, spec, snapshot.year)
         deltas.append(diff_rows(spec.name, snapshot.year, desired, existing))
+        advance(1)
     return deltas
 
 
