@@ -9,6 +9,7 @@ failure leaves the previous REFER whole. A refresh that finds nothing new writes
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -93,11 +94,21 @@ def _stats(refreshes: list[YearRefresh]) -> dict[str, int]:
     return dict(sorted(stats.items()))
 
 
-def _basis(engine: Engine) -> str:
+def _basis(engine: Engine, refreshes: list[YearRefresh]) -> str:
+    """REFER's state and the changes found: a saved plan is stale when either moved."""
     with engine.connect() as connection:
         table = schema.refer_year
         rows = connection.execute(select(table.c.year, table.c.changed_at).order_by(table.c.year))
-        return fingerprint([year, str(changed)] for year, changed in rows)
+        known = fingerprint([year, str(changed)] for year, changed in rows)
+    digest = hashlib.sha256(known.encode())
+    for refresh in refreshes:
+        for delta in refresh.deltas:
+            digest.update(f"{delta.year}/{delta.table}".encode())
+            for part in (delta.inserts, delta.updates, delta.deletes):
+                digest.update(b"|")
+                for item in part:
+                    digest.update(repr(item).encode())
+    return digest.hexdigest()[:32]
 
 
 @register
@@ -146,7 +157,7 @@ class ReferStep(Step):
                 "nothing was written; if the source is right, run again with --force refer"
             )
         plan.stats = _stats(refreshes)
-        plan.basis = _basis(engine)
+        plan.basis = _basis(engine, refreshes)
         engine.dispose()
         self._pending = refreshes
         return plan
