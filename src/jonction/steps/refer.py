@@ -71,10 +71,10 @@ def _operations(refresh: YearRefresh) -> list[Operation]:
                 Operation(
                     kind=f"refer.{delta.table}",
                     action=action,
-                    key=f"{refresh.year}/{delta.table}/{action}",
-                    label=f"{len(items)} row(s) of {refresh.year}",
+                    key=refresh.year,
+                    label=f"{len(items)} row(s)",
                     after={"rows": len(items), "sample": [_key_text(k) for k in keys]},
-                    reason=f"{len(items)} {delta.table.replace('_', ' ')} row(s) {why}",
+                    reason=why,
                     source={"table": table, "year": refresh.year},
                 )
             )
