@@ -17,7 +17,7 @@ from jonction.sources.apogee.filters import (
     offered,
 )
 from jonction.sources.apogee.labels import repair_label
-from jonction.sources.refer.diff import TableDelta, diff_rows
+from jonction.sources.refer.diff import TableDelta, diff_rows, diff_sliced
 from jonction.sources.refer.sanity import check_sources, check_tables
 
 
@@ -80,7 +80,7 @@ def test_diff_by_key() -> None:
     desired = {("a",): (1,), ("b",): (2,), ("d",): (4,)}
     existing = [(("a",), (1,)), (("b",), (3,)), (("c",), (3,))]
     delta = diff_rows("t", "2026", desired, iter(existing))
-    assert delta.inserts == [(("d",), (4,))]
+    assert delta.inserts == [("d", 4)]  # whole rows
     assert delta.updates == [(("b",), (3,), (2,))]
     assert delta.deletes == [("c",)]
     assert (delta.existing, delta.desired, delta.changes) == (3, 3, 3)
@@ -101,11 +101,45 @@ def test_applying_a_diff_gives_the_desired_rows(
     for key, before, after in delta.updates:
         assert result[key] == before
         result[key] = after
-    for key, values in delta.inserts:
-        assert key not in result
-        result[key] = values
+    for row in delta.inserts:
+        assert row[:1] not in result
+        result[row[:1]] = row[1:]
     assert result == desired
     assert delta.is_empty() == (desired == existing)
+
+
+@given(
+    st.dictionaries(st.tuples(st.integers(0, 60), st.integers(0, 3)), st.tuples(st.booleans())),
+    st.dictionaries(st.tuples(st.integers(0, 60), st.integers(0, 3)), st.tuples(st.booleans())),
+    st.integers(1, 10),
+)
+def test_slice_by_slice_gives_the_same_delta_as_whole(
+    desired: dict[tuple[int, int], tuple[bool]],
+    existing: dict[tuple[int, int], tuple[bool]],
+    size: int,
+) -> None:
+    reads: list[tuple[int | None, int | None]] = []
+
+    def read(low: int | None, high: int | None) -> list[tuple[tuple[int, int], tuple[bool]]]:
+        reads.append((low, high))
+        return [
+            (key, values)
+            for key, values in existing.items()
+            if (low is None or key[0] >= low) and (high is None or key[0] < high)
+        ]
+
+    rows = sorted(desired.items())
+    sliced = diff_sliced("t", "2026", iter(rows), read, size)
+    whole = diff_rows("t", "2026", dict(desired), iter(existing.items()))
+    assert sorted(sliced.inserts) == whole.inserts
+    assert sorted(sliced.updates) == whole.updates
+    assert sorted(sliced.deletes) == whole.deletes
+    assert (sliced.existing, sliced.desired) == (whole.existing, whole.desired)
+    # The slices cover every student once, and none splits a student.
+    bounds = [b for pair in reads for b in pair]
+    assert bounds[0] is None and bounds[-1] is None
+    assert all(reads[i][1] == reads[i + 1][0] for i in range(len(reads) - 1))
+    assert len(reads) <= len(desired) // size + 1
 
 
 def test_source_checks() -> None:

@@ -66,7 +66,15 @@ def _operations(refresh: YearRefresh) -> list[Operation]:
             items = getattr(delta, attribute)
             if not items:
                 continue
-            keys = [item if attribute == "deletes" else item[0] for item in items[:SAMPLE]]
+            size = len(SPEC_BY_NAME[delta.table].key)
+            keys = [
+                item
+                if attribute == "deletes"
+                else item[0]
+                if attribute == "updates"
+                else item[:size]
+                for item in items[:SAMPLE]
+            ]
             operations.append(
                 Operation(
                     kind=f"refer.{delta.table}",

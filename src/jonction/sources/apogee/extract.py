@@ -414,34 +414,38 @@ class _Builder:
                     row.tem_iae_prm != "N",
                 )
             )
-        self.contracts(t.contracts, set(valid), invalid, individuals, advance)
+        # (cod_ind, étape, version) → the shared student number and étape key of the IP rows.
+        backed = {key3: (individuals[key3[0]], self.etape(key3[1], key3[2])) for key3 in valid}
+        self.contracts(t.contracts, backed, invalid, advance)
 
     def contracts(
         self,
         rows: Iterable[tuple[int, str, int, str, str]],
-        valid: set[tuple[int, str, int]],
+        backed: dict[tuple[int, str, int], tuple[int, EtapeKey]],
         invalid: dict[tuple[int, str, int], str],
-        individuals: dict[int, int],
         advance: Callable[[int], None],
     ) -> None:
-        elements = self.snap.elements
+        # The hot loop of the refresh (millions of rows): local names, one lookup per test.
+        codes = {code: element.code for code, element in self.snap.elements.items()}
         missing = self.element_missing
-        kept = self.snap.pedagogical_registrations
-        append = kept.append
+        append = self.snap.pedagogical_registrations.append
+        registration = PedagogicalRegistration
+        get_backed = backed.get
+        get_code = codes.get
         etape = self.etape
         exclude = self.exclude
         seen = 0
         for cod_ind, etp, vrs, elp, prc in rows:
             seen += 1
-            if seen % 50_000 == 0:
+            if not seen % 50_000:
                 advance(50_000)
-            key3 = (cod_ind, etp, vrs)
-            element = elements.get(elp)
-            if key3 in valid and prc == "N" and element is not None:
-                append(PedagogicalRegistration(individuals[cod_ind], etape(etp, vrs), element.code))
+            found = get_backed((cod_ind, etp, vrs))
+            code = get_code(elp)
+            if found is not None and code is not None and prc == "N":
+                append(registration(found[0], found[1], code))
                 continue
-            if key3 not in valid:
-                admin = invalid.get(key3)
+            if found is None:
+                admin = invalid.get((cod_ind, etp, vrs))
                 if admin is None:
                     reason = "without_admin_registration"
                     detail = "no administrative registration to the étape this year"

@@ -12,10 +12,11 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import Connection, Engine, Table, func, inspect, select
+from sqlalchemy import Connection, Engine, MetaData, Table, func, inspect, select
 
 from ...config.sources import ApogeeSection
 from ...db import make_engine
+from ..refer.fetch import stream_tuples
 from ..refer.source import Progress, SourceExtract
 from . import schema
 from .extract import ApogeeTables, ExtractOptions, build_snapshot
@@ -43,6 +44,16 @@ from .rows import (
 )
 
 R = TypeVar("R", bound=NamedTuple)
+
+
+def _tables(schema_name: str) -> dict[str, Table]:
+    """Apogée's tables, in the configured Oracle schema if there is one."""
+    if not schema_name:
+        return {table.name: table for table in schema.TABLES}
+    copy = MetaData()
+    return {table.name: table.to_metadata(copy, schema=schema_name) for table in schema.TABLES}
+
+
 FETCH = 10_000
 
 # Structure tables: empty in a working Apogée means a truncated copy.
@@ -81,6 +92,7 @@ class ApogeeReader:
         self.engine = engine
         self.section = section
         self.options = options_from(section)
+        self.tables = _tables(section.schema_name)
 
     @classmethod
     def from_settings(cls, section: ApogeeSection) -> ApogeeReader:
@@ -88,14 +100,6 @@ class ApogeeReader:
 
     def close(self) -> None:
         self.engine.dispose()
-
-    def _connect(self) -> Connection:
-        connection = self.engine.connect()
-        if self.section.schema_name:
-            connection = connection.execution_options(
-                schema_translate_map={None: self.section.schema_name}
-            )
-        return connection
 
     def _has_column(self, table: str, column: str) -> bool:
         # Installations differ (TEM_FICTIF exists only in recent versions).
@@ -105,51 +109,52 @@ class ApogeeReader:
 
     def read(self, year: str, today: date, progress: Progress) -> SourceExtract:
         counts: dict[str, int] = {}
-        with self._connect() as connection:
-            reading = _Reading(connection, year, counts)
+        t = self.tables
+        with self.engine.connect() as connection:
+            reading = _Reading(connection, year, counts, t)
             with progress(f"Apogée {year}: catalogue and registrations", None) as task:
                 fictitious = set(self.section.fictitious_natures)
                 if self._has_column("nature_elp", "tem_fictif"):
-                    nature = schema.nature_elp
+                    nature = t["nature_elp"]
                     fictitious |= set(
                         connection.execute(
                             select(nature.c.cod_nel).where(nature.c.tem_fictif == "O")
                         ).scalars()
                     )
                 tables = ApogeeTables(
-                    composantes=reading.all(schema.composante, ComposanteRow),
-                    diplomes=reading.all(schema.diplome, DiplomeRow),
-                    versions_diplome=reading.all(schema.version_diplome, VersionDiplomeRow),
-                    etapes=reading.all(schema.etape, EtapeRow),
-                    versions_etape=reading.all(schema.version_etape, VersionEtapeRow),
-                    fractions=reading.all(schema.vdi_fractionner_vet, FractionRow),
+                    composantes=reading.all(t["composante"], ComposanteRow),
+                    diplomes=reading.all(t["diplome"], DiplomeRow),
+                    versions_diplome=reading.all(t["version_diplome"], VersionDiplomeRow),
+                    etapes=reading.all(t["etape"], EtapeRow),
+                    versions_etape=reading.all(t["version_etape"], VersionEtapeRow),
+                    fractions=reading.all(t["vdi_fractionner_vet"], FractionRow),
                     fictitious_natures=fictitious,
-                    elements=reading.all(schema.element_pedagogi, ElementRow),
+                    elements=reading.all(t["element_pedagogi"], ElementRow),
                     element_labels=reading.all(
-                        schema.elp_libelle,
+                        t["elp_libelle"],
                         ElementLabelRow,
-                        schema.elp_libelle.c.cod_lng == "FRAN",
+                        t["elp_libelle"].c.cod_lng == "FRAN",
                     ),
-                    lists=reading.all(schema.liste_elp, ListRow),
-                    etape_lists=reading.all(schema.vet_regroupe_lse, EtapeListRow),
-                    list_elements=reading.all(schema.lse_regroupe_elp, ListElementRow),
-                    element_lists=reading.all(schema.elp_regroupe_lse, ElementListRow),
-                    charges=reading.yearly(schema.elp_charge_ens, ChargeRow),
+                    lists=reading.all(t["liste_elp"], ListRow),
+                    etape_lists=reading.all(t["vet_regroupe_lse"], EtapeListRow),
+                    list_elements=reading.all(t["lse_regroupe_elp"], ListElementRow),
+                    element_lists=reading.all(t["elp_regroupe_lse"], ElementListRow),
+                    charges=reading.yearly(t["elp_charge_ens"], ChargeRow),
                     individus=reading.individus(),
-                    admin=reading.yearly(schema.ins_adm_etp, AdminRow),
+                    admin=reading.yearly(t["ins_adm_etp"], AdminRow),
                     contracts=iter(()),
-                    groups=reading.all(schema.groupe, GroupRow),
-                    group_objects=reading.all(schema.gpe_obj, GroupObjectRow),
-                    group_nestings=reading.all(schema.gpe_inclus_gpe, GroupNestingRow),
+                    groups=reading.all(t["groupe"], GroupRow),
+                    group_objects=reading.all(t["gpe_obj"], GroupObjectRow),
+                    group_nestings=reading.all(t["gpe_inclus_gpe"], GroupNestingRow),
                     memberships=[
                         (row.cod_ind, row.cod_gpe)
-                        for row in reading.yearly(schema.ind_affecte_gpe, MembershipRow)
+                        for row in reading.yearly(t["ind_affecte_gpe"], MembershipRow)
                     ],
                 )
                 task.advance(1)
-            total = reading.count(schema.ind_contrat_elp)
+            total = reading.count(t["ind_contrat_elp"])
             with progress(f"Apogée {year}: pedagogical registrations", total) as task:
-                tables.contracts = reading.stream(schema.ind_contrat_elp, ContractRow)
+                tables.contracts = reading.stream(t["ind_contrat_elp"], ContractRow)
                 extraction = build_snapshot(year, tables, self.options, today, task.advance)
         return SourceExtract(extraction.snapshot, counts, extraction.notices, extraction.stats)
 
@@ -157,10 +162,13 @@ class ApogeeReader:
 class _Reading:
     """The queries of one extraction; counts the rows read from each table."""
 
-    def __init__(self, connection: Connection, year: str, counts: dict[str, int]) -> None:
+    def __init__(
+        self, connection: Connection, year: str, counts: dict[str, int], tables: dict[str, Table]
+    ) -> None:
         self.connection = connection
         self.year = year
         self.counts = counts
+        self.tables = tables
 
     def _select(self, table: Table, row: type[R], *where: Any) -> Any:
         return select(*[table.c[name] for name in row._fields]).where(*where)
@@ -177,10 +185,9 @@ class _Reading:
         return self.all(table, row, table.c.cod_anu == self.year)
 
     def individus(self) -> list[IndividuRow]:
-        registered = select(schema.ins_adm_etp.c.cod_ind).where(
-            schema.ins_adm_etp.c.cod_anu == self.year
-        )
-        return self.all(schema.individu, IndividuRow, schema.individu.c.cod_ind.in_(registered))
+        iae, individu = self.tables["ins_adm_etp"], self.tables["individu"]
+        registered = select(iae.c.cod_ind).where(iae.c.cod_anu == self.year)
+        return self.all(individu, IndividuRow, individu.c.cod_ind.in_(registered))
 
     def count(self, table: Table) -> int:
         query = select(func.count()).select_from(table).where(table.c.cod_anu == self.year)
@@ -189,9 +196,8 @@ class _Reading:
     def stream(self, table: Table, row: type[R]) -> Iterator[Any]:
         """The year's rows as plain tuples, fetched in batches (there are millions)."""
         query = self._select(table, row, table.c.cod_anu == self.year)
-        result = self.connection.execute(query.execution_options(yield_per=FETCH))
         seen = 0
-        for partition in result.partitions():
-            seen += len(partition)
-            yield from partition
+        for values in stream_tuples(self.connection, query, FETCH):
+            seen += 1
+            yield values
         self.counts[table.name] = seen

@@ -65,9 +65,7 @@ def write_delta(connection: Connection, delta: TableDelta, advance: Callable[[in
         inserting = insert(table)
         columns = ("year", *spec.columns)
         for chunk in _chunks(delta.inserts):
-            params = [
-                dict(zip(columns, (year, *key, *values), strict=True)) for key, values in chunk
-            ]
+            params = [dict(zip(columns, (year, *row), strict=True)) for row in chunk]
             connection.execute(inserting, params)
             advance(len(chunk))
 
