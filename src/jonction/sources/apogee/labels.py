@@ -7,11 +7,14 @@ which is reversible, and characters the charset could not hold replaced by `¿`
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import ftfy
 
 _LOST_APOSTROPHE = re.compile(r"(?<=\w)¿(?=\w)")
+# What UTF-8 lead bytes of French letters look like once read as CP1252.
+_MOJIBAKE = re.compile("[ÃÅâ]")
 
 
 def repair_label(text: str) -> str:
@@ -19,4 +22,8 @@ def repair_label(text: str) -> str:
     if text.isascii():
         return text
     repaired = ftfy.fix_encoding(text)
+    if _MOJIBAKE.search(repaired):
+        # ftfy stays careful on short labels (`ÃŽle`); a strict round trip is proof enough.
+        with contextlib.suppress(UnicodeError):
+            repaired = repaired.encode("cp1252").decode("utf-8")
     return _LOST_APOSTROPHE.sub("’", repaired)
