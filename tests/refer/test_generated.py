@@ -26,8 +26,8 @@ def _keys(snapshot: ReferSnapshot) -> dict[str, dict[tuple[Any, ...], tuple[Any,
 
 
 def _scenario(apogee_url: str, refer_url: str, tmp_path: Path) -> None:
-    files = {"ldif": tmp_path / "apogee.ldif", "ade": tmp_path / "ade"}
-    generate(apogee_url, 300, 5, YEAR, **files)
+    ldif, ade = tmp_path / "apogee.ldif", tmp_path / "ade"
+    generate(apogee_url, 300, 5, YEAR, ldif, ade)
     settings = Settings(
         apogee={"url": apogee_url, "years": [YEAR]},
         refer={"url": refer_url},
@@ -46,7 +46,7 @@ def _scenario(apogee_url: str, refer_url: str, tmp_path: Path) -> None:
     assert again.status == "succeeded" and again.plan is not None
     assert again.plan.operations == [] and writes == []
 
-    night = evolve(apogee_url, 11, **files)
+    night = evolve(apogee_url, 11, ldif=ldif, ade=ade)
     second = _run(settings).steps[0]
     assert second.status == "succeeded", second.error
     assert second.plan is not None
@@ -93,9 +93,8 @@ def _scenario(apogee_url: str, refer_url: str, tmp_path: Path) -> None:
     # Cancelled and resigned registrations leave REFER, with their reason.
     for state in ("cancelled", "resigned"):
         for cod_ind, etp, vrs in details.get(f"iae_{state}", []):
-            key = (cod_ind, etp, vrs)
-            assert key not in new["admin_registration"]
-            if key in old["admin_registration"]:
+            assert (cod_ind, etp, vrs) not in new["admin_registration"]
+            if (cod_ind, etp, vrs) in old["admin_registration"]:
                 assert excluded[("admin_registration", f"{cod_ind}/{etp}-{vrs}")] == state
             assert not any(
                 p.cod_ind == cod_ind and p.etape == EtapeKey(etp, vrs)
@@ -161,8 +160,8 @@ def _scenario(apogee_url: str, refer_url: str, tmp_path: Path) -> None:
             assert (etp, vrs, dip, vdi) not in new["etape_diplome"]
             assert (etp, vrs, new_dip, new_vdi) in new["etape_diplome"]
     for etp, vrs, _old_cmp, cmp in details.get("etape_moved_to_other_composante", []):
-        key = EtapeKey(etp, vrs)
-        assert key not in after.etapes or after.etapes[key].composante == cmp
+        moved = EtapeKey(etp, vrs)
+        assert moved not in after.etapes or after.etapes[moved].composante == cmp
     for code, list_code in details.get("element_gained_parent", []):
         if code in after.elements:
             assert any(
