@@ -15,11 +15,13 @@ import ftfy
 _LOST_APOSTROPHE = re.compile(r"(?<=\w)¿(?=\w)")
 # What UTF-8 lead bytes of French letters look like once read as CP1252.
 _MOJIBAKE = re.compile("[ÃÅâ]")
+# Any damage leaves one of these; most labels have none and skip the repair.
+_SUSPECT = re.compile("[ÂÃÄÅâ¿]")
 
 
 def repair_label(text: str) -> str:
     """The label with its charset damage undone; an undamaged label is returned unchanged."""
-    if text.isascii():
+    if text.isascii() or not _SUSPECT.search(text):
         return text
     repaired = ftfy.fix_encoding(text)
     if _MOJIBAKE.search(repaired):

@@ -146,10 +146,7 @@ class ApogeeReader:
                     groups=reading.all(t["groupe"], GroupRow),
                     group_objects=reading.all(t["gpe_obj"], GroupObjectRow),
                     group_nestings=reading.all(t["gpe_inclus_gpe"], GroupNestingRow),
-                    memberships=[
-                        (row.cod_ind, row.cod_gpe)
-                        for row in reading.yearly(t["ind_affecte_gpe"], MembershipRow)
-                    ],
+                    memberships=reading.stream(t["ind_affecte_gpe"], MembershipRow),
                 )
                 task.advance(1)
             total = reading.count(t["ind_contrat_elp"])
