@@ -74,15 +74,29 @@ def _insert(
     advance: Callable[[int], None],
 ) -> None:
     columns = ("year", *spec.columns)
-    if connection.dialect.name == "sqlite":
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    dialect = connection.dialect
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        # COPY: the fastest way into PostgreSQL, inside the same transaction.
+        copying = f"COPY {spec.table.name} ({', '.join(columns)}) FROM STDIN"
+        cursor: Any = raw.cursor()  # a psycopg cursor
+        try:
+            with cursor.copy(copying) as copy:
+                for chunk in _chunks(rows):
+                    for row in chunk:
+                        copy.write_row((year, *row))
+                    advance(len(chunk))
+        finally:
+            cursor.close()
+        return
+    if dialect.name == "sqlite":
         # The first refresh inserts millions of rows: hand SQLite's driver plain tuples (same
         # connection, same transaction) rather than a dictionary per row.
         statement = insert(spec.table).values({name: bindparam(name) for name in columns})
         compiled = statement.compile(dialect=connection.dialect)
         order = [columns.index(name) for name in compiled.positiontup or ()]
         reorder = None if order == list(range(len(columns))) else itemgetter(*order)
-        raw = connection.connection.dbapi_connection
-        assert raw is not None
         cursor = raw.cursor()
         try:
             for chunk in _chunks(rows):
