@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.dialects import oracle
 
 from jonction.config.sources import ApogeeSection
+from jonction.db import make_engine
 from jonction.domain.refer_model import DiplomeKey, EtapeKey, ParentLink
 from jonction.sources.apogee.reader import ApogeeReader
 from jonction.sources.refer.source import SourceExtract
@@ -328,3 +332,65 @@ def test_only_the_asked_year_is_read(read: Any) -> None:
     extract = read(apogee)
     assert extract.snapshot.year == "2027"
     assert 50 not in extract.snapshot.students
+
+
+def test_tables_in_a_schema_of_their_own(tmp_path: Path) -> None:
+    """[apogee] schema_name prefixes every table (an Oracle schema; here an attached SQLite
+    database)."""
+    apogee_file = tmp_path / "apogee.db"
+    small_university().write(f"sqlite:///{apogee_file}").dispose()
+    engine = make_engine(f"sqlite:///{tmp_path / 'other.db'}")
+
+    @event.listens_for(engine, "connect")
+    def attach(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute(f"ATTACH DATABASE '{apogee_file}' AS apo")
+
+    section = ApogeeSection(url="sqlite://", years=["2026"], schema_name="apo")
+    reader = ApogeeReader(engine, section)
+    try:
+        extract = reader.read("2026", TODAY, silent_progress)
+    finally:
+        reader.close()
+    assert len(extract.snapshot.pedagogical_registrations) == 14
+    assert set(extract.snapshot.etapes) == {MAT, INF}
+
+
+def test_the_sql_is_portable(tmp_path: Path) -> None:
+    """Named columns, no join, no LIMIT, years bound as text; every statement compiles for
+    Oracle."""
+    url = f"sqlite:///{tmp_path / 'apogee.db'}"
+    engine = small_university().write(url)
+    texts: list[str] = []
+    clauses: list[Any] = []
+    years: list[Any] = []
+
+    @event.listens_for(engine, "connect")
+    def trace(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.set_trace_callback(texts.append)
+
+    @event.listens_for(engine, "before_execute")
+    def remember(_conn: Any, clause: Any, *_args: Any) -> None:
+        clauses.append(clause)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def bound(_conn: Any, _cursor: Any, _statement: str, parameters: Any, *_args: Any) -> None:
+        years.extend(value for value in parameters if value in ("2026", 2026))
+
+    engine.dispose()  # new connections get the trace
+    reader = ApogeeReader(engine, ApogeeSection(url=url, years=["2026"]))
+    try:
+        reader.read("2026", TODAY, silent_progress)
+    finally:
+        reader.close()
+    selects = [t for t in texts if t.lstrip().upper().startswith("SELECT")]
+    assert any("ind_contrat_elp" in t for t in selects)  # the streamed read is traced too
+    for statement in selects:
+        upper = statement.upper()
+        assert " JOIN " not in upper and " LIMIT " not in upper
+        assert not re.search(r"SELECT\s+\*|\.\*", statement)  # columns by name
+    assert years and all(isinstance(year, str) for year in years)
+    dialect: Any = oracle.dialect()
+    for clause in clauses:
+        if hasattr(clause, "compile"):
+            compiled = str(clause.compile(dialect=dialect))
+            assert "LIMIT" not in compiled and "FETCH FIRST" not in compiled
