@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import event
@@ -389,7 +389,7 @@ def test_the_sql_is_portable(tmp_path: Path) -> None:
         assert " JOIN " not in upper and " LIMIT " not in upper
         assert not re.search(r"SELECT\s+\*|\.\*", statement)  # columns by name
     assert years and all(isinstance(year, str) for year in years)
-    dialect: Any = oracle.dialect()
+    dialect = cast(Any, oracle).dialect()
     for clause in clauses:
         if hasattr(clause, "compile"):
             compiled = str(clause.compile(dialect=dialect))
