@@ -84,7 +84,7 @@ def test_small_university_is_read_whole(read: Any) -> None:
     assert snap.groups[11].parent == 10 and snap.groups[10].parent is None
     assert snap.groups[12].etape == INF and snap.groups[12].element is None
     assert {(m.cod_ind, m.group) for m in snap.memberships} == {(1, 10), (1, 11), (4, 12)}
-    assert snap.exclusions == []
+    assert snap.exclusions == [] and snap.people_left_out == {}
     assert extract.notices == []
     assert extract.counts["ind_contrat_elp"] == 14
     assert extract.counts["element_pedagogi"] == 5
@@ -106,6 +106,8 @@ def test_administrative_registrations_follow_state_and_payment_policy(read: Any)
         "23/SLMAT1-140": "being_created",
     }
     assert 24 in extract.snapshot.students and 22 not in extract.snapshot.students
+    # Explain can still find those left out, to say why.
+    assert set(extract.snapshot.people_left_out) == {20, 21, 22, 23}
     ip = _reasons(extract, "pedagogical_registration")
     assert ip["22/SLMAT1-140/SMA1U1"] == "admin_registration_excluded"
     # Accepting payments awaited.
@@ -130,6 +132,7 @@ def test_pedagogical_registrations_need_a_valid_iae_and_no_prc(read: Any) -> Non
         "1/SLMAT1-140/NOPE": "unknown_element",
     }
     assert 30 not in extract.snapshot.students
+    assert extract.snapshot.people_left_out[30].cod_etu == "21000030"
     assert len(extract.snapshot.pedagogical_registrations) == 14
     anomaly = {n.key: n for n in extract.notices}
     assert anomaly["2026/without_admin_registration"].data["count"] == 2

@@ -382,15 +382,20 @@ class _Builder:
                 )
             )
         students = self.snap.students
-        for cod_ind in sorted({key3[0] for key3 in valid}):
+        registered = {key3[0] for key3 in valid}
+        for cod_ind in sorted(individus):
             person = individus[cod_ind]
             number = _student_number(person.cod_etu)
-            students[cod_ind] = Student(
+            student = Student(
                 cod_ind,
                 number,
                 self.label(person.lib_nom_usu_ind) or self.label(person.lib_nom_pat_ind),
                 self.label(person.lib_pr1_ind),
             )
+            if cod_ind not in registered:
+                self.snap.people_left_out[cod_ind] = student
+                continue
+            students[cod_ind] = student
             if number is None:
                 self.exclude(
                     Exclusion(

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import Connection, Engine, MetaData, Table, func, inspect, select
+from sqlalchemy import Connection, Engine, MetaData, Table, func, inspect, or_, select
 
 from ...config.sources import ApogeeSection
 from ...db import make_engine
@@ -182,9 +182,16 @@ class _Reading:
         return self.all(table, row, table.c.cod_anu == self.year)
 
     def individus(self) -> list[IndividuRow]:
-        iae, individu = self.tables["ins_adm_etp"], self.tables["individu"]
-        registered = select(iae.c.cod_ind).where(iae.c.cod_anu == self.year)
-        return self.all(individu, IndividuRow, individu.c.cod_ind.in_(registered))
+        """Everyone with an administrative or a pedagogical registration in the year."""
+        iae, ip = self.tables["ins_adm_etp"], self.tables["ind_contrat_elp"]
+        individu = self.tables["individu"]
+        administrative = select(iae.c.cod_ind).where(iae.c.cod_anu == self.year)
+        pedagogical = select(ip.c.cod_ind).where(ip.c.cod_anu == self.year)
+        return self.all(
+            individu,
+            IndividuRow,
+            or_(individu.c.cod_ind.in_(administrative), individu.c.cod_ind.in_(pedagogical)),
+        )
 
     def count(self, table: Table) -> int:
         query = select(func.count()).select_from(table).where(table.c.cod_anu == self.year)

@@ -61,6 +61,13 @@ SPECS: tuple[TableSpec, ...] = (
         by_student=True,
     ),
     TableSpec(
+        "person_left_out",
+        schema.refer_person_left_out,
+        ("cod_ind",),
+        ("cod_etu", "last_name", "first_name"),
+        by_student=True,
+    ),
+    TableSpec(
         "admin_registration",
         schema.refer_admin_registration,
         ("cod_ind", *_ETP),
@@ -144,6 +151,10 @@ def _rows(snapshot: ReferSnapshot, name: str) -> Iterator[tuple[Key, Values]]:
     elif name == "student":
         for cod_ind in sorted(s.students):
             st = s.students[cod_ind]
+            yield (st.cod_ind,), (st.cod_etu, st.last_name, st.first_name)
+    elif name == "person_left_out":
+        for cod_ind in sorted(s.people_left_out):
+            st = s.people_left_out[cod_ind]
             yield (st.cod_ind,), (st.cod_etu, st.last_name, st.first_name)
     elif name == "admin_registration":
         s.admin_registrations.sort(key=_by_student)

@@ -218,6 +218,10 @@ def load_snapshot(engine: Engine, year: str, *, exclusions: bool = True) -> Refe
             c, schema.refer_student, year, "cod_ind", "cod_etu", "last_name", "first_name"
         ):
             snap.students[cod_ind] = Student(cod_ind, cod_etu, last, first)
+        for cod_ind, cod_etu, last, first in _select(
+            c, schema.refer_person_left_out, year, "cod_ind", "cod_etu", "last_name", "first_name"
+        ):
+            snap.people_left_out[cod_ind] = Student(cod_ind, cod_etu, last, first)
         # One int object per student, shared by all of the student's rows.
         individuals = {cod_ind: cod_ind for cod_ind in snap.students}
 
