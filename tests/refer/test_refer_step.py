@@ -231,3 +231,23 @@ def test_progress_is_reported(tmp_path: Path) -> None:
     assert by_name["Apogée 2026: pedagogical registrations"] == (14, 14)
     total, done = by_name["REFER: writing"]
     assert total == done and total is not None and total > 14
+
+
+def test_two_years_side_by_side_a_new_one_without_registrations(tmp_path: Path) -> None:
+    _apogee(tmp_path)
+    settings = _settings(tmp_path)
+    settings.apogee.years = ["2026", "2027"]
+    report = _run(settings)
+    step = report.steps[0]
+    assert step.status == "succeeded", step.error
+    assert step.plan is not None
+    assert [n.key for n in step.plan.notices if n.kind == "refer_empty_year"] == ["2027"]
+    engine = open_refer(settings)
+    current, next_year = load_snapshot(engine, "2026"), load_snapshot(engine, "2027")
+    assert len(current.pedagogical_registrations) == 14
+    assert next_year.etapes.keys() == current.etapes.keys()  # the catalogue is offered
+    assert next_year.students == {} and next_year.pedagogical_registrations == []
+    # Dropping a year from the configuration leaves its rows in REFER.
+    settings.apogee.years = ["2027"]
+    assert _run(settings).status == "succeeded"
+    assert len(load_snapshot(engine, "2026").pedagogical_registrations) == 14
