@@ -25,6 +25,37 @@ def _keys(snapshot: ReferSnapshot) -> dict[str, dict[tuple[Any, ...], tuple[Any,
     return {spec.name: table_rows(snapshot, spec.name) for spec in SPECS}
 
 
+def _assert_whole(snap: ReferSnapshot) -> None:
+    """Every code a row names is in the snapshot: the steps that read REFER can trust it."""
+    for link in snap.links:
+        assert link.etape in snap.etapes and link.element in snap.elements
+        assert link.parent is None or link.parent in snap.elements
+    for etape in snap.etapes.values():
+        assert etape.composante in snap.composantes
+        assert etape.diplomes and all(d in snap.diplomes for d in etape.diplomes)
+    for element in snap.elements.values():
+        assert element.composante in snap.composantes
+    for a in snap.admin_registrations:
+        assert a.cod_ind in snap.students and a.etape in snap.etapes
+        assert a.diplome in snap.diplomes
+    for p in snap.pedagogical_registrations:
+        assert p.cod_ind in snap.students and p.element in snap.elements
+        assert p.etape in snap.etapes
+    for charge in snap.charges:
+        assert charge.element in snap.elements and charge.etape in snap.etapes
+    for group in snap.groups.values():
+        assert (group.element in snap.elements) != (group.etape in snap.etapes)
+        assert group.parent is None or group.parent in snap.groups
+        assert group.label
+    for m in snap.memberships:
+        assert m.cod_ind in snap.students and m.group in snap.groups
+    assert not snap.students.keys() & snap.people_left_out.keys()
+    # A parent is itself linked within the same étape: the branches hang from the étape.
+    placed = {(link.etape, link.element) for link in snap.links}
+    for link in snap.links:
+        assert link.parent is None or (link.etape, link.parent) in placed
+
+
 def _scenario(apogee_url: str, refer_url: str, tmp_path: Path) -> None:
     ldif, ade = tmp_path / "apogee.ldif", tmp_path / "ade"
     generate(apogee_url, 300, 5, YEAR, ldif, ade)
@@ -41,6 +72,7 @@ def _scenario(apogee_url: str, refer_url: str, tmp_path: Path) -> None:
     assert "apogee_cycle" in kinds  # the generator's loop in the lists, cut and reported
     engine = open_refer(settings)
     before = load_snapshot(engine, YEAR)
+    _assert_whole(before)
     with refer_writes() as writes:
         again = _run(settings).steps[0]
     assert again.status == "succeeded" and again.plan is not None
@@ -51,6 +83,7 @@ def _scenario(apogee_url: str, refer_url: str, tmp_path: Path) -> None:
     assert second.status == "succeeded", second.error
     assert second.plan is not None
     after = load_snapshot(engine, YEAR)
+    _assert_whole(after)
     old, new = _keys(before), _keys(after)
 
     # The plan's figures are exactly the differences between the two snapshots.

@@ -154,6 +154,8 @@ class _Builder:
         self.cycles: list[tuple[str, str, str]] = []
         # Why an element is not in REFER, for the registrations and groups that name it.
         self.element_missing: dict[str, str] = {}
+        self.vdis: dict[DiplomeKey, VersionDiplomeRow] = {}
+        self.dip_labels: dict[str, str] = {}
 
     # Helpers -----------------------------------------------------------------------------
 
@@ -218,8 +220,8 @@ class _Builder:
                 )
                 continue
             diplomes[key].add(DiplomeKey(f.cod_dip, int(f.cod_vrs_vdi)))
-        vdis = {DiplomeKey(r.cod_dip, int(r.cod_vrs_vdi)): r for r in t.versions_diplome}
-        dip_labels = {row.cod_dip: row.lib_dip for row in t.diplomes}
+        self.vdis = {DiplomeKey(r.cod_dip, int(r.cod_vrs_vdi)): r for r in t.versions_diplome}
+        self.dip_labels = {row.cod_dip: row.lib_dip for row in t.diplomes}
         for key in sorted(diplomes):
             vet = versions[key]
             cmp = composantes.get(vet.cod_cmp)
@@ -252,13 +254,19 @@ class _Builder:
             label = self.label(vet.lib_web_vet) or self.label(labels.get(key.code)) or key.code
             self.snap.etapes[key] = Etape(key, label, vet.cod_cmp, foad, keys)
             for dip in keys:
-                if dip not in self.snap.diplomes:
-                    vdi = vdis.get(dip)
-                    text = self.label(vdi.lib_web_vdi if vdi else None) or self.label(
-                        dip_labels.get(dip.code)
-                    )
-                    cmp_code = (vdi.cod_cmp if vdi else None) or ""
-                    self.snap.diplomes[dip] = Diplome(dip, text or dip.code, cmp_code)
+                self.diplome(dip)
+
+    def diplome(self, key: DiplomeKey) -> None:
+        """Adds the diplôme version `key` to the snapshot, labelled from VDI, else DIPLOME."""
+        if key in self.snap.diplomes:
+            return
+        vdi = self.vdis.get(key)
+        text = self.label(vdi.lib_web_vdi if vdi else None) or self.label(
+            self.dip_labels.get(key.code)
+        )
+        self.snap.diplomes[key] = Diplome(
+            key, text or key.code, (vdi.cod_cmp if vdi else None) or ""
+        )
 
     def catalogue(self, t: ApogeeTables) -> None:
         rows = {row.cod_elp: row for row in t.elements}
@@ -410,11 +418,13 @@ class _Builder:
         # One int object per student, shared by the student's registrations.
         individuals = {cod_ind: cod_ind for cod_ind in students}
         for key3, row in sorted(valid.items()):
+            diplome = DiplomeKey(row.cod_dip, int(row.cod_vrs_vdi))
+            self.diplome(diplome)  # the diplôme a student registered for is always known
             self.snap.admin_registrations.append(
                 AdminRegistration(
                     individuals[key3[0]],
                     self.etape(key3[1], key3[2]),
-                    DiplomeKey(row.cod_dip, int(row.cod_vrs_vdi)),
+                    diplome,
                     row.cod_cmp,
                     row.tem_iae_prm != "N",
                 )
