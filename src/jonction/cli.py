@@ -6,6 +6,7 @@ import typer
 
 from . import __version__
 from .commands import register_all
+from .logs import configure
 
 app = typer.Typer(
     name="jonction",
@@ -34,6 +35,7 @@ def root(
     ),
 ) -> None:
     """jonction: Apogée, LDAP and ADE → Moodle, every night, with no hand work."""
+    configure()
 
 
 def main() -> None:

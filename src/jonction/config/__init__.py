@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -40,18 +40,18 @@ class Settings(BaseSettings):
         validate_default=True,
     )
 
-    apogee: ApogeeSection = ApogeeSection()
-    refer: ReferSection = ReferSection()
-    state: StateSection = StateSection()
-    moodle: MoodleSection = MoodleSection()
-    enrol_database: EnrolDatabaseSection = EnrolDatabaseSection()
-    ldap: LdapSection = LdapSection()
-    ade: AdeSection = AdeSection()
-    policy: PolicySection = PolicySection()
-    guards: GuardsSection = GuardsSection()
-    pipeline: PipelineSection = PipelineSection()
-    web: WebSection = WebSection()
-    report: ReportSection = ReportSection()
+    apogee: ApogeeSection = Field(default_factory=ApogeeSection)
+    refer: ReferSection = Field(default_factory=ReferSection)
+    state: StateSection = Field(default_factory=StateSection)
+    moodle: MoodleSection = Field(default_factory=MoodleSection)
+    enrol_database: EnrolDatabaseSection = Field(default_factory=EnrolDatabaseSection)
+    ldap: LdapSection = Field(default_factory=LdapSection)
+    ade: AdeSection = Field(default_factory=AdeSection)
+    policy: PolicySection = Field(default_factory=PolicySection)
+    guards: GuardsSection = Field(default_factory=GuardsSection)
+    pipeline: PipelineSection = Field(default_factory=PipelineSection)
+    web: WebSection = Field(default_factory=WebSection)
+    report: ReportSection = Field(default_factory=ReportSection)
 
     @classmethod
     def settings_customise_sources(

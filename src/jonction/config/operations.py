@@ -10,20 +10,34 @@ from ._base import Section
 
 
 class GuardsSection(Section):
+    """Mass-change guards: a plan that takes away too much stops its step unless forced."""
+
     max_remove_share: float = Field(
         0.10,
         ge=0,
         le=1,
-        description="A plan removing or suspending more than this share of a kind stops the step.",
+        description="A plan that removes, suspends or hides more than this share of the objects "
+        "of a kind that jonction manages stops the step.",
     )
-    max_remove_share_per_course: float = Field(
-        0.5, ge=0, le=1, description="Same, within one course (enrolments, groups)."
+    max_remove_share_by_kind: dict[str, float] = Field(
+        default_factory=lambda: {"user": 0.05},
+        description="The same share for one kind (user, course, enrolment, group_member…).",
+    )
+    max_remove_share_per_scope: float = Field(
+        0.5, ge=0, le=1, description="The same share within one course, group or cohort."
     )
     min_items_for_share: int = Field(
-        20, ge=0, description="Below this many existing items, shares are not checked."
+        20, ge=0, description="Kinds with fewer managed objects than this are not checked."
     )
-    max_suspend_accounts_share: float = Field(
-        0.05, ge=0, le=1, description="Share of managed accounts one night may suspend."
+    min_items_per_scope: int = Field(
+        10, ge=0, description="Scopes with fewer objects than this are not checked."
+    )
+    source_shrink_ratio: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="A source (table, directory, timetable) smaller than this share of its "
+        "previous size is taken as truncated: the step stops before computing anything.",
     )
 
 

@@ -8,20 +8,28 @@ from pydantic import Field
 
 from ._base import Section
 
+CategoryLevel = Literal["year", "composante", "diplome", "etape"]
+ParentCriterion = Literal["charge_ens", "same_composante", "most_students", "smallest_code"]
+DEFAULT_LEVELS: tuple[CategoryLevel, ...] = ("year", "composante", "diplome", "etape")
+DEFAULT_PARENT_RULE: tuple[ParentCriterion, ...] = (
+    "charge_ens",
+    "same_composante",
+    "most_students",
+    "smallest_code",
+)
+
 
 class PolicySection(Section):
     course_natures: list[str] = Field(
         default_factory=lambda: ["UE", "EC", "MATI", "MATC", "MODU", "STAG", "PRJ"],
         description="COD_NEL of the elements that get a Moodle course.",
     )
-    category_levels: list[Literal["year", "composante", "diplome", "etape"]] = Field(
-        default_factory=lambda: ["year", "composante", "diplome", "etape"],
+    category_levels: list[CategoryLevel] = Field(
+        default_factory=lambda: list(DEFAULT_LEVELS),
         description="Levels of the category tree, top down.",
     )
-    primary_parent_rule: list[
-        Literal["charge_ens", "same_composante", "most_students", "smallest_code"]
-    ] = Field(
-        default_factory=lambda: ["charge_ens", "same_composante", "most_students", "smallest_code"],
+    primary_parent_rule: list[ParentCriterion] = Field(
+        default_factory=lambda: list(DEFAULT_PARENT_RULE),
         description="Criteria choosing the one étape whose category holds a shared element's "
         "course, in order; the last one always decides.",
     )
@@ -33,7 +41,8 @@ class PolicySection(Section):
     )
     foad_policy: Literal["shared", "split"] = Field(
         "shared",
-        description="An element taught in FOAD and on-site étapes: one course, or one per modality.",
+        description="An element taught in FOAD and on-site étapes: one shared course, or one "
+        "course per modality.",
     )
     auth: str = Field("cas", description="Moodle auth method of the accounts jonction creates.")
     managed_auths: list[str] = Field(

@@ -56,12 +56,6 @@ class ApogeeSection(Section):
 
 class ReferSection(Section):
     url: str = Field("sqlite:///var/refer.db", description="SQLAlchemy URL of REFER.")
-    shrink_ratio: float = Field(
-        0.5,
-        gt=0,
-        le=1,
-        description="A source table smaller than this share of its previous size stops the step.",
-    )
 
 
 class StateSection(Section):

@@ -1,0 +1,1 @@
+"""Imports every step module so that each registers itself."""

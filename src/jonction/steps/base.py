@@ -1,0 +1,116 @@
+"""The shape of every step: read the sources and the target, compute a plan, apply it.
+
+A step is a class with a `name`, the steps it `requires`, and two coroutines: `plan` (reads,
+then calls the pure `determine_actions` of its domain module) and `apply` (makes the target
+match the plan and says what became of each operation). The runner journals both.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Protocol, TypeVar, cast
+
+import structlog
+
+from ..config import Settings
+from ..domain.plan import Plan
+from ..journal.store import Journal, Outcome
+
+T = TypeVar("T")
+
+
+class ProgressTask(Protocol):
+    def advance(self, amount: int = 1) -> None: ...
+
+
+class ProgressFactory(Protocol):
+    def __call__(self, description: str, total: int | None) -> AbstractProgress: ...
+
+
+class AbstractProgress(Protocol):
+    def __enter__(self) -> ProgressTask: ...
+    def __exit__(self, *exc: object) -> None: ...
+
+
+class _SilentTask:
+    def advance(self, amount: int = 1) -> None:
+        del amount
+
+
+@contextmanager
+def silent_progress(description: str, total: int | None) -> Iterator[ProgressTask]:
+    del description, total
+    yield _SilentTask()
+
+
+@dataclass
+class CallTally:
+    """Moodle calls made by a step, per web service function."""
+
+    by_function: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def add(self, function: str, calls: int, items: int, seconds: float, errors: int = 0) -> None:
+        entry = self.by_function.setdefault(
+            function, {"calls": 0, "items": 0, "seconds": 0.0, "errors": 0}
+        )
+        entry["calls"] += calls
+        entry["items"] += items
+        entry["seconds"] += seconds
+        entry["errors"] += errors
+
+    def total_calls(self) -> int:
+        return int(sum(entry["calls"] for entry in self.by_function.values()))
+
+
+@dataclass
+class StepContext:
+    """What a step may use: configuration, journal, clock, progress and shared adapters."""
+
+    settings: Settings
+    journal: Journal
+    now: datetime
+    run_id: int | None = None
+    step_run_id: int | None = None
+    forced: bool = False
+    progress: Callable[[str, int | None], Any] = silent_progress
+    calls: CallTally = field(default_factory=CallTally)
+    log: Any = field(default_factory=lambda: structlog.get_logger("jonction"))
+    exit_stack: AsyncExitStack = field(default_factory=AsyncExitStack)
+    _shared: dict[str, Any] = field(default_factory=dict)
+
+    async def shared(self, key: str, factory: Callable[[], AbstractAsyncContextManager[T]]) -> T:
+        """An adapter opened once for the whole run (a Moodle client…) and closed at its end."""
+        if key not in self._shared:
+            self._shared[key] = await self.exit_stack.enter_async_context(factory())
+        return cast(T, self._shared[key])
+
+    async def shared_value(self, key: str, factory: Callable[[], Awaitable[T]]) -> T:
+        """A value computed once for the whole run (the known Moodle state of a kind…)."""
+        if key not in self._shared:
+            self._shared[key] = await factory()
+        return cast(T, self._shared[key])
+
+
+@dataclass
+class ApplyResult:
+    outcomes: list[Outcome] = field(default_factory=list)
+    # Figures to print and journal beside the outcomes (rows written, sync summary…).
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+class Step(ABC):
+    name: ClassVar[str]
+    title: ClassVar[str]
+    requires: ClassVar[tuple[str, ...]] = ()
+
+    @abstractmethod
+    async def plan(self, ctx: StepContext) -> Plan:
+        """Reads the sources and the known target state; returns what should change."""
+
+    @abstractmethod
+    async def apply(self, ctx: StepContext, plan: Plan) -> ApplyResult:
+        """Makes the target match `plan`; says what became of each operation."""

@@ -1,0 +1,245 @@
+"""Runs steps in order: a step runs when the steps it needs succeeded; each is journaled."""
+
+from __future__ import annotations
+
+import traceback
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+
+from ..config import Settings
+from ..db import make_engine
+from ..domain.guards import GuardViolation, check_plan
+from ..domain.plan import Plan
+from ..journal.store import Journal, Outcome
+from . import registry
+from .base import ApplyResult, StepContext, silent_progress
+from .lock import run_lock
+
+log = structlog.get_logger("jonction.runner")
+
+
+@dataclass
+class StepReport:
+    step: str
+    status: str  # succeeded | failed | guarded | blocked | stale | planned
+    plan: Plan | None = None
+    result: ApplyResult | None = None
+    violations: list[GuardViolation] = field(default_factory=list)
+    error: str = ""
+    seconds: float = 0.0
+    calls: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def outcome_counts(self) -> Counter[str]:
+        if self.result is None:
+            return Counter()
+        return Counter(item.outcome for item in self.result.outcomes)
+
+
+@dataclass
+class RunReport:
+    run_id: int | None
+    steps: list[StepReport]
+
+    @property
+    def status(self) -> str:
+        statuses = {report.status for report in self.steps}
+        if statuses <= {"succeeded", "planned", "skipped"}:
+            return "succeeded"
+        if "succeeded" in statuses:
+            return "partial"
+        return "failed"
+
+
+class _Stop(Exception):
+    """Ends a step early with the status already set in its report."""
+
+
+def open_journal(settings: Settings) -> Journal:
+    journal = Journal(make_engine(settings.state.url))
+    journal.ensure_schema()
+    return journal
+
+
+def _counts(plan: Plan, outcomes: Sequence[Outcome]) -> dict[str, Any]:
+    planned = Counter(f"{op.kind}.{op.action}" for op in plan.operations)
+    done = Counter(f"{o.operation.kind}.{o.operation.action}.{o.outcome}" for o in outcomes)
+    return {"planned": dict(planned), "outcomes": dict(done)}
+
+
+class Paused(Exception):
+    """Runs are paused (a blackout window); `jonction resume` lifts it."""
+
+
+PAUSE_FLAG = "paused"
+
+
+def pause_state(journal: Journal, today: datetime | None = None) -> dict[str, Any] | None:
+    """The pause in force, if any: {"since", "until", "reason"}; an expired pause is ignored."""
+    state = journal.flag(PAUSE_FLAG)
+    if not state:
+        return None
+    until = state.get("until")
+    now = (today or datetime.now(UTC)).date().isoformat()
+    if until and until < now:
+        return None
+    return dict(state)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    apply: bool = True
+    force: Sequence[str] = ()
+    command: str = "run"
+    # Plans saved by `jonction plan --save`, applied as they are if their basis still holds.
+    saved: Mapping[str, Plan] | None = None
+    ignore_pause: bool = False
+
+
+async def run_steps(
+    settings: Settings,
+    names: Sequence[str],
+    *,
+    apply: bool = True,
+    force: Sequence[str] = (),
+    command: str = "run",
+    saved: Mapping[str, Plan] | None = None,
+    ignore_pause: bool = False,
+    progress: Callable[[str, int | None], Any] = silent_progress,
+    on_step: Callable[[StepReport], None] | None = None,
+) -> RunReport:
+    """Plans (and applies) the named steps in the registry's order, with their dependencies."""
+    options = RunOptions(apply, tuple(force), command, saved, ignore_pause)
+    steps = registry.all_steps()
+    ordered = [name for name in steps if name in names]
+    journal = open_journal(settings)
+    if not apply:
+        return await _run(settings, journal, None, ordered, options, progress, on_step)
+    pause = pause_state(journal)
+    if pause and not ignore_pause:
+        until = f" until {pause['until']}" if pause.get("until") else ""
+        reason = f" ({pause['reason']})" if pause.get("reason") else ""
+        raise Paused(f"runs are paused{until}{reason}; `jonction resume` lifts the pause")
+    with run_lock(settings.pipeline.lock_file):
+        run_id = journal.start_run(command, ordered, force)
+        report = await _run(settings, journal, run_id, ordered, options, progress, on_step)
+        journal.finish_run(
+            run_id,
+            report.status,
+            {step.step: step.status for step in report.steps},
+        )
+        return report
+
+
+async def _run(
+    settings: Settings,
+    journal: Journal,
+    run_id: int | None,
+    ordered: Sequence[str],
+    options: RunOptions,
+    progress: Callable[[str, int | None], Any],
+    on_step: Callable[[StepReport], None] | None,
+) -> RunReport:
+    steps = registry.all_steps()
+    reports: list[StepReport] = []
+    failed: set[str] = set()
+    context = StepContext(
+        settings=settings,
+        journal=journal,
+        now=datetime.now(UTC),
+        run_id=run_id,
+        progress=progress,
+    )
+    async with context.exit_stack:
+        for name in ordered:
+            step = steps[name]()
+            missing = [need for need in step.requires if need in failed]
+            if missing:
+                report = StepReport(name, "blocked", error=f"needs {', '.join(missing)}")
+                failed.add(name)
+            else:
+                saved = options.saved.get(name) if options.saved else None
+                report = await _one(context, journal, run_id, step, options, saved)
+                if report.status not in {"succeeded", "planned"}:
+                    failed.add(name)
+            reports.append(report)
+            if on_step is not None:
+                on_step(report)
+    return RunReport(run_id, reports)
+
+
+async def _one(
+    context: StepContext,
+    journal: Journal,
+    run_id: int | None,
+    step: Any,
+    options: RunOptions,
+    saved: Plan | None,
+) -> StepReport:
+    name = step.name
+    forced = name in options.force
+    started = datetime.now(UTC)
+    step_run_id = journal.start_step(run_id, name, "apply") if run_id is not None else None
+    context.step_run_id = step_run_id
+    context.forced = forced
+    context.calls = type(context.calls)()
+    report = StepReport(name, "failed")
+    try:
+        plan = await step.plan(context)
+        if saved is not None and saved.basis != plan.basis:
+            report.plan = plan
+            report.status = "stale"
+            report.error = (
+                f"the saved plan of {name} was computed from a state that has changed since; "
+                "plan again (jonction plan --save) and review the new plan"
+            )
+            raise _Stop
+        if saved is not None:
+            plan = saved
+        report.plan = plan
+        report.violations = check_plan(plan, context.settings.guards)
+        if plan.blockers and not forced:
+            report.status = "blocked"
+            report.error = "; ".join(plan.blockers)
+        elif report.violations and not forced:
+            report.status = "guarded"
+            report.error = " ".join(v.message() for v in report.violations)
+        elif not options.apply:
+            report.status = "planned"
+        else:
+            report.result = await step.apply(context, plan)
+            failures = [o for o in report.result.outcomes if o.outcome == "failed"]
+            report.status = "succeeded"
+            if failures:
+                log.warning("operations failed", step=name, failed=len(failures))
+    except _Stop:
+        pass
+    except Exception as exc:  # a step's failure must not stop the steps that don't need it
+        report.status = "failed"
+        report.error = f"{type(exc).__name__}: {exc}"
+        log.error("step failed", step=name, error=report.error, trace=traceback.format_exc())
+    report.seconds = (datetime.now(UTC) - started).total_seconds()
+    report.calls = dict(context.calls.by_function)
+    if step_run_id is not None:
+        outcomes = report.result.outcomes if report.result else []
+        journal.record_outcomes(step_run_id, outcomes)
+        if report.plan is not None:
+            journal.record_notices(step_run_id, report.plan.notices)
+        journal.finish_step(
+            step_run_id,
+            report.status,
+            counts=_counts(report.plan, outcomes) if report.plan else {},
+            stats={
+                **(report.plan.stats if report.plan else {}),
+                **(report.result.stats if report.result else {}),
+            },
+            calls=report.calls,
+            guards=[v.message() for v in report.violations],
+            error=report.error,
+            basis=report.plan.basis if report.plan else "",
+        )
+    return report
