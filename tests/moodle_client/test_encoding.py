@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,9 +9,8 @@ from hypothesis import strategies as st
 
 from jonction.moodle.encoding import encode_params, field_count, form_body
 
+from ..conftest import shared_dir
 from .php_form import as_lists, php_decode, php_fields
-
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "moodle"
 
 
 def test_nested_lists_and_structures_are_flattened_as_php_reads_them() -> None:
@@ -67,9 +65,7 @@ def test_field_count_is_what_php_counts() -> None:
 def _recorded_requests() -> list[list[tuple[str, str]]]:
     requests = []
     for name in ("transcripts.jsonl", "transcripts2.jsonl"):
-        path = SHARED / name
-        if not path.exists():
-            continue
+        path = shared_dir() / "moodle" / name
         for line in path.read_text(encoding="utf-8").splitlines():
             params = json.loads(line)["request"]["params"]
             if isinstance(params, list) and len(params) < 100:
@@ -77,14 +73,12 @@ def _recorded_requests() -> list[list[tuple[str, str]]]:
     return requests
 
 
-RECORDED = _recorded_requests()
-
-
-@pytest.mark.skipif(not RECORDED, reason="shared/moodle transcripts not present")
 def test_every_recorded_request_is_reproduced_field_for_field() -> None:
     # Read each request that a real Moodle accepted back into its structure, encode it
     # again: the client must send exactly the recorded fields, in the same order.
-    for fields in RECORDED:
+    recorded = _recorded_requests()
+    assert len(recorded) > 50
+    for fields in recorded:
         structure = as_lists(php_decode(form_body(fields)))
         assert encode_params(structure) == fields
 

@@ -170,3 +170,22 @@ async def test_calls_are_accounted_per_function(client: MoodleClient, fake: Fake
     assert summary["core_course_get_categories"].bytes_received > 0
     assert client.stats.reads == 3 and client.stats.writes == 0
     assert client.stats.as_dict()["calls"] == 3
+
+
+async def test_calls_are_tallied_into_a_steps_sink(client: MoodleClient) -> None:
+    class Sink:
+        def __init__(self) -> None:
+            self.rows: list[tuple[str, int, int, int]] = []
+
+        def add(
+            self, function: str, calls: int, items: int, seconds: float, errors: int = 0
+        ) -> None:
+            self.rows.append((function, calls, items, errors))
+
+    await client.categories()
+    mark = client.stats.calls
+    await client.cohorts()
+    await client.cohorts()
+    sink = Sink()
+    client.stats.tally_into(sink, since=mark)
+    assert sink.rows == [("core_cohort_get_cohorts", 2, 2, 0)]

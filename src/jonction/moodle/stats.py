@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 CallKind = Literal["read", "write"]
 
@@ -55,6 +55,14 @@ class FunctionSummary:
         self.bytes_received += record.bytes_received
 
 
+class CallSink(Protocol):
+    """Where a step tallies its calls (the journal's per-step tally)."""
+
+    def add(
+        self, function: str, calls: int, items: int, seconds: float, errors: int = 0
+    ) -> None: ...
+
+
 @dataclass
 class CallStats:
     """Collects the records of every call; `peak_in_flight` is the most calls seen at once."""
@@ -84,6 +92,17 @@ class CallStats:
     def since(self, mark: int) -> list[CallRecord]:
         """The records added after `mark` (a former value of `calls`)."""
         return self.records[mark:]
+
+    def tally_into(self, sink: CallSink, since: int = 0) -> None:
+        """Adds the calls made after `since` (a former `calls`) to `sink`, per function."""
+        for summary in summarize(self.records[since:]).values():
+            sink.add(
+                summary.function,
+                summary.calls,
+                summary.items,
+                summary.duration_s,
+                summary.failed_calls,
+            )
 
     def as_dict(self) -> dict[str, object]:
         """A JSON-ready summary (for run reports)."""
