@@ -113,6 +113,15 @@ async def test_start_check_names_the_missing_functions(fake: FakeMoodle, sleeps:
     assert "wsuser" in str(caught.value)
 
 
+async def test_start_check_without_site_info_in_the_service(
+    fake: FakeMoodle, sleeps: Sleeps
+) -> None:
+    fake.functions = {"core_course_get_categories"}
+    async with make_client(fake, sleeps) as moodle:
+        with pytest.raises(MissingFunctions, match="core_webservice_get_site_info"):
+            await moodle.check_service()
+
+
 async def test_start_check_passes_with_every_function(fake: FakeMoodle, sleeps: Sleeps) -> None:
     fake.functions = set(REQUIRED_FUNCTIONS)
     async with make_client(fake, sleeps) as moodle:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from .engine import BatchWriter, Outcome, created, nothing_returned, warnings_by_itemid
-from .errors import MissingFunctions
+from .errors import FunctionNotAvailable, MissingFunctions
 from .functions import DEFAULT_BATCH_SIZES, REQUIRED_FUNCTIONS, unknown_functions
 from .items import (
     CategoryUpdate,
@@ -138,7 +138,10 @@ class MoodleClient(Reads):
     async def check_service(self, required: Iterable[str] = REQUIRED_FUNCTIONS) -> SiteInfo:
         """Checks that the token works and that its service holds every function needed;
         raises InvalidToken, or MissingFunctions naming the missing ones."""
-        info = await self.site_info()
+        try:
+            info = await self.site_info()
+        except FunctionNotAvailable:
+            raise MissingFunctions(["core_webservice_get_site_info"]) from None
         missing = sorted(set(required) - info.functions)
         if missing:
             raise MissingFunctions(missing, service_user=info.username)

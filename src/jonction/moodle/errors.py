@@ -144,10 +144,11 @@ class PhpError(MoodleException):
 class MissingFunctions(MoodleError):
     """The token's external service lacks functions that jonction needs."""
 
-    def __init__(self, missing: list[str], *, service_user: str) -> None:
+    def __init__(self, missing: list[str], *, service_user: str | None = None) -> None:
         names = ", ".join(missing)
+        whose = f" (web service user {service_user!r})" if service_user else ""
         super().__init__(
-            f"the Moodle web service of user {service_user!r} lacks {len(missing)} "
+            f"the token's Moodle external service{whose} lacks {len(missing)} "
             f"function(s) that jonction needs: {names}. Add them to the external service "
             "(Site administration > Server > Web services > External services).",
             function="core_webservice_get_site_info",
