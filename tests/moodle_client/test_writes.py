@@ -14,8 +14,8 @@ from jonction.moodle import (
     NewCourse,
     NewGroup,
     NewUser,
+    trace_cohort_warnings,
 )
-from jonction.moodle.client import trace_cohort_warnings
 
 from .conftest import Sleeps, make_client
 from .fake_moodle import FakeMoodle

@@ -1,6 +1,7 @@
 """jonction's Moodle REST client (see `client.MoodleClient`)."""
 
-from .client import MoodleClient, trace_cohort_warnings
+from .client import MoodleClient
+from .cohort_warnings import trace_cohort_warnings
 from .errors import (
     AccessDenied,
     FunctionNotAvailable,

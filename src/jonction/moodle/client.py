@@ -9,13 +9,13 @@ async with MoodleClient.from_settings(settings.moodle) as moodle:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from .cohort_warnings import trace_cohort_warnings, unexplained_warnings
 from .engine import BatchWriter, Outcome, created, nothing_returned, warnings_by_itemid
 from .errors import FunctionNotAvailable, MissingFunctions
 from .functions import DEFAULT_BATCH_SIZES, REQUIRED_FUNCTIONS, unknown_functions
@@ -388,12 +388,13 @@ class MoodleClient(Reads):
         if not warnings:
             return [Applied(item) for item in items]
         traced = trace_cohort_warnings(items, warnings)
-        unexplained = [w for w in warnings if _cohort_warning_key(w) is None]
+        unexplained = unexplained_warnings(warnings)
         if not unexplained:
             return traced
         # Some warnings name no item we sent: ask Moodle who is a member now.
-        members = await self.cohort_members(i.cohortid for i in items)
         reason = "; ".join(str(w.get("message", "")) for w in unexplained)
+        notes.append(f"core_cohort_add_cohort_members: {reason}")
+        members = await self.cohort_members(i.cohortid for i in items)
         settled: list[Outcome[CohortMember]] = []
         for item, outcome in zip(items, traced, strict=True):
             known = isinstance(outcome, Failed)
@@ -402,51 +403,3 @@ class MoodleClient(Reads):
             else:
                 settled.append(Failed(item, "notadded", reason))
         return settled
-
-
-# Moodle quotes the ids it was given: "user id=7 not exists", "cohort id=3 not exists",
-# "record already exists: cohort(id=3 id=7)".
-_MISSING = re.compile(r"^(user|cohort) id=(\d+) not exists$")
-_ALREADY = re.compile(r"^record already exists: cohort\(id=(\d+) id=(\d+)\)$")
-
-
-def _cohort_warning_key(warning: Mapping[str, Any]) -> tuple[str, int, int] | None:
-    message = str(warning.get("message", ""))
-    if match := _MISSING.match(message):
-        return (match.group(1), int(match.group(2)), 0)
-    if match := _ALREADY.match(message):
-        return ("member", int(match.group(1)), int(match.group(2)))
-    return None
-
-
-def trace_cohort_warnings(
-    items: list[CohortMember], warnings: Sequence[Mapping[str, Any]]
-) -> list[Outcome[CohortMember]]:
-    """Ties core_cohort_add_cohort_members warnings to the items they quote. An item that
-    was already a member counts as applied; one quoting an unknown user or cohort fails."""
-    missing_users: dict[int, str] = {}
-    missing_cohorts: dict[int, str] = {}
-    already: set[tuple[int, int]] = set()
-    for warning in warnings:
-        key = _cohort_warning_key(warning)
-        message = str(warning.get("message", ""))
-        if key is None:
-            continue
-        kind, first, second = key
-        if kind == "user":
-            missing_users[first] = message
-        elif kind == "cohort":
-            missing_cohorts[first] = message
-        else:
-            already.add((first, second))
-    outcomes: list[Outcome[CohortMember]] = []
-    for item in items:
-        if item.cohortid in missing_cohorts:
-            outcomes.append(Failed(item, "nocohort", missing_cohorts[item.cohortid]))
-        elif item.userid in missing_users:
-            outcomes.append(Failed(item, "nouser", missing_users[item.userid]))
-        elif (item.cohortid, item.userid) in already:
-            outcomes.append(Applied(item, note="already a member"))
-        else:
-            outcomes.append(Applied(item))
-    return outcomes
