@@ -13,6 +13,7 @@ from jonction.moodle import (
     Enrolment,
     GroupMember,
     InvalidToken,
+    MissingFunctions,
     MoodleClient,
     NewCategory,
     NewCourse,
@@ -49,6 +50,15 @@ async def test_start_check_and_wrong_token(sim: RunningSimulator) -> None:
     async with MoodleClient(sim.base_url, "not-the-token") as moodle:
         with pytest.raises(InvalidToken):
             await moodle.categories()
+
+
+async def test_start_check_names_functions_left_out_of_the_service() -> None:
+    left_out = ["core_group_create_groups", "enrol_manual_enrol_users"]
+    with running_simulator(without_functions=left_out, **FAST) as partial:
+        async with MoodleClient(partial.base_url, partial.token) as moodle:
+            with pytest.raises(MissingFunctions) as caught:
+                await moodle.check_service()
+    assert caught.value.missing == left_out
 
 
 async def test_bisection_isolates_exactly_the_bad_items(sim: RunningSimulator) -> None:
