@@ -13,9 +13,11 @@ import typer
 
 from ..config import Settings
 from ..domain.plan import Plan
+from ..journal.mail import send_summary
+from ..journal.reading import run_view
 from ..steps import registry
 from ..steps.lock import AlreadyRunning
-from ..steps.runner import Paused, RunReport, run_steps
+from ..steps.runner import Paused, RunReport, open_journal, run_steps
 from .common import ConfigOption, console, err_console, settings_or_exit
 from .render import print_plan, print_run, rich_progress
 
@@ -149,7 +151,11 @@ def nightly(
     if from_step:
         _known([from_step])
         names = names[names.index(from_step) :] if from_step in names else []
-    _finish(_execute(settings, names, force=_known(_split(force)), command="nightly"))
+    report = _execute(settings, names, force=_known(_split(force)), command="nightly")
+    view = run_view(open_journal(settings), report.run_id) if report.run_id else None
+    if view is not None:
+        send_summary(settings.report, view)
+    _finish(report)
 
 
 def apply_saved(
