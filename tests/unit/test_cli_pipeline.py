@@ -165,3 +165,16 @@ def test_nightly_mails_its_summary(monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(received) == 1
     assert "Subject: [jonction] run 1: succeeded" in received[0]
     assert "- offer: succeeded, 1 change(s) applied" in received[0]
+
+
+def test_nightly_due_runs_only_steps_whose_time_has_come(monkeypatch: pytest.MonkeyPatch) -> None:
+    result = runner.invoke(app, ["nightly", "--due"])
+    assert result.exit_code == 2 and "schedules" in result.output
+    monkeypatch.setenv(
+        "JONCTION_PIPELINE__SCHEDULES", '{"users": "* * * * *", "groups": "0 0 1 1 *"}'
+    )
+    invoke("nightly", "--due")
+    assert APPLIED == ["users", "groups"]
+    APPLIED.clear()
+    assert "no step is due" in invoke("nightly", "--due")
+    assert APPLIED == []

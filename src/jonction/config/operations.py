@@ -44,11 +44,28 @@ class GuardsSection(Section):
 
 
 class PipelineSection(Section):
+    """The nightly pipeline: one run at a time, optional per-step clock times."""
+
     lock_file: Path = Field(Path("var/jonction.lock"), description="Forbids overlapping runs.")
     schedules: dict[str, str] = Field(
         default_factory=dict,
-        description="Optional cron expression per step, for sites that keep separate clock jobs.",
+        description="Optional cron expression per step (local time), for sites that keep the "
+        'original chronology, e.g. { refer = "0 18 * * *", users = "0 0 * * *" }; '
+        "`jonction nightly --due`, started every few minutes, runs the steps whose time has come.",
     )
+
+    @field_validator("schedules")
+    @classmethod
+    def _valid_cron(cls, schedules: dict[str, str]) -> dict[str, str]:
+        from croniter import croniter
+
+        for step, expression in schedules.items():
+            if not croniter.is_valid(expression):
+                raise ValueError(
+                    f"{step}: {expression!r} is not a cron expression (minute hour day month "
+                    "weekday, e.g. '15 4 * * *')"
+                )
+        return schedules
 
 
 class WebSection(Section):
