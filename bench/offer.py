@@ -4,7 +4,9 @@ A university of N students is generated, REFER refreshed from it, and the offer 
 against a simulator started in its own process with the measured costs of a real Moodle 4.1
 (`jonction moodle-sim` defaults: 20 ms a call, per-item costs by function, course creation
 slowing down as a category fills, 6 workers): the first run builds the catalogue, the second
-finds nothing to do. Printed: categories and courses created, calls by function, wall time.
+finds nothing to do. Printed: categories and courses created, calls by function, wall time
+(which includes loading REFER's snapshot of the year, also measured alone: in a night it is
+loaded once for every step that reads it).
 
     .venv/bin/python -m bench.offer --students 30000 [--seed 1] [--workdir DIR]
 """
@@ -25,6 +27,7 @@ from pydantic import SecretStr
 
 from jonction.config import Settings
 from jonction.sources.generator.generate import generate
+from jonction.sources.refer.store import load_snapshot, open_refer
 from jonction.steps.runner import StepReport, run_steps
 from moodlesim.testing import running_simulator
 
@@ -87,9 +90,14 @@ def main(argv: list[str] | None = None) -> None:
         print(f"refer {refer.status} in {time.perf_counter() - started:.0f} s")
         first, first_s = _run_offer(settings)
         second, second_s = _run_offer(settings)
+    # Part of each run's wall time: loading REFER's snapshot (shared by the steps of a night).
+    started = time.perf_counter()
+    load_snapshot(open_refer(settings), YEAR)
+    load_s = time.perf_counter() - started
     result = {
         "students": options.students,
         "seed": options.seed,
+        "refer_snapshot_load_s": round(load_s, 1),
         "first_run": _summary(first, first_s),
         "no_change_rerun": _summary(second, second_s),
     }
