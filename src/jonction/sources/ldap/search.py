@@ -3,12 +3,14 @@ into ldap3's in-memory server (so that base, scope and filter mean the same in b
 
 from __future__ import annotations
 
+import math
 import ssl
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ldap3 import MOCK_SYNC, NONE, SUBTREE, Connection, Server, Tls
 from ldap3.core import exceptions as ldap_errors
+from ldap3.core.results import RESULT_SUCCESS
 
 from ...config.directory import LdapSection
 from .entries import DirectoryEntry
@@ -31,6 +33,9 @@ _UNREACHABLE = (
 )
 
 
+PAGED_RESULTS = "1.2.840.113556.1.4.319"
+
+
 def paged_entries(
     connection: Connection,
     base: str,
@@ -39,31 +44,46 @@ def paged_entries(
     page_size: int,
     origin: str,
 ) -> list[DirectoryEntry]:
-    """Every entry under `base` matching `search_filter`, page by page; any answer other than
-    success (a size or time limit, a dropped connection) raises instead of returning a part."""
+    """Every entry under `base` matching `search_filter`, page by page.
+
+    Any answer other than success raises instead of returning a part: a size or time limit
+    (which ldap3 itself lets pass silently), a referral, a dropped connection.
+    """
     entries: list[DirectoryEntry] = []
+    cookie: bytes | None = None
     try:
-        results: Iterable[dict[str, Any]] = connection.extend.standard.paged_search(
-            search_base=base,
-            search_filter=search_filter,
-            search_scope=SUBTREE,
-            attributes=list(attributes),
-            paged_size=page_size,
-            generator=True,
-        )
-        for result in results:
-            if result.get("type") != "searchResEntry":
-                continue  # search references point elsewhere; people live in this tree
-            entries.append(DirectoryEntry.from_raw(result["dn"], result["raw_attributes"]))
+        while True:
+            connection.search(
+                search_base=base,
+                search_filter=search_filter,
+                search_scope=SUBTREE,
+                attributes=list(attributes),
+                paged_size=page_size,
+                paged_cookie=cookie,
+            )
+            result: dict[str, Any] = connection.result
+            if result["result"] != RESULT_SUCCESS:
+                raise DirectoryError(
+                    f"{origin}: the directory stopped answering after {len(entries)} entries "
+                    f"({result['description']}: {result.get('message') or 'no detail'}); a "
+                    "partial directory is never used"
+                )
+            for item in connection.response or []:
+                # Search references point elsewhere; people live in this tree.
+                if item.get("type") == "searchResEntry":
+                    entries.append(DirectoryEntry.from_raw(item["dn"], item["raw_attributes"]))
+            control = (result.get("controls") or {}).get(PAGED_RESULTS, {})
+            cookie = control.get("value", {}).get("cookie")
+            if not cookie:
+                return entries
     except ldap_errors.LDAPNoSuchObjectResult:
         raise DirectoryError(f"{origin}: the search base {base!r} does not exist") from None
     except ldap_errors.LDAPInvalidFilterError as exc:
         raise DirectoryError(f"{origin}: invalid filter {search_filter!r} ({exc})") from None
     except _PARTIAL as exc:
         raise DirectoryError(
-            f"{origin}: the directory stopped answering after {len(entries)} entries "
-            f"({exc.description if hasattr(exc, 'description') else exc}); a partial "
-            "directory is never used"
+            f"{origin}: the directory stopped answering after {len(entries)} entries ({exc}); "
+            "a partial directory is never used"
         ) from None
     except _UNREACHABLE as exc:
         raise DirectoryUnavailable(
@@ -71,7 +91,6 @@ def paged_entries(
         ) from None
     except ldap_errors.LDAPException as exc:
         raise DirectoryError(f"{origin}: the search failed ({type(exc).__name__}: {exc})") from None
-    return entries
 
 
 def server_connection(section: LdapSection) -> Connection:
@@ -89,7 +108,8 @@ def server_connection(section: LdapSection) -> Connection:
         server,
         user=section.bind_dn or None,
         password=password if section.bind_dn else None,
-        receive_timeout=section.timeout_s,
+        # ldap3 packs it into a socket option that takes whole seconds.
+        receive_timeout=max(1, math.ceil(section.timeout_s)),
         raise_exceptions=True,
         read_only=True,
     )
