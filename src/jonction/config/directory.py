@@ -48,8 +48,8 @@ class LdapSection(Section):
     )
     employee_id_attribute: str = Field("supannEmpId", description="Employee number (HR).")
     affiliation_attribute: str = Field(
-        "eduPersonAffiliation", description="Statuses of a person; [accounts] affiliations "
-        "says which give an account."
+        "eduPersonAffiliation",
+        description="Statuses of a person; [accounts] affiliations says which give an account.",
     )
     red_list_attribute: str = Field(
         "supannListeRouge", description="TRUE for people who must not be exposed (e-mail hidden)."
