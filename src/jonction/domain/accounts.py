@@ -735,3 +735,71 @@ def students_without_account(
                 )
             )
     return notices
+
+
+# What the state database remembers ---------------------------------------------------------------
+
+
+def managed_from_data(
+    username: str, moodle_id: int | None, data: Mapping[str, Any]
+) -> ManagedAccount:
+    maildisplay = data.get("maildisplay")
+    return ManagedAccount(
+        username,
+        moodle_id,
+        suspended_by_jonction=bool(data.get("suspended_by_jonction", False)),
+        maildisplay=int(maildisplay) if maildisplay is not None else None,
+    )
+
+
+def managed_records(
+    desired: DesiredAccounts,
+    known: Mapping[str, MoodleAccount],
+    managed: Mapping[str, Mapping[str, Any]],
+    applied: Iterable[tuple[Operation, int | None]],
+    policy: AccountPolicy,
+    rules: AccountRules,
+) -> tuple[list[tuple[str, int | None, dict[str, Any]]], list[str]]:
+    """The records of managed accounts to write after applying (only those that changed),
+    and the usernames to forget (accounts gone from Moodle that the directory no longer has).
+
+    `managed` is the stored data by username; `applied` the operations Moodle accepted, with
+    the id a creation returned. A record holds the directory's keys of the person (student and
+    employee numbers, for the cohorts and enrolments), whether jonction suspended the
+    account, and the last maildisplay set (Moodle does not show it back).
+    """
+    done = {op.key: (op, moodle_id) for op, moodle_id in applied}
+    records: list[tuple[str, int | None, dict[str, Any]]] = []
+    usernames = set(managed) | set(desired.people) | set(done)
+    for username in sorted(usernames):
+        account = known.get(username)
+        op, created_id = done.get(username, (None, None))
+        if account is not None and account.auth not in policy.managed_auths:
+            continue
+        if account is None and (op is None or op.action != Action.CREATE):
+            continue
+        previous = managed.get(username, {})
+        data = dict(previous)
+        person = desired.people.get(username)
+        if person is not None:
+            data.update(
+                dn=person.dn,
+                student_id=person.student_id,
+                employee_id=person.employee_id,
+            )
+        if op is not None:
+            after = op.after or {}
+            if "maildisplay" in after:
+                data["maildisplay"] = after["maildisplay"]
+            if op.action == Action.SUSPEND:
+                data["suspended_by_jonction"] = True
+            elif op.action in (Action.REACTIVATE, Action.CREATE):
+                data["suspended_by_jonction"] = False
+        # Unknown until jonction sets it: Moodle's default, as determine_account_actions assumes.
+        data.setdefault("maildisplay", rules.maildisplay_default)
+        data.setdefault("suspended_by_jonction", False)
+        moodle_id = account.id if account is not None else created_id
+        if data != previous or username not in managed:
+            records.append((username, moodle_id, data))
+    forget = sorted(u for u in managed if u not in known and u not in desired.people)
+    return records, forget
