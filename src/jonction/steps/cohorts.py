@@ -37,20 +37,21 @@ GatewayFactory = Callable[[StepContext], Awaitable[CohortsGateway]]
 
 
 async def open_year_snapshots(ctx: StepContext) -> list[ReferSnapshot]:
-    """REFER's snapshots of the open years ([apogee] years), read once per run."""
+    """REFER's snapshot of each open year ([apogee] years), loaded once per run and shared
+    with the other steps of the run (same keys as theirs)."""
     settings = ctx.settings
 
     async def engine() -> Any:
         return await asyncio.to_thread(open_refer, settings)
 
-    refer = await ctx.shared_value("refer_engine", engine)
+    refer = await ctx.shared_value("refer.engine", engine)
     snapshots: list[ReferSnapshot] = []
-    for year in settings.apogee.effective_years():
+    for year in settings.apogee.effective_years(ctx.now.date()):
 
         async def load(year: str = year) -> ReferSnapshot:
-            return await asyncio.to_thread(load_snapshot, refer, year, exclusions=False)
+            return await asyncio.to_thread(load_snapshot, refer, year)
 
-        snapshots.append(await ctx.shared_value(f"refer_snapshot:{year}:lean", load))
+        snapshots.append(await ctx.shared_value(f"refer.snapshot:{year}", load))
     return snapshots
 
 
