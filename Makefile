@@ -27,6 +27,7 @@ lint: $(STAMP)
 
 services:
 	./scripts/ensure-services
+	./scripts/ensure-test-tools
 
 test: $(STAMP) lint services
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
