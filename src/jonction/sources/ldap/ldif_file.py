@@ -11,7 +11,7 @@ import binascii
 from collections.abc import Iterator
 from pathlib import Path
 
-import ldif  # type: ignore[import-untyped]
+import ldif
 
 from .errors import DirectoryError
 
