@@ -766,7 +766,7 @@ def managed_records(
     `managed` is the stored data by username; `applied` the operations Moodle accepted, with
     the id a creation returned. A record holds the directory's keys of the person (student and
     employee numbers, for the cohorts and enrolments), whether jonction suspended the
-    account, and the last maildisplay set (Moodle does not show it back).
+    account, its idnumber, and the last maildisplay set (Moodle does not show it back).
     """
     done = {op.key: (op, moodle_id) for op, moodle_id in applied}
     records: list[tuple[str, int | None, dict[str, Any]]] = []
@@ -786,6 +786,7 @@ def managed_records(
                 dn=person.dn,
                 student_id=person.student_id,
                 employee_id=person.employee_id,
+                idnumber=person.idnumber,
             )
         if op is not None:
             after = op.after or {}
