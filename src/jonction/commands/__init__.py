@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from . import config_cmd, explain, generate, pause, report, serve, steps_cmd, web_user
+from . import (
+    config_cmd,
+    explain,
+    generate,
+    moodle_sim,
+    pause,
+    report,
+    serve,
+    steps_cmd,
+    web_user,
+)
 
 
 def register_all(app: typer.Typer) -> None:
@@ -16,3 +26,4 @@ def register_all(app: typer.Typer) -> None:
     explain.register(app)
     serve.register(app)
     web_user.register(app)
+    moodle_sim.register(app)
