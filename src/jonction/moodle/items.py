@@ -126,6 +126,7 @@ class NewUser:
     department: str | None = None
     institution: str | None = None
     lang: str | None = None
+    maildisplay: int | None = None  # 0 hidden, 1 everyone, 2 course members
 
     def to_param(self) -> dict[str, Any]:
         return _compact(
@@ -139,6 +140,7 @@ class NewUser:
             department=self.department,
             institution=self.institution,
             lang=self.lang,
+            maildisplay=self.maildisplay,
         )
 
     def __repr__(self) -> str:
@@ -159,10 +161,12 @@ class UserUpdate:
     suspended: bool | None = None
     department: str | None = None
     institution: str | None = None
+    maildisplay: int | None = None
 
     def to_param(self) -> dict[str, Any]:
         return _compact(
             id=self.id,
+            maildisplay=self.maildisplay,
             username=self.username,
             firstname=self.firstname,
             lastname=self.lastname,

@@ -30,7 +30,8 @@ from ..domain.refer_model import ReferSnapshot
 from ..journal.store import Outcome
 from ..sources.refer.store import load_snapshot, open_refer
 from .base import ApplyResult, Step, StepContext
-from .moodle_gateways import CohortsGateway, WriteResult
+from .moodle_gateways import CohortsGateway, WriteResult, cohorts_gateway
+from .registry import register
 
 PROGRESS_SLICE = 2000
 GatewayFactory = Callable[[StepContext], Awaitable[CohortsGateway]]
@@ -105,6 +106,7 @@ def empty_year_blockers(
     ]
 
 
+@register
 class CohortsStep(Step):
     name = "cohorts"
     title = "Cohorts of étapes and composantes"
@@ -118,9 +120,7 @@ class CohortsStep(Step):
         self._managed: dict[str, ManagedCohort] = {}
 
     async def _gateway(self, ctx: StepContext) -> CohortsGateway:
-        factory = type(self).gateway_factory
-        if factory is None:
-            raise RuntimeError("no Moodle gateway configured for the cohorts step")
+        factory = type(self).gateway_factory or cohorts_gateway
         return await factory(ctx)
 
     async def plan(self, ctx: StepContext) -> Plan:

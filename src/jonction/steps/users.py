@@ -35,7 +35,8 @@ from ..journal.store import Outcome
 from ..sources.ldap import read_directory
 from .base import ApplyResult, Step, StepContext
 from .cohorts import open_year_snapshots
-from .moodle_gateways import AccountsGateway, WriteResult
+from .moodle_gateways import AccountsGateway, WriteResult, accounts_gateway
+from .registry import register
 
 # How many entries the directory gave at the last applied run (the truncation check).
 DIRECTORY_COUNT_FLAG = "users.directory_entries"
@@ -69,12 +70,13 @@ async def refer_report(ctx: StepContext, desired: DesiredAccounts) -> list[Notic
     return students_without_account(registered_students(snapshots), desired)
 
 
+@register
 class UsersStep(Step):
     name = "users"
     title = "Accounts from the directory"
     requires = ()
 
-    # How the step reaches Moodle; tests give an in-memory one.
+    # How the step reaches Moodle (default: jonction's client); tests give an in-memory one.
     gateway_factory: ClassVar[GatewayFactory | None] = None
 
     def __init__(self) -> None:
@@ -83,9 +85,7 @@ class UsersStep(Step):
         self._managed: dict[str, Mapping[str, Any]] = {}
 
     async def _gateway(self, ctx: StepContext) -> AccountsGateway:
-        factory = type(self).gateway_factory
-        if factory is None:
-            raise RuntimeError("no Moodle gateway configured for the users step")
+        factory = type(self).gateway_factory or accounts_gateway
         return await factory(ctx)
 
     async def plan(self, ctx: StepContext) -> Plan:
