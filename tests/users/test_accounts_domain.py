@@ -179,6 +179,7 @@ def test_duplicated_student_number_gives_no_idnumber_and_no_link() -> None:
     desired = _desired(person("a", etu="22600101"), person("b", etu="22600101"))
     assert desired.people["a"].idnumber == desired.people["b"].idnumber == ""
     assert "22600101" not in desired.students
+    assert desired.shared_students == {"22600101": ["a", "b"]}
     kinds = Counter(n.kind for n in desired.notices)
     assert kinds == Counter({"directory_duplicate_student_id": 1, "idnumber_clash": 1})
 
@@ -330,12 +331,17 @@ def test_students_of_refer_without_account_are_reported_by_name() -> None:
             2: Student(2, "22699999", "Martin", "Paul"),
             3: Student(3, "22200871", "Petit", "Zoé"),
             4: Student(4, None, "Neuf", "Nina"),
+            5: Student(5, "22600555", "Double", "Dan"),
         },
         admin_registrations=[
-            AdminRegistration(i, etape, DiplomeKey("LMAT", 211), "UFRSCI") for i in (1, 2, 3, 4)
+            AdminRegistration(i, etape, DiplomeKey("LMAT", 211), "UFRSCI") for i in (1, 2, 3, 4, 5)
         ],
     )
+    desired.shared_students["22600555"] = ["ddouble", "ddouble2"]
     notices = students_without_account(registered_students([snapshot]), desired)
+    shared = next(n for n in notices if n.key == "22600555")
+    assert shared.kind == "student_without_account" and "ddouble, ddouble2" in shared.message
+    notices = [n for n in notices if n.key != "22600555"]
     by_kind = {notice.kind: notice for notice in notices}
     assert set(by_kind) == {
         "student_without_directory_entry",

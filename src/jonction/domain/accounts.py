@@ -170,6 +170,8 @@ class DesiredAccounts:
     excluded: dict[str, str] = field(default_factory=dict)
     # Username of each student number of the directory (people without account included).
     students: dict[str, str] = field(default_factory=dict)
+    # Student numbers carried by several entries, with their usernames: linked to none.
+    shared_students: dict[str, list[str]] = field(default_factory=dict)
     entries: int = 0
     notices: list[Notice] = field(default_factory=list)
 
@@ -350,7 +352,7 @@ def desired_accounts(
             continue
         readable.append(persons[0])
     result.held = frozenset(held)
-    result.students, duplicates = _student_numbers(readable)
+    result.students, result.shared_students, duplicates = _student_numbers(readable)
     result.notices.extend(duplicates)
     eligible: list[Person] = []
     for person in readable:
@@ -368,17 +370,21 @@ def desired_accounts(
     return result
 
 
-def _student_numbers(people: Sequence[Person]) -> tuple[dict[str, str], list[Notice]]:
+def _student_numbers(
+    people: Sequence[Person],
+) -> tuple[dict[str, str], dict[str, list[str]], list[Notice]]:
     owners: dict[str, list[Person]] = defaultdict(list)
     for person in people:
         if person.student_id:
             owners[person.student_id].append(person)
     numbers: dict[str, str] = {}
+    shared: dict[str, list[str]] = {}
     notices: list[Notice] = []
     for number, persons in sorted(owners.items()):
         if len(persons) == 1:
             numbers[number] = persons[0].username
             continue
+        shared[number] = sorted(person.username for person in persons)
         names = ", ".join(person.label() for person in persons)
         notices.append(
             Notice(
@@ -389,7 +395,7 @@ def _student_numbers(people: Sequence[Person]) -> tuple[dict[str, str], list[Not
                 data={"usernames": [person.username for person in persons]},
             )
         )
-    return numbers, notices
+    return numbers, shared, notices
 
 
 def _person_notices(person: Person) -> list[Notice]:
@@ -713,7 +719,19 @@ def students_without_account(
             )
             continue
         username = desired.students.get(student.cod_etu)
-        if username is None:
+        shared = desired.shared_students.get(student.cod_etu)
+        if shared is not None:
+            notices.append(
+                Notice(
+                    "student_without_account",
+                    student.cod_etu,
+                    f"{student.name} ({student.cod_etu}), registered in {where}: the student "
+                    f"number is carried by several directory entries ({', '.join(shared)}); "
+                    "no account is linked until the directory is corrected",
+                    data={**data, "usernames": shared},
+                )
+            )
+        elif username is None:
             notices.append(
                 Notice(
                     "student_without_directory_entry",
