@@ -111,6 +111,8 @@ class PrivateSlapd:
                     f"directory {data}",
                     "index objectClass eq",
                     "index uid eq",
+                    # OpenLDAP stops any search at 500 entries by default, pages included.
+                    "limits anonymous size=unlimited",
                     f'limits dn.exact="{READER_DN}" size.soft=5 size.hard=5 '
                     "size.pr=unlimited size.prtotal=unlimited",
                     f'limits dn.exact="{TRUNCATED_DN}" size.soft=5 size.hard=5 '
