@@ -166,7 +166,6 @@ class UserUpdate:
     def to_param(self) -> dict[str, Any]:
         return _compact(
             id=self.id,
-            maildisplay=self.maildisplay,
             username=self.username,
             firstname=self.firstname,
             lastname=self.lastname,
@@ -176,6 +175,7 @@ class UserUpdate:
             suspended=self.suspended,
             department=self.department,
             institution=self.institution,
+            maildisplay=self.maildisplay,
         )
 
 
