@@ -40,7 +40,9 @@ def _results(report: WriteReport[Item], keys: dict[Item, str]) -> list[WriteResu
     report.raise_if_fatal()
     results = [WriteResult(keys[a.item], True, a.id, a.note) for a in report.applied]
     results += [
-        WriteResult(keys[f.item], False, message=f"{f.code}: {f.message}".strip(": "))
+        WriteResult(
+            keys[f.item], False, message=f"{f.code}: {f.message}".strip(": "), may_exist=f.may_exist
+        )
         for f in report.failed
     ]
     return results
