@@ -125,6 +125,8 @@ async def run_steps(
         reason = f" ({pause['reason']})" if pause.get("reason") else ""
         raise Paused(f"runs are paused{until}{reason}; `jonction resume` lifts the pause")
     with run_lock(settings.pipeline.lock_file):
+        for dead in journal.interrupt_dead_runs():
+            log.warning("an earlier run was interrupted", run=dead)
         run_id = journal.start_run(command, ordered, force)
         report = await _run(settings, journal, run_id, ordered, options, progress, on_step)
         journal.finish_run(
