@@ -12,6 +12,7 @@ from . import (
     moodle_sim,
     pause,
     report,
+    rollover,
     serve,
     steps_cmd,
     web_user,
@@ -29,3 +30,4 @@ def register_all(app: typer.Typer) -> None:
     web_user.register(app)
     moodle_sim.register(app)
     adopt.register(app)
+    rollover.register(app)

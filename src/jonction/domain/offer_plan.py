@@ -401,7 +401,7 @@ class _Planner:
             add(
                 Action.SHOW,
                 {"visible": False},
-                {"visible": True, "hidden_by_jonction": False},
+                {"visible": True, "hidden_by_jonction": False, "hidden_on": None},
                 f"element {wanted.element} is back in the catalogue of {wanted.year}; jonction "
                 "had hidden its course",
             )
@@ -507,7 +507,11 @@ class _Planner:
                         key,
                         current.fullname,
                         before={"visible": True},
-                        after={"visible": False, "hidden_by_jonction": True},
+                        after={
+                            "visible": False,
+                            "hidden_by_jonction": True,
+                            "hidden_on": self.known.today,
+                        },
                         reason=f"element {record.element} left the catalogue of {record.year} "
                         f"(obsolete since {record.obsolete_since or self.known.today}); "
                         + (
