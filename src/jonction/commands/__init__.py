@@ -14,6 +14,7 @@ from . import (
     report,
     rollover,
     serve,
+    spaces,
     steps_cmd,
     web_user,
 )
@@ -31,3 +32,4 @@ def register_all(app: typer.Typer) -> None:
     moodle_sim.register(app)
     adopt.register(app)
     rollover.register(app)
+    spaces.register(app)
