@@ -16,6 +16,7 @@ from . import (
     serve,
     spaces,
     steps_cmd,
+    undo,
     web_user,
 )
 
@@ -33,3 +34,4 @@ def register_all(app: typer.Typer) -> None:
     adopt.register(app)
     rollover.register(app)
     spaces.register(app)
+    undo.register(app)
