@@ -125,10 +125,12 @@ def test_deletion_only_by_policy_and_only_when_surely_unused() -> None:
     assert plan_for([archived], moodle=present).operations == []  # delete = never
     waiting = plan_for([archived], moodle=present, delete="unused")
     assert waiting.operations == [] and waiting.stats["deletion_candidates"] == 1
-    for kept in (Usage(known=False), Usage(True, activities=1), Usage(True, accessed=2)):
+    for kept in (Usage(known=False), Usage(True, accessed=2, enrolled=30)):
         plan = plan_for([archived], moodle=present, delete="unused", usage={6: kept})
         assert plan.operations == [], kept
-    plan = plan_for([archived], moodle=present, delete="unused", usage={6: Usage(True)})
+    plan = plan_for(
+        [archived], moodle=present, delete="unused", usage={6: Usage(True, enrolled=30)}
+    )
     assert [(op.key, op.action) for op in plan.operations] == [("2026:ELP:D", Action.DELETE)]
     early = plan_for(
         [archived], moodle=present, delete="unused", usage={6: Usage(True)}, today="2027-07-01"

@@ -18,7 +18,7 @@ from jonction.commands.rollover import record_years
 from jonction.db import make_engine
 from jonction.domain.plan import Action
 from jonction.domain.years import rollover
-from jonction.moodle import MoodleClient
+from jonction.moodle import Enrolment, MoodleClient
 from jonction.sources.apogee import schema as apogee
 from jonction.sources.generator.evolve import evolve
 from jonction.sources.generator.generate import generate
@@ -136,3 +136,28 @@ def test_two_years_hidden_then_archived(site: Site) -> None:
     assert quiet["obsolescence"].plan.operations == []  # type: ignore[attr-defined]
     assert quiet["obsolescence"].calls == {}  # type: ignore[attr-defined]
     assert first["offer"].plan.operations  # type: ignore[attr-defined]
+
+    # The policy lets unused archived courses go: one was opened by a student, one has a
+    # student who never came; both wait until delete_after_days have passed.
+    site.write_config("2026", POLICY + 'delete = "unused"\ndelete_after_days = 30\n')
+    records = site.journal().managed("course")
+    opened, unopened = sorted(built)[2], sorted(built)[3]
+    asyncio.run(enrol(site, [records[opened].moodle_id, records[unopened].moodle_id]))
+    assert records[opened].moodle_id is not None
+    site.moodle.course_access(records[opened].moodle_id, 2)
+    early = succeeded(night(site, "2027-09-10"))["obsolescence"]
+    assert early.plan.operations == []  # type: ignore[attr-defined]
+    deleted = succeeded(night(site, "2027-09-20", force=("obsolescence",)))["obsolescence"]
+    gone = {op.key for op in deleted.plan.operations if op.action is Action.DELETE}  # type: ignore[attr-defined]
+    assert gone == set(built) - {opened}
+    left, _ = moodle_courses(site.moodle)
+    assert opened in left and unopened not in left
+    assert set(site.journal().managed("course")) == set(left)
+    assert succeeded(night(site, "2027-09-21"))["obsolescence"].plan.operations == []  # type: ignore[attr-defined]
+
+
+async def enrol(site: Site, courses: list[int | None]) -> None:
+    """Enrols the site's admin account (id 2) as a student of these courses."""
+    async with MoodleClient(site.moodle.base_url, site.moodle.token) as client:
+        report = await client.enrol([Enrolment(course, 2, 5) for course in courses if course])
+        assert report.ok

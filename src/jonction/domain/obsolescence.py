@@ -83,16 +83,19 @@ class ArchiveCategory:
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """What Moodle tells of a course's use. `known` False: it could not be read (any doubt
-    counts as used)."""
+    """What Moodle tells of a course's use through jonction's web services: the last course
+    access of every person enrolled (suspended ones included). Activities, grades, posts and
+    submissions all need someone in the course, and Moodle records every entry of an enrolled
+    person; its logs themselves cannot be read through web services. `known` False: Moodle
+    would not show it (any doubt counts as used)."""
 
     known: bool
-    activities: int = 0  # course modules other than the announcements forum
     accessed: int = 0  # enrolled people who ever entered the course
+    enrolled: int = 0
 
     @property
     def used(self) -> bool:
-        return not self.known or self.activities > 0 or self.accessed > 0
+        return not self.known or self.accessed > 0
 
 
 @dataclass
@@ -300,8 +303,9 @@ class _Planner:
                 {"exists": True},
                 {"exists": False},
                 f"archived on {course.archived_on}, more than "
-                f"{self.policy.delete_after_days} days ago, and never used: no activity, nobody "
-                "enrolled ever entered it ([obsolescence] delete = unused)",
+                f"{self.policy.delete_after_days} days ago, and never used: none of the "
+                f"{usage.enrolled} people enrolled ever entered it ([obsolescence] delete = "
+                "unused)",
             )
         )
 

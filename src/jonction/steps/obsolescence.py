@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from ..domain.intents import is_recovery, recognise, recovery_operation
 from ..domain.naming import same_label
@@ -36,7 +36,7 @@ from ..journal.intents import intend, pending, settle
 from ..journal.store import Journal, Outcome
 from .base import ApplyResult, Step, StepContext
 from .offer import moodle_client
-from .offer_gateway import CategoryWrite, CourseWrite, OfferGateway
+from .offer_gateway import CategoryWrite, CourseWrite, OfferGateway, WriteResult
 from .offer_moodle import MoodleOfferGateway
 from .registry import register
 from .years import years_state
@@ -53,13 +53,21 @@ def composante_labels(journal: Journal) -> dict[tuple[str, str], str]:
 
 
 class ArchiveRootMissing(Exception):
-    pass
+    """[obsolescence] archive_root names a category Moodle does not have."""
+
+
+class ObsolescenceGateway(OfferGateway, Protocol):
+    """The offer's port, plus what deleting unused courses needs."""
+
+    async def course_usage(self, ids: Sequence[int]) -> dict[int, Usage]: ...
+
+    async def delete_courses(self, items: Sequence[tuple[str, int]]) -> list[WriteResult]: ...
 
 
 class ObsolescenceShell:
     """Reads what the pure planner needs and applies its plan, through the offer's port."""
 
-    def __init__(self, gateway: OfferGateway, journal: Journal, ctx: StepContext) -> None:
+    def __init__(self, gateway: ObsolescenceGateway, journal: Journal, ctx: StepContext) -> None:
         self.gateway = gateway
         self.journal = journal
         self.ctx = ctx
@@ -109,11 +117,8 @@ class ObsolescenceShell:
         }
 
     async def _usage(self, ids: Sequence[int]) -> dict[int, Usage]:
-        probe = getattr(self.gateway, "course_usage", None)
-        if probe is None:
-            return {i: Usage(known=False) for i in ids}
-        found: dict[int, Usage] = await probe(ids)
-        return found
+        found = await self.gateway.course_usage(ids)
+        return {i: found.get(i, Usage(known=False)) for i in ids}
 
     async def _read_categories(self, data: ObsolescenceInput) -> None:
         self.categories = {c.id: c for c in await self.gateway.categories()}
