@@ -184,3 +184,53 @@ def test_a_hand_made_course_stays_a_collision_even_beside_intents(tmp_path: Path
     assert recovered == made - {""}
     assert hand_target not in journal.managed(COURSE_KIND)
     assert other not in journal.managed(COURSE_KIND)
+
+
+class LostAnswers(FakeMoodle):
+    """Creates every course but loses the answers of the first call (a timeout after Moodle
+    applied it, the read back unable to tell): the step reports them failed."""
+
+    lost = True
+
+    async def create_courses(self, items: Sequence[CourseWrite]) -> list[WriteResult]:
+        results = await super().create_courses(items)
+        if not self.lost:
+            return results
+        self.lost = False
+        return [
+            WriteResult(r.key, False, message="unknown: no answer", may_exist=True) for r in results
+        ]
+
+
+def test_a_creation_whose_answer_was_lost_is_taken_back_next_night(
+    tmp_path: Path, reference: dict[str, Any]
+) -> None:
+    moodle, journal, uni = LostAnswers(), open_journal(tmp_path), university()
+    _, outcomes = night(moodle, journal, uni)
+    failed = {o.operation.key for o in outcomes if o.outcome == "failed"}
+    assert len(failed) == 17
+    assert set(pending(journal, COURSE_KIND)) == failed  # kept: they may exist
+    rerun, outcomes = night(moodle, journal, uni)
+    assert {op.key for op in rerun.plan.operations if op.source.get("recovered")} == failed
+    assert [o for o in outcomes if o.outcome != "applied"] == []
+    assert end_state(moodle, journal) == reference
+    assert pending(journal, COURSE_KIND) == {}
+
+
+class Refusing(FakeMoodle):
+    """Refuses one course (Moodle's verdict: its answer is known)."""
+
+    async def create_courses(self, items: Sequence[CourseWrite]) -> list[WriteResult]:
+        kept = [item for item in items if item.key != REFUSED]
+        results = await super().create_courses(kept)
+        return [*results, WriteResult(REFUSED, False, message="invalidparameter")]
+
+
+REFUSED = "2026:ELP:L1LET1"
+
+
+def test_a_refused_creation_leaves_no_intent(tmp_path: Path) -> None:
+    moodle, journal, uni = Refusing(), open_journal(tmp_path), university()
+    _, outcomes = night(moodle, journal, uni)
+    assert [o.operation.key for o in outcomes if o.outcome == "failed"] == [REFUSED]
+    assert pending(journal, COURSE_KIND) == {} and pending(journal, CATEGORY_KIND) == {}
