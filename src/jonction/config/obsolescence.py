@@ -40,7 +40,7 @@ class ObsolescenceSection(Section):
     )
     archive_name: str = Field("Archives", min_length=1, description="Name of the archive's top.")
     archive_category_size: int = Field(
-        500,
+        200,
         ge=10,
         le=5000,
         description="Courses per archive category at most: a composante's archive of a year "
