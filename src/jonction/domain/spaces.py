@@ -120,6 +120,14 @@ def _course_side(course: DesiredCourse) -> dict[str, Any]:
     }
 
 
+def _words(space: Space) -> set[str]:
+    return {
+        word.upper()
+        for text in (space.shortname, space.idnumber, space.fullname)
+        for word in _WORD.findall(text)
+    }
+
+
 def _matches(space: Space, course: DesiredCourse, labels: Mapping[str, str]) -> list[str]:
     """What of the space matches the catalogue course (or its element)."""
     found = []
@@ -130,14 +138,38 @@ def _matches(space: Space, course: DesiredCourse, labels: Mapping[str, str]) -> 
     label = labels.get(course.element, "")
     if same_label(space.fullname, course.fullname) or (label and same_label(space.fullname, label)):
         found.append("name")
-    words = {
-        w.upper()
-        for text in (space.shortname, space.idnumber, space.fullname)
-        for w in _WORD.findall(text)
-    }
-    if course.element.upper() in words and not found:
+    if not found and course.element.upper() in _words(space):
         found.append(f"element code {course.element}")
     return found
+
+
+class _CatalogueIndex:
+    """The catalogue's courses by what a space may share with them (one pass each way)."""
+
+    def __init__(self, catalogue: Catalogue, labels: Mapping[str, str]) -> None:
+        self.labels = labels
+        self.by_key: dict[str, list[DesiredCourse]] = {}
+        for course in catalogue.courses.values():
+            keys = {
+                f"id:{course.idnumber}",
+                f"short:{comparable(course.shortname)}",
+                f"name:{comparable(course.fullname)}",
+                f"name:{comparable(labels.get(course.element, ''))}",
+                f"word:{course.element.upper()}",
+            }
+            for key in keys:
+                if not key.endswith(":"):
+                    self.by_key.setdefault(key, []).append(course)
+
+    def candidates(self, space: Space) -> list[DesiredCourse]:
+        keys = {
+            f"id:{space.idnumber}",
+            f"short:{comparable(space.shortname)}",
+            f"name:{comparable(space.fullname)}",
+            *(f"word:{word}" for word in _words(space)),
+        }
+        found = {c.idnumber: c for key in keys for c in self.by_key.get(key, ())}
+        return [found[k] for k in sorted(found)]
 
 
 def conflicts(
@@ -149,6 +181,7 @@ def conflicts(
     """Notices (both sides in `data`) for spaces that resemble or duplicate the catalogue."""
     labels = {code: e.label for s in snapshots for code, e in s.elements.items()}
     etape_composante = {str(k): e.composante for s in snapshots for k, e in s.etapes.items()}
+    index = _CatalogueIndex(catalogue, labels)
     found: list[Notice] = []
     for space in spaces:
         composante = space.composante or next(
@@ -173,43 +206,41 @@ def conflicts(
                 )
             )
             continue
-        for course in sorted(catalogue.courses.values(), key=lambda c: c.idnumber):
+        for course in index.candidates(space):
             what = _matches(space, course, labels)
             if not what:
                 continue
-            shared = sorted(set(space.etapes) & set(course.etape_codes))
-            data = {
-                "space": side,
-                "catalogue": _course_side(course),
-                "matches": what,
-                "composante": composante or course.composante,
-            }
-            if shared:
-                found.append(
-                    Notice(
-                        "space_duplicates_course",
-                        f"space:{space.id}",
-                        f"space {space.id} ({space.shortname}, {space.owner}) takes the students "
-                        f"of {', '.join(shared)}, who already get the catalogue course "
-                        f"{course.idnumber} ({course.fullname}) of element {course.element}; "
-                        f"the space matches it by {', '.join(what)}: the students would have two "
-                        "courses for one teaching",
-                        severity="error",
-                        data={**data, "etapes": shared},
-                    )
-                )
-            else:
-                found.append(
-                    Notice(
-                        "space_conflict",
-                        f"space:{space.id}",
-                        f"space {space.id} ({space.shortname}, {space.owner}) matches the "
-                        f"catalogue course {course.idnumber} ({course.fullname}) by "
-                        f"{', '.join(what)}: check that it is not the same teaching",
-                        data=data,
-                    )
-                )
+            found.append(_conflict(space, course, what, composante))
     return found
+
+
+def _conflict(space: Space, course: DesiredCourse, what: list[str], composante: str) -> Notice:
+    shared = sorted(set(space.etapes) & set(course.etape_codes))
+    data = {
+        "space": space.describe(),
+        "catalogue": _course_side(course),
+        "matches": what,
+        "composante": composante or course.composante,
+    }
+    if shared:
+        return Notice(
+            "space_duplicates_course",
+            f"space:{space.id}",
+            f"space {space.id} ({space.shortname}, {space.owner}) takes the students of "
+            f"{', '.join(shared)}, who already get the catalogue course {course.idnumber} "
+            f"({course.fullname}) of element {course.element}; the space matches it by "
+            f"{', '.join(what)}: the students would have two courses for one teaching",
+            severity="error",
+            data={**data, "etapes": shared},
+        )
+    return Notice(
+        "space_conflict",
+        f"space:{space.id}",
+        f"space {space.id} ({space.shortname}, {space.owner}) matches the catalogue course "
+        f"{course.idnumber} ({course.fullname}) by {', '.join(what)}: check that it is not the "
+        "same teaching",
+        data=data,
+    )
 
 
 # Desired cohorts and the plan ------------------------------------------------------------------
