@@ -18,6 +18,7 @@ from pydantic_settings import (
 )
 
 from .directory import AdeSection, LdapSection
+from .groups import GroupsSection
 from .moodle import EnrolDatabaseSection, MoodleSection
 from .operations import GuardsSection, PipelineSection, ReportSection, WebSection
 from .policy import PolicySection
@@ -48,6 +49,7 @@ class Settings(BaseSettings):
     ldap: LdapSection = Field(default_factory=LdapSection)
     ade: AdeSection = Field(default_factory=AdeSection)
     policy: PolicySection = Field(default_factory=PolicySection)
+    groups: GroupsSection = Field(default_factory=GroupsSection)
     guards: GuardsSection = Field(default_factory=GuardsSection)
     pipeline: PipelineSection = Field(default_factory=PipelineSection)
     web: WebSection = Field(default_factory=WebSection)

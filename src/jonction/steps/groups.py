@@ -1,0 +1,116 @@
+"""The groups step (05:00): Apogée's groups become Moodle groups in the offer's courses, with
+their members; groups are renamed when their label changes, members added, removed and moved.
+
+    REFER (one snapshot per managed year) ─┐
+    offer's course map, users' accounts ────┼─► desired_groups ─► determine_actions ─► plan
+    records (state DB) + Moodle reads ──────┘                                            │
+    Moodle client ◄──────────── apply: groups created, renamed; members added, removed ◄─┘
+
+The rules are in the domain modules `groups`, `group_names`, `group_plan` and
+`group_records`, and in words in docs/groups.md.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from datetime import date
+
+from ..config import Settings
+from ..domain.group_plan import (
+    GroupsPlanning,
+    Resolved,
+    account_owners,
+    determine_actions,
+    resolve_members,
+)
+from ..domain.group_records import records_after
+from ..domain.group_state import KnownGroups
+from ..domain.groups import GROUP, desired_groups
+from ..domain.plan import Plan
+from ..moodle import MoodleClient
+from .base import ApplyResult, Step, StepContext
+from .groups_apply import GroupsApplier
+from .groups_known import course_maps, known_from_state, read_moodle, students_of, year_snapshots
+from .groups_moodle import MoodleGroups
+from .registry import register
+
+NAME = "groups"
+MOODLE_KEY = "moodle.client"
+
+
+def _client(settings: Settings) -> AbstractAsyncContextManager[MoodleClient]:
+    return MoodleClient.from_settings(settings.moodle)
+
+
+async def moodle_client(ctx: StepContext) -> MoodleClient:
+    """The run's Moodle client, opened once and shared by the steps."""
+    return await ctx.shared(MOODLE_KEY, lambda: _client(ctx.settings))
+
+
+@register
+class GroupsStep(Step):
+    name = NAME
+    title = "Groups: Apogée's groups in the courses, with their members"
+    requires = ("refer", "users", "offer", "enrolments")
+
+    def __init__(self) -> None:
+        self._planning = GroupsPlanning()
+        self._resolved: Resolved = {}
+        self._known = KnownGroups()
+
+    async def plan(self, ctx: StepContext) -> Plan:
+        settings = ctx.settings
+        client = await moodle_client(ctx)
+        mark = client.stats.calls
+        try:
+            snapshots = await year_snapshots(ctx)
+            desired = desired_groups(snapshots, course_maps(settings, snapshots), settings.groups)
+            known = known_from_state(ctx.journal)
+            students = students_of(snapshots)
+            resolved, notices = resolve_members(
+                desired, students, known.accounts, settings.groups.listed_in_notices
+            )
+            reads = await read_moodle(MoodleGroups(client), known, desired, resolved, settings)
+            cod_ind_of = account_owners(students, known.accounts)
+            plan, planning = determine_actions(
+                desired,
+                resolved,
+                known,
+                settings.groups,
+                today=_today(ctx),
+                cod_ind_of=cod_ind_of,
+            )
+        finally:
+            client.stats.tally_into(ctx.calls, mark)
+        plan.notices[:0] = [*desired.notices, *notices]
+        plan.stats.update(desired.stats)
+        plan.stats.update(reads)
+        self._planning, self._resolved, self._known = planning, resolved, known
+        return plan
+
+    async def apply(self, ctx: StepContext, plan: Plan) -> ApplyResult:
+        client = await moodle_client(ctx)
+        mark = client.stats.calls
+        try:
+            with ctx.progress("groups and members", len(plan.operations)) as task:
+                applier = GroupsApplier(MoodleGroups(client), task)
+                outcomes = await applier.apply(plan)
+        finally:
+            client.stats.tally_into(ctx.calls, mark)
+        applied = [(o.operation, o.moodle_id) for o in outcomes if o.outcome == "applied"]
+        records, forget = records_after(
+            self._planning, self._resolved, self._known.records, applied
+        )
+        ctx.journal.save_managed(
+            GROUP, ((r.key, r.moodle_id, r.to_data()) for r in records), ctx.run_id
+        )
+        ctx.journal.forget_managed(GROUP, forget)
+        return ApplyResult(
+            outcomes,
+            {"group_records_written": len(records), "group_records_forgotten": len(forget)},
+        )
+
+
+def _today(ctx: StepContext) -> str:
+    today: date = ctx.now.date()
+    return today.isoformat()
