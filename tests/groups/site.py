@@ -11,14 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from moodlesim.testing import RunningSimulator, running_simulator
-
 from jonction.config import Settings
 from jonction.domain.groups import GROUP
 from jonction.moodle import Enrolment, MoodleClient, NewCategory, NewCourse, NewUser, Unenrolment
 from jonction.sources.refer.store import open_refer
 from jonction.sources.refer.sync import save_snapshot
 from jonction.steps.runner import RunReport, StepReport, open_journal, run_steps
+from moodlesim.testing import RunningSimulator, running_simulator
 
 from .builders import Campus
 
