@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 STUDENTS ?= 3000
 PYTEST_WORKERS ?= 2
 
-.PHONY: all demo test lint unit bench clean services
+.PHONY: all demo demo-stop test lint unit bench clean services
 
 all: test
 
@@ -19,6 +19,9 @@ $(STAMP): pyproject.toml
 # The whole nightly pipeline on a generated university and the built-in Moodle simulator.
 demo: $(STAMP)
 	$(BIN)/python -m jonction.demo
+
+demo-stop: $(STAMP)
+	$(BIN)/python -m jonction.demo --stop
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
