@@ -144,8 +144,12 @@ class Site:
 
 
 @contextmanager
-def moodle_site(tmp_path: Path, **groups: Any) -> Iterator[Site]:
-    with running_simulator(latency_ms=0, cost_scale=0) as moodle:
+def moodle_site(
+    tmp_path: Path, *, without: tuple[str, ...] | list[str] = (), **groups: Any
+) -> Iterator[Site]:
+    """A simulated Moodle (functions in `without` left out of the token's service) and the
+    settings of a site using it, with `groups` as the [groups] section."""
+    with running_simulator(latency_ms=0, cost_scale=0, without_functions=list(without)) as moodle:
         settings = Settings(
             apogee={"years": ["2026"]},
             refer={"url": f"sqlite:///{tmp_path / 'refer.db'}"},

@@ -104,7 +104,9 @@ def test_unenrolled_students_are_deferred_then_join(tmp_path: Path) -> None:
         assert step.plan is not None
         notice = next(n for n in step.plan.notices if n.kind == "group_member_deferred")
         assert notice.data["count"] == 1
-        assert "core_enrol_get_enrolled_users" in step.calls
+        # One newcomer: read alone, not the whole course.
+        assert "core_enrol_get_users_courses" in step.calls
+        assert "core_enrol_get_enrolled_users" not in step.calls
 
         site.call(lambda client: site.enrol(client, campus))
         joined = site.run()
@@ -143,3 +145,18 @@ def test_hand_made_groups_and_members_are_left_alone(tmp_path: Path) -> None:
         assert _outcomes(step) == {("group_member", "add", "deferred"): 1}
         assert site.members(MAT101, "2026:GPE:100") == {1, 2, 3}
         assert step.plan is not None and step.plan.stats["members_added_by_hand_kept"] == 1
+
+
+def test_without_users_courses_in_the_service_courses_are_read(tmp_path: Path) -> None:
+    campus = standard_campus()
+    with moodle_site(tmp_path, without=["core_enrol_get_users_courses"]) as site:
+        site.publish(campus)
+        site.provision(campus)
+        site.run()
+        campus.student(7, L1MATH, "MAT101")
+        campus.join(7, 100)
+        site.publish(campus)
+        site.provision(campus, enrol=False)
+        step = site.run()
+        assert _outcomes(step) == {("group_member", "add", "deferred"): 1}
+        assert step.calls["core_enrol_get_enrolled_users"]["calls"] == 1

@@ -12,9 +12,9 @@ from jonction.domain.group_plan import (
     Resolved,
     account_owners,
     adopted_to_read,
-    courses_to_check,
     courses_to_read,
     determine_actions,
+    enrolment_reads,
     members_to_read,
     resolve_members,
 )
@@ -67,7 +67,7 @@ class World:
             accounts=accounts,
             usernames={a.user_id: a.username for a in accounts.values()},
         )
-        self.reads = {"members": 0, "courses": 0, "enrolled": 0}
+        self.reads = {"members": 0, "courses": 0, "enrolled": 0, "user_courses": 0}
         for group_id in members_to_read(desired, known, config):
             self._read_members(known, group_id)
         for course_id in courses_to_read(desired, known, config):
@@ -77,9 +77,15 @@ class World:
             ]
         for group_id in adopted_to_read(desired, known):
             self._read_members(known, group_id)
-        for course_id in courses_to_check(desired, resolved, known):
+        reads = enrolment_reads(desired, resolved, known)
+        for course_id in reads.courses:
             self.reads["enrolled"] += 1
             known.enrolled[course_id] = frozenset(self.enrolled.get(course_id, set()))
+        for user_id in reads.users:
+            self.reads["user_courses"] += 1
+            known.user_courses[user_id] = frozenset(
+                c for c, users in self.enrolled.items() if user_id in users
+            )
         return known
 
     def _read_members(self, known: KnownGroups, group_id: int) -> None:

@@ -6,7 +6,7 @@ the desired ones. Pure functions, no I/O.
     known (group_state) ─────┘
 
 The reads the plan needs are chosen by the helpers `members_to_read`, `courses_to_read`,
-`adopted_to_read` and `courses_to_check`, so that a quiet night reads little.
+`adopted_to_read` and `enrolment_reads`, so that a quiet night reads little.
 
 Rules:
 - A group is identified by its course and idnumber, never by its name: a new label is a
@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..config.groups import GroupsSection
+from .group_enrolment import EnrolmentReads, Pending, choose_reads, known_enrolled
 from .group_names import WantedName, unique_names
 from .group_state import Account, GroupRecord, KnownGroups, same_name
 from .groups import GROUP, LISTED, MEMBER, DesiredGroup, DesiredGroups
@@ -161,22 +162,35 @@ def adopted_to_read(desired: DesiredGroups, known: KnownGroups) -> list[int]:
     return sorted(ids)
 
 
-def courses_to_check(desired: DesiredGroups, resolved: Resolved, known: KnownGroups) -> list[int]:
-    """Courses where someone is to join a group without being known as enrolled (a member of
-    another of the course's groups): their enrolled users must be read first."""
-    ids: set[int] = set()
+def pending_enrolments(desired: DesiredGroups, resolved: Resolved, known: KnownGroups) -> Pending:
+    """Users to join a group of a course where they are not known as enrolled (in none of the
+    course's groups, not read tonight), with the sizes the choice of reads needs."""
+    pending = Pending()
     for course, groups in _wanted_in_moodle(desired, known).items():
         course_id = known.courses[course]
-        if course_id in known.enrolled:
-            continue
         placed = [(g, _settle(g, course_id, known)) for g in groups]
         in_groups = _in_course_groups(course_id, [p for _, p in placed], known)
+        everyone: set[int] = set()
         for group, (group_id, _, _) in placed:
+            wanted = resolved.get(group.key, {})
+            everyone.update(wanted)
             present = known.members.get(group_id, frozenset()) if group_id else frozenset()
-            if any(u not in present and u not in in_groups for u in resolved.get(group.key, {})):
-                ids.add(course_id)
-                break
-    return sorted(ids)
+            for user in wanted:
+                if user in present or user in in_groups:
+                    continue
+                if known_enrolled(known, course_id, user) is None:
+                    pending.users_of[course_id].add(user)
+        pending.course_size[course_id] = len(everyone | in_groups)
+        for user in everyone:
+            pending.user_courses[user] += 1
+    return pending
+
+
+def enrolment_reads(
+    desired: DesiredGroups, resolved: Resolved, known: KnownGroups
+) -> EnrolmentReads:
+    """The courses and the users to ask Moodle about before adding members."""
+    return choose_reads(pending_enrolments(desired, resolved, known))
 
 
 # Placement of each desired group --------------------------------------------------------------
@@ -443,7 +457,6 @@ class _Planner:
         settled = {g.key: _settle(g, course_id, known) for g in groups}
         names = self._names(course_id, groups, settled, read)
         in_groups = _in_course_groups(course_id, list(settled.values()), known)
-        enrolled = known.enrolled.get(course_id)
         for group in groups:
             group_id, record, adopted = settled[group.key]
             current = None
@@ -471,7 +484,7 @@ class _Planner:
                 self.plan.operations.append(_group_rename(place, _rename_reason(place, read)))
             if adopted:
                 self.tally.adopted.append(group.key)
-            self._members(place, in_groups, enrolled)
+            self._members(place, in_groups)
 
     def _names(
         self,
@@ -492,16 +505,16 @@ class _Planner:
         taken = [g.name for g in self.known.course_groups[course_id] if g.id not in ours]
         return unique_names((WantedName(g.key, g.name, g.hints) for g in groups), taken)
 
-    def _members(
-        self, place: Placement, in_groups: frozenset[int], enrolled: frozenset[int] | None
-    ) -> None:
+    def _members(self, place: Placement, in_groups: frozenset[int]) -> None:
         group = place.desired
         wanted = self.resolved.get(group.key, {})
         for user_id, member in sorted(wanted.items()):
             if user_id in place.present:
                 continue
-            known_enrolled = user_id in in_groups or (enrolled is not None and user_id in enrolled)
-            deferred = not known_enrolled and enrolled is not None
+            # Not enrolled as far as tonight's reads tell: deferred. Unknown: tried.
+            deferred = user_id not in in_groups and (
+                known_enrolled(self.known, place.course_id, user_id) is False
+            )
             if deferred:
                 self.tally.deferred[group.course] = self.tally.deferred.get(group.course, 0) + 1
             self.changes.append(
@@ -691,5 +704,6 @@ def _figures(plan: Plan, planner: _Planner, known: KnownGroups) -> None:
                 for p in sorted(placements.values(), key=lambda p: p.desired.key)
             ),
             *((c, sorted(users)) for c, users in sorted(known.enrolled.items())),
+            *((u, sorted(courses)) for u, courses in sorted(known.user_courses.items())),
         ]
     )

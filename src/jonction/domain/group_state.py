@@ -140,8 +140,10 @@ class KnownGroups:
     course_groups: dict[int, list[MoodleGroup]] = field(default_factory=dict)
     # Groupings of the courses read tonight, by course id.
     course_groupings: dict[int, list[MoodleGroup]] = field(default_factory=dict)
-    # Users enrolled in the courses checked tonight, by course id.
+    # Users enrolled in the courses checked tonight, by course id; and the courses of the
+    # users checked tonight, by user id.
     enrolled: dict[int, frozenset[int]] = field(default_factory=dict)
+    user_courses: dict[int, frozenset[int]] = field(default_factory=dict)
     # Courses that could not be read (gone from Moodle?): course id → message.
     unreadable: dict[int, str] = field(default_factory=dict)
     # Students' accounts by student number (COD_ETU), and the usernames of the accounts

@@ -160,14 +160,18 @@ class _Draft:
 
 
 class _Registrations:
-    """A year's pedagogical registrations, indexed the ways the groups need them."""
+    """A year's pedagogical registrations by student: (element, étape) pairs."""
 
     def __init__(self, snapshot: ReferSnapshot) -> None:
-        self.etapes_of: dict[tuple[int, str], set[EtapeKey]] = defaultdict(set)
-        self.elements_of: dict[tuple[int, EtapeKey], set[str]] = defaultdict(set)
+        self.of: dict[int, list[tuple[str, EtapeKey]]] = defaultdict(list)
         for ip in snapshot.pedagogical_registrations:
-            self.etapes_of[(ip.cod_ind, ip.element)].add(ip.etape)
-            self.elements_of[(ip.cod_ind, ip.etape)].add(ip.element)
+            self.of[ip.cod_ind].append((ip.element, ip.etape))
+
+    def etapes_of(self, cod_ind: int, element: str) -> list[EtapeKey]:
+        return sorted({etape for code, etape in self.of.get(cod_ind, ()) if code == element})
+
+    def elements_of(self, cod_ind: int, etape: EtapeKey) -> set[str]:
+        return {code for code, through in self.of.get(cod_ind, ()) if through == etape}
 
 
 def _summary(kind: str, items: list[str], message: str, severity: str = "warning") -> Notice:
@@ -183,9 +187,12 @@ class _YearBuilder:
         self.config = config
         self.registrations = _Registrations(snapshot)
         self.drafts: dict[str, _Draft] = {}
+        self.routes = course_map.routes  # (element, étape) → course idnumber
         self.courses_of_etape: dict[EtapeKey, set[str]] = defaultdict(set)
-        for (_, etape), idnumber in course_map.routes.items():
+        self.courses_of_element: dict[str, set[str]] = defaultdict(set)
+        for (element, etape), idnumber in course_map.routes.items():
             self.courses_of_etape[etape].add(idnumber)
+            self.courses_of_element[element].add(idnumber)
         self.without_course: list[str] = []
         self.not_registered: list[str] = []
         self.unknown_students: list[str] = []
@@ -252,7 +259,7 @@ class _YearBuilder:
     def _element_group(self, group: Group, who: list[int]) -> None:
         element = group.element
         assert element is not None
-        courses = self.course_map.courses_of(element)
+        courses = self.courses_of_element.get(element)
         if not courses:
             self.without_course.append(f"{group.code} ({group.ext_code}, element {element})")
             return
@@ -260,19 +267,18 @@ class _YearBuilder:
         for cod_ind in who:
             if not self._known(cod_ind, group):
                 continue
-            etapes = self.registrations.etapes_of.get((cod_ind, element), set())
             routed = False
-            for etape in sorted(etapes):
-                ref = self.course_map.course_for(element, etape)
-                if ref is None:
+            for etape in self.registrations.etapes_of(cod_ind, element):
+                course = self.routes.get((element, etape))
+                if course is None:
                     continue
-                self._apogee_draft(group, ref.idnumber).add(cod_ind, etape)
+                self._apogee_draft(group, course).add(cod_ind, etape)
                 routed = placed = True
             if not routed:
                 self.not_registered.append(f"{cod_ind}/{group.code}")
         if not placed:
-            for course in courses:
-                self._apogee_draft(group, course.idnumber)
+            for course in sorted(courses):
+                self._apogee_draft(group, course)
 
     def _etape_group(self, group: Group, who: list[int]) -> None:
         etape = group.etape
@@ -281,56 +287,49 @@ class _YearBuilder:
         if not courses:
             self.without_course.append(f"{group.code} ({group.ext_code}, étape {etape})")
             return
+        drafts: dict[str, _Draft] = {}
         for cod_ind in who:
             if not self._known(cod_ind, group):
                 continue
-            elements = self.registrations.elements_of.get((cod_ind, etape), set())
-            for element in sorted(elements):
-                ref = self.course_map.course_for(element, etape)
-                if ref is not None:
-                    self._apogee_draft(group, ref.idnumber).add(cod_ind, etape)
+            for element in self.registrations.elements_of(cod_ind, etape):
+                course = self.routes.get((element, etape))
+                if course is None:
+                    continue
+                draft = drafts.get(course)
+                if draft is None:
+                    draft = drafts[course] = self._apogee_draft(group, course)
+                draft.add(cod_ind, etape)
         if self.config.etape_groups == "all_courses":
             for course in sorted(courses):
                 self._apogee_draft(group, course)
 
     def _parent_etape_groups(self) -> None:
-        shared = {
-            idnumber: course
-            for idnumber, course in self.course_map.courses.items()
-            if len(course.etapes) >= 2
-        }
-        if not shared:
-            return
+        shared = {i for i, course in self.course_map.courses.items() if len(course.etapes) >= 2}
+        students: dict[tuple[str, EtapeKey], set[int]] = defaultdict(set)
         for ip in self.snapshot.pedagogical_registrations:
-            ref = self.course_map.course_for(ip.element, ip.etape)
-            if ref is None or ref.idnumber not in shared:
-                continue
-            if ip.cod_ind not in self.snapshot.students:
-                continue
-            etape = ip.etape
-            idnumber = etape_group_idnumber(self.year, etape)
-
-            def make(course: str = ref.idnumber, etape: EtapeKey = etape) -> _Draft:
-                return _Draft(
-                    course=course,
-                    idnumber=etape_group_idnumber(self.year, etape),
-                    name=etape_group_name(
-                        self.config.parent_etape_group_name,
-                        self.snapshot.etapes.get(etape),
-                        etape,
-                        self.year,
-                    ),
-                    hints=(str(etape),),
-                    origin=Origin.ETAPE,
-                    family="ETAPES",
-                    composante=self._composante_of_etape(etape),
-                    group=None,
-                    etape=etape,
-                )
-
-            # Members are the course's students through that étape, only that étape.
-            draft = self._draft(ref.idnumber, idnumber, make)
-            draft.members[ip.cod_ind] = etape
+            course = self.routes.get((ip.element, ip.etape))
+            if course in shared and ip.cod_ind in self.snapshot.students:
+                students[(course, ip.etape)].add(ip.cod_ind)
+        for (course, etape), who in sorted(students.items()):
+            draft = _Draft(
+                course=course,
+                idnumber=etape_group_idnumber(self.year, etape),
+                name=etape_group_name(
+                    self.config.parent_etape_group_name,
+                    self.snapshot.etapes.get(etape),
+                    etape,
+                    self.year,
+                ),
+                hints=(str(etape),),
+                origin=Origin.ETAPE,
+                family="ETAPES",
+                composante=self._composante_of_etape(etape),
+                group=None,
+                etape=etape,
+                # Members are the course's students through that étape, only that étape.
+                members=dict.fromkeys(sorted(who), etape),
+            )
+            self.drafts[group_key(course, draft.idnumber)] = draft
 
     def notices(self) -> list[Notice]:
         notices: list[Notice] = []

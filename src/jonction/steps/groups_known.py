@@ -18,18 +18,20 @@ from typing import Any
 from ..config import Settings
 from ..domain.catalogue import desired_catalogue
 from ..domain.course_map import CourseMap
+from ..domain.group_enrolment import choose_reads, course_reads_for
 from ..domain.group_plan import (
     Resolved,
     adopted_to_read,
-    courses_to_check,
     courses_to_read,
     members_to_read,
+    pending_enrolments,
 )
 from ..domain.group_state import Account, GroupRecord, KnownGroups
 from ..domain.groups import GROUP, DesiredGroups
 from ..domain.offer_state import COURSE_KIND, CourseRecord
 from ..domain.refer_model import ReferSnapshot
 from ..journal.store import Journal
+from ..moodle import FunctionNotAvailable
 from ..sources.refer.store import load_snapshot, open_refer
 from .base import StepContext
 from .groups_moodle import MoodleGroups
@@ -138,13 +140,22 @@ async def read_moodle(
     adopted = adopted_to_read(desired, known)
     members, missing = await moodle.members(adopted)
     known.members.update(members)
-    checks = courses_to_check(desired, resolved, known)
-    enrolled, refused = await moodle.enrolled(checks)
+    pending = pending_enrolments(desired, resolved, known)
+    reads = choose_reads(pending)
+    checked_courses = list(reads.courses)
+    try:
+        known.user_courses.update(await moodle.user_courses(reads.users))
+    except FunctionNotAvailable:
+        # The service lacks core_enrol_get_users_courses: read those courses whole instead.
+        extra = course_reads_for(pending.users_of, set(reads.users))
+        checked_courses = sorted(set(checked_courses) | set(extra))
+    enrolled, refused = await moodle.enrolled(checked_courses)
     known.enrolled.update(enrolled)
     known.unreadable.update(refused)
     return {
         "groups_members_read": len(group_ids) + len(adopted),
         "groups_missing_in_moodle": len(known.missing),
         "courses_groups_read": len(courses),
-        "courses_enrolment_checked": len(checks),
+        "courses_enrolment_checked": len(checked_courses),
+        "users_enrolment_checked": len(known.user_courses),
     }

@@ -20,6 +20,7 @@ from ..moodle import (
     GroupUpdate,
     InvalidToken,
     MoodleClient,
+    MoodleDecodeError,
     MoodleException,
     NewGroup,
     WriteReport,
@@ -101,6 +102,24 @@ class MoodleGroups:
             return frozenset(user.id for user in users)
 
         return await self._per_course(course_ids, read)
+
+    async def user_courses(self, user_ids: Sequence[int]) -> dict[int, frozenset[int]]:
+        """The courses each user is actively enrolled in (one call a user, concurrently).
+
+        core_enrol_get_users_courses is not among the client's bulk reads: it is called
+        through the client's transport (same accounting, retries and concurrency bound).
+        Raises FunctionNotAvailable when the service lacks it."""
+        function = "core_enrol_get_users_courses"
+
+        async def read(user_id: int) -> tuple[int, frozenset[int]]:
+            answer = await self.client.transport.call(
+                function, {"userid": user_id, "returnusercount": 0}, kind="read"
+            )
+            if not isinstance(answer, list):
+                raise MoodleDecodeError(f"{function}: unexpected answer", function=function)
+            return user_id, frozenset(int(course["id"]) for course in answer)
+
+        return dict(await asyncio.gather(*(read(u) for u in user_ids)))
 
     async def create_groups(
         self, items: Sequence[tuple[str, dict[str, Any]]]
