@@ -160,3 +160,38 @@ def test_without_users_courses_in_the_service_courses_are_read(tmp_path: Path) -
         step = site.run()
         assert _outcomes(step) == {("group_member", "add", "deferred"): 1}
         assert step.calls["core_enrol_get_enrolled_users"]["calls"] == 1
+
+
+def test_groupings_per_etape(tmp_path: Path) -> None:
+    campus = standard_campus()
+    with moodle_site(tmp_path, groupings=True) as site:
+        site.publish(campus)
+        site.provision(campus)
+        first = site.run()
+        counts = _outcomes(first)
+        # SHARED1: groupings of L1MATH (GA + its per-étape group) and L1INFO (its per-étape
+        # group); MAT101 and MAT102: L1MATH's (GA).
+        assert counts[("grouping", "create", "applied")] == 4
+        assert counts[("grouping_group", "add", "applied")] == 5
+
+        async def groupings(client: MoodleClient) -> object:
+            return await client.transport.call(
+                "core_group_get_course_groupings",
+                {"courseid": site.courses[SHARED1]},
+                kind="read",
+            )
+
+        found = {g["idnumber"]: g["name"] for g in site.call(groupings)}  # type: ignore[attr-defined]
+        assert found == {
+            "2026:VET:L1MATH:1": "Licence 1 Mathématiques (L1MATH)",
+            "2026:VET:L1INFO:1": "Licence 1 Informatique (L1INFO)",
+        }
+        quiet = site.run()
+        assert quiet.result is not None and quiet.result.outcomes == []
+        assert "core_group_get_course_groupings" not in quiet.calls
+
+        campus.group(201, "GB", "Groupe B", etape=L1MATH, kind="GRP", members=(2,))
+        site.publish(campus)
+        later = site.run()
+        assert _outcomes(later)[("grouping_group", "add", "applied")] == 3
+        assert ("grouping", "create", "applied") not in _outcomes(later)

@@ -16,6 +16,11 @@ from contextlib import AbstractAsyncContextManager
 from datetime import date
 
 from ..config import Settings
+from ..domain.group_groupings import (
+    grouping_records_after,
+    groupings_to_read,
+    plan_groupings,
+)
 from ..domain.group_plan import (
     GroupsPlanning,
     Resolved,
@@ -25,13 +30,13 @@ from ..domain.group_plan import (
 )
 from ..domain.group_records import records_after
 from ..domain.group_state import KnownGroups
-from ..domain.groups import GROUP, desired_groups
+from ..domain.groups import GROUP, GROUPING, DesiredGroups, desired_groups
 from ..domain.plan import Plan
 from ..moodle import MoodleClient
 from .base import ApplyResult, Step, StepContext
 from .groups_apply import GroupsApplier
 from .groups_known import course_maps, known_from_state, read_moodle, students_of, year_snapshots
-from .groups_moodle import MoodleGroups
+from .groups_moodle import MoodleGroupings, MoodleGroups
 from .registry import register
 
 NAME = "groups"
@@ -57,6 +62,8 @@ class GroupsStep(Step):
         self._planning = GroupsPlanning()
         self._resolved: Resolved = {}
         self._known = KnownGroups()
+        self._desired = DesiredGroups()
+        self._adopted_groupings: dict[str, int] = {}
 
     async def plan(self, ctx: StepContext) -> Plan:
         settings = ctx.settings
@@ -80,12 +87,20 @@ class GroupsStep(Step):
                 today=_today(ctx),
                 cod_ind_of=cod_ind_of,
             )
+            if desired.groupings:
+                courses = groupings_to_read(desired, known)
+                found, refused = await MoodleGroupings(client).of_courses(courses)
+                known.course_groupings.update(found)
+                known.unreadable.update(refused)
+                operations, self._adopted_groupings = plan_groupings(desired, planning, known)
+                plan.operations.extend(operations)
         finally:
             client.stats.tally_into(ctx.calls, mark)
         plan.notices[:0] = [*desired.notices, *notices]
         plan.stats.update(desired.stats)
         plan.stats.update(reads)
         self._planning, self._resolved, self._known = planning, resolved, known
+        self._desired = desired
         return plan
 
     async def apply(self, ctx: StepContext, plan: Plan) -> ApplyResult:
@@ -93,7 +108,7 @@ class GroupsStep(Step):
         mark = client.stats.calls
         try:
             with ctx.progress("groups and members", len(plan.operations)) as task:
-                applier = GroupsApplier(MoodleGroups(client), task)
+                applier = GroupsApplier(MoodleGroups(client), MoodleGroupings(client), task)
                 outcomes = await applier.apply(plan)
         finally:
             client.stats.tally_into(ctx.calls, mark)
@@ -105,9 +120,21 @@ class GroupsStep(Step):
             GROUP, ((r.key, r.moodle_id, r.to_data()) for r in records), ctx.run_id
         )
         ctx.journal.forget_managed(GROUP, forget)
+        group_ids = {r.key: r.moodle_id for r in self._known.records.values()}
+        group_ids.update((r.key, r.moodle_id) for r in records)
+        groupings = grouping_records_after(
+            self._desired, self._known, self._adopted_groupings, applied, group_ids
+        )
+        ctx.journal.save_managed(
+            GROUPING, ((r.key, r.moodle_id, r.to_data()) for r in groupings), ctx.run_id
+        )
         return ApplyResult(
             outcomes,
-            {"group_records_written": len(records), "group_records_forgotten": len(forget)},
+            {
+                "group_records_written": len(records),
+                "group_records_forgotten": len(forget),
+                "grouping_records_written": len(groupings),
+            },
         )
 
 

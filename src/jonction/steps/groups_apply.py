@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..domain.group_groupings import ASSIGNMENT
 from ..domain.group_plan import NOT_ENROLLED
-from ..domain.groups import GROUP, MEMBER
+from ..domain.groups import GROUP, GROUPING, MEMBER
 from ..domain.plan import Action, Operation, Plan
 from ..journal.store import Outcome
 from .base import ProgressTask
-from .groups_moodle import MoodleGroups, Written
+from .groups_moodle import MoodleGroupings, MoodleGroups, Written
 
 
 def _int(value: object) -> int | None:
@@ -25,10 +26,12 @@ def _int(value: object) -> int | None:
 @dataclass
 class GroupsApplier:
     moodle: MoodleGroups
+    groupings: MoodleGroupings
     progress: ProgressTask | None = None
     outcomes: list[Outcome] = field(default_factory=list)
-    # Moodle ids of the groups created tonight, by group key.
+    # Moodle ids of the groups and groupings created tonight, by key.
     created: dict[str, int] = field(default_factory=dict)
+    created_groupings: dict[str, int] = field(default_factory=dict)
 
     def _done(self, op: Operation, written: Written | None, moodle_id: int | None = None) -> None:
         if written is None:
@@ -61,6 +64,8 @@ class GroupsApplier:
         moves = pick(MEMBER, Action.MOVE)
         await self._create(pick(GROUP, Action.CREATE))
         await self._rename(pick(GROUP, Action.RENAME))
+        await self._create_groupings(pick(GROUPING, Action.CREATE))
+        await self._assign(pick(ASSIGNMENT, Action.ADD))
         joined = await self._add(pick(MEMBER, Action.ADD), moves)
         await self._remove(pick(MEMBER, Action.REMOVE), moves, joined)
         return self.outcomes
@@ -73,6 +78,31 @@ class GroupsApplier:
             if result is not None and result.ok and result.id is not None:
                 self.created[op.key] = result.id
             self._done(op, result)
+
+    async def _create_groupings(self, ops: list[Operation]) -> None:
+        written = await self.groupings.create([(op.key, dict(op.after or {})) for op in ops])
+        for op in ops:
+            result = written.get(op.key)
+            if result is not None and result.ok and result.id is not None:
+                self.created_groupings[op.key] = result.id
+            self._done(op, result)
+
+    async def _assign(self, ops: list[Operation]) -> None:
+        items: list[tuple[str, int, int]] = []
+        for op in ops:
+            after = dict(op.after or {})
+            grouping = _int(after.get("grouping_id")) or self.created_groupings.get(
+                str(after["grouping"])
+            )
+            group = _int(after.get("group_id")) or self.created.get(str(after["group"]))
+            if grouping is None or group is None:
+                self._skip(op, "skipped", "its group or grouping could not be created")
+                continue
+            items.append((op.key, grouping, group))
+        written = await self.groupings.assign(items)
+        for op in ops:
+            if op.key in written:
+                self._done(op, written[op.key])
 
     async def _rename(self, ops: list[Operation]) -> None:
         items = [

@@ -26,8 +26,8 @@ from ..domain.group_plan import (
     members_to_read,
     pending_enrolments,
 )
-from ..domain.group_state import Account, GroupRecord, KnownGroups
-from ..domain.groups import GROUP, DesiredGroups
+from ..domain.group_state import Account, GroupingRecord, GroupRecord, KnownGroups
+from ..domain.groups import GROUP, GROUPING, DesiredGroups
 from ..domain.offer_state import COURSE_KIND, CourseRecord
 from ..domain.refer_model import ReferSnapshot
 from ..journal.store import Journal
@@ -99,6 +99,14 @@ def group_records(journal: Journal) -> dict[str, GroupRecord]:
     }
 
 
+def grouping_records(journal: Journal) -> dict[str, GroupingRecord]:
+    return {
+        key: GroupingRecord.from_data(key, item.moodle_id, item.data)
+        for key, item in journal.managed(GROUPING).items()
+        if item.moodle_id is not None
+    }
+
+
 def students_of(snapshots: Iterable[ReferSnapshot]) -> dict[int, str | None]:
     """COD_IND → COD_ETU over the managed years."""
     students: dict[int, str | None] = {}
@@ -115,6 +123,7 @@ def known_from_state(journal: Journal) -> KnownGroups:
     return KnownGroups(
         courses=managed_courses(journal),
         records=group_records(journal),
+        grouping_records=grouping_records(journal),
         accounts=accounts,
         usernames=usernames,
     )

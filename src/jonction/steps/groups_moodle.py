@@ -21,9 +21,11 @@ from ..moodle import (
     InvalidToken,
     MoodleClient,
     MoodleDecodeError,
+    MoodleError,
     MoodleException,
     NewGroup,
     WriteReport,
+    from_moodle,
 )
 
 K = TypeVar("K", bound=Hashable)
@@ -49,31 +51,32 @@ def _outcomes(report: WriteReport[K], keys: dict[K, str]) -> dict[str, Written]:
     return results
 
 
+async def per_course(
+    course_ids: Sequence[int], read: Callable[[int], Awaitable[V]]
+) -> tuple[dict[int, V], dict[int, str]]:
+    """One read per course, concurrently; a course Moodle refuses is reported apart."""
+
+    async def one(course_id: int) -> tuple[int, V | None, str]:
+        try:
+            return course_id, await read(course_id), ""
+        except (InvalidToken, FunctionNotAvailable):
+            raise
+        except MoodleException as error:
+            return course_id, None, f"{error.code}: {error.message}"
+
+    found: dict[int, V] = {}
+    refused: dict[int, str] = {}
+    for course_id, value, message in await asyncio.gather(*(one(c) for c in course_ids)):
+        if value is None:
+            refused[course_id] = message
+        else:
+            found[course_id] = value
+    return found, refused
+
+
 class MoodleGroups:
     def __init__(self, client: MoodleClient) -> None:
         self.client = client
-
-    async def _per_course(
-        self, course_ids: Sequence[int], read: Callable[[int], Awaitable[V]]
-    ) -> tuple[dict[int, V], dict[int, str]]:
-        """One read per course, concurrently; a course Moodle refuses is reported apart."""
-
-        async def one(course_id: int) -> tuple[int, V | None, str]:
-            try:
-                return course_id, await read(course_id), ""
-            except (InvalidToken, FunctionNotAvailable):
-                raise
-            except MoodleException as error:
-                return course_id, None, f"{error.code}: {error.message}"
-
-        found: dict[int, V] = {}
-        refused: dict[int, str] = {}
-        for course_id, value, message in await asyncio.gather(*(one(c) for c in course_ids)):
-            if value is None:
-                refused[course_id] = message
-            else:
-                found[course_id] = value
-        return found, refused
 
     async def members(self, group_ids: Sequence[int]) -> tuple[dict[int, frozenset[int]], set[int]]:
         """Members of these groups (hundreds per call), and the ids Moodle does not know."""
@@ -89,7 +92,7 @@ class MoodleGroups:
             groups = (await self.client.groups_of_courses([course_id])).get(course_id, [])
             return [MoodleGroup(g.id, g.courseid, g.name, g.idnumber) for g in groups]
 
-        return await self._per_course(course_ids, read)
+        return await per_course(course_ids, read)
 
     async def enrolled(
         self, course_ids: Sequence[int]
@@ -101,7 +104,7 @@ class MoodleGroups:
             users = (await self.client.enrolled_users([course_id])).get(course_id, [])
             return frozenset(user.id for user in users)
 
-        return await self._per_course(course_ids, read)
+        return await per_course(course_ids, read)
 
     async def user_courses(self, user_ids: Sequence[int]) -> dict[int, frozenset[int]]:
         """The courses each user is actively enrolled in (one call a user, concurrently).
@@ -157,3 +160,100 @@ class MoodleGroups:
         if not keys:
             return {}
         return _outcomes(await self.client.delete_group_members(list(keys)), keys)
+
+
+# Groupings: the client has no bulk operation for them. These calls go through its transport
+# (accounting, retries, concurrency bound); groupings are few, so batches are small and a
+# batch Moodle refuses is retried item by item to tell the bad item from the good ones.
+
+GROUPINGS_BATCH = 50
+
+
+async def _in_batches(
+    items: Sequence[tuple[str, dict[str, Any]]],
+    send: Callable[[list[dict[str, Any]]], Awaitable[Any]],
+) -> list[tuple[list[str], Any, str]]:
+    """(keys, answer, error) per call; a refused batch is sent again one item at a time."""
+
+    async def batch(part: Sequence[tuple[str, dict[str, Any]]]) -> list[tuple[list[str], Any, str]]:
+        try:
+            return [([k for k, _ in part], await send([v for _, v in part]), "")]
+        except (InvalidToken, FunctionNotAvailable):
+            raise
+        except MoodleError as error:
+            if len(part) == 1:
+                return [([part[0][0]], None, f"{error.code}: {error}")]
+            singles = await asyncio.gather(*(batch([item]) for item in part))
+            return [result for results in singles for result in results]
+
+    parts = [items[i : i + GROUPINGS_BATCH] for i in range(0, len(items), GROUPINGS_BATCH)]
+    answers = await asyncio.gather(*(batch(part) for part in parts))
+    return [result for results in answers for result in results]
+
+
+class MoodleGroupings:
+    def __init__(self, client: MoodleClient) -> None:
+        self.transport = client.transport
+
+    async def of_courses(
+        self, course_ids: Sequence[int]
+    ) -> tuple[dict[int, list[MoodleGroup]], dict[int, str]]:
+        function = "core_group_get_course_groupings"
+
+        async def read(course_id: int) -> list[MoodleGroup]:
+            answer = await self.transport.call(function, {"courseid": course_id}, kind="read")
+            if not isinstance(answer, list):
+                raise MoodleDecodeError(f"{function}: unexpected answer", function=function)
+            return [
+                MoodleGroup(
+                    int(g["id"]), course_id, from_moodle(str(g["name"])), str(g["idnumber"] or "")
+                )
+                for g in answer
+            ]
+
+        return await per_course(course_ids, read)
+
+    async def create(self, items: Sequence[tuple[str, dict[str, Any]]]) -> dict[str, Written]:
+        """(key, {course_id, name, idnumber}) → outcome by key. Not retried after a transport
+        fault (a grouping made twice would collide): the next run finds it by idnumber."""
+        function = "core_group_create_groupings"
+
+        async def send(values: list[dict[str, Any]]) -> Any:
+            groupings = [
+                {
+                    "courseid": int(v["course_id"]),
+                    "name": str(v["name"]),
+                    "description": "",
+                    "idnumber": str(v["idnumber"]),
+                }
+                for v in values
+            ]
+            return await self.transport.call(
+                function, {"groupings": groupings}, kind="write", items=len(values), retry=False
+            )
+
+        results: dict[str, Written] = {}
+        for keys, answer, error in await _in_batches(items, send):
+            if error:
+                results.update((key, Written(False, None, error)) for key in keys)
+                continue
+            ids = [int(entry["id"]) for entry in answer] if isinstance(answer, list) else []
+            for index, key in enumerate(keys):
+                found = ids[index] if index < len(ids) else None
+                results[key] = Written(found is not None, found, "" if found else "no id")
+        return results
+
+    async def assign(self, items: Sequence[tuple[str, int, int]]) -> dict[str, Written]:
+        """(key, grouping id, group id) → outcome by key (assigning twice is harmless)."""
+        function = "core_group_assign_grouping"
+
+        async def send(values: list[dict[str, Any]]) -> Any:
+            return await self.transport.call(
+                function, {"assignments": values}, kind="write", items=len(values)
+            )
+
+        keyed = [(key, {"groupingid": g, "groupid": group}) for key, g, group in items]
+        results: dict[str, Written] = {}
+        for keys, _, error in await _in_batches(keyed, send):
+            results.update((key, Written(not error, None, error)) for key in keys)
+        return results
