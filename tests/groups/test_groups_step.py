@@ -195,3 +195,49 @@ def test_groupings_per_etape(tmp_path: Path) -> None:
         later = site.run()
         assert _outcomes(later)[("grouping_group", "add", "applied")] == 3
         assert ("grouping", "create", "applied") not in _outcomes(later)
+
+
+def test_plan_verb_json_then_a_saved_plan_applied(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from jonction.cli import app
+
+    campus = standard_campus()
+    with moodle_site(tmp_path) as site:
+        site.publish(campus)
+        site.provision(campus)
+        moodle = site.settings.moodle
+        assert moodle.token is not None
+        config = tmp_path / "jonction.toml"
+        config.write_text(
+            f"""
+[apogee]
+years = ["2026"]
+[refer]
+url = "{site.settings.refer.url}"
+[state]
+url = "{site.settings.state.url}"
+[moodle]
+url = "{moodle.url}"
+token = "{moodle.token.get_secret_value()}"
+[pipeline]
+lock_file = "{tmp_path / "lock"}"
+"""
+        )
+        runner = CliRunner()
+        shown = runner.invoke(app, ["plan", "groups", "--json", "--config", str(config)])
+        assert shown.exit_code == 0, shown.output
+        plan = json.loads(shown.output)["groups"]
+        kinds = Counter((op["kind"], op["action"]) for op in plan["operations"])
+        assert kinds == {("group", "create"): 7, ("group_member", "add"): 16}
+        assert all("composante" in op["source"] for op in plan["operations"])
+        saved = tmp_path / "plan.json"
+        done = runner.invoke(app, ["plan", "groups", "--save", str(saved), "--config", str(config)])
+        assert done.exit_code == 0, done.output
+        applied = runner.invoke(app, ["apply", str(saved), "--config", str(config)])
+        assert applied.exit_code == 0, applied.output
+        assert site.members(MAT101, "2026:GPE:100") == {1, 2}
+        again = runner.invoke(app, ["plan", "groups", "--json", "--config", str(config)])
+        assert json.loads(again.output)["groups"]["operations"] == []
