@@ -241,3 +241,21 @@ lock_file = "{tmp_path / "lock"}"
         assert site.members(MAT101, "2026:GPE:100") == {1, 2}
         again = runner.invoke(app, ["plan", "groups", "--json", "--config", str(config)])
         assert json.loads(again.output)["groups"]["operations"] == []
+
+
+def test_labels_swapped_in_apogee_are_swapped_in_moodle(tmp_path: Path) -> None:
+    campus = standard_campus()
+    with moodle_site(tmp_path) as site:
+        site.publish(campus)
+        site.provision(campus)
+        site.run()
+        before = site.groups(MAT101)
+        campus.rename(100, "TD 2")
+        campus.rename(101, "TD 1")
+        site.publish(campus)
+        step = site.run()
+        assert _outcomes(step) == {("group", "rename", "applied"): 2}
+        after = site.groups(MAT101)
+        assert after["2026:GPE:100"] == (before["2026:GPE:100"][0], "TD 2")
+        assert after["2026:GPE:101"] == (before["2026:GPE:101"][0], "TD 1")
+        assert site.run().result.outcomes == []  # type: ignore[union-attr]

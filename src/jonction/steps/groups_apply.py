@@ -1,9 +1,10 @@
 """Applying a groups plan: groups first, then members, each phase one bulk operation.
 
-Order: groups are created (their members need their ids), then renamed; members are added
-(the joining half of each move included), then removed (the leaving half of a move only when
-its joining half was applied: a student is never left out of both groups). Operations whose
-student is not enrolled yet are deferred, not sent.
+Order: groups are renamed (freeing names), then created (their members need their ids), then
+groupings are created and filled; members are added (the joining half of each move included),
+then removed (the leaving half of a move only when its joining half was applied: a student is
+never left out of both groups). Operations whose student is not enrolled yet are deferred,
+not sent.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from ..domain.group_groupings import ASSIGNMENT
 from ..domain.group_plan import NOT_ENROLLED
 from ..domain.groups import GROUP, GROUPING, MEMBER
+from ..domain.naming import comparable
 from ..domain.plan import Action, Operation, Plan
 from ..journal.store import Outcome
 from .base import ProgressTask
@@ -62,8 +64,8 @@ class GroupsApplier:
             return [op for op in ops if op.kind == kind and op.action is action]
 
         moves = pick(MEMBER, Action.MOVE)
-        await self._create(pick(GROUP, Action.CREATE))
         await self._rename(pick(GROUP, Action.RENAME))
+        await self._create(pick(GROUP, Action.CREATE))
         await self._create_groupings(pick(GROUPING, Action.CREATE))
         await self._assign(pick(ASSIGNMENT, Action.ADD))
         joined = await self._add(pick(MEMBER, Action.ADD), moves)
@@ -105,6 +107,21 @@ class GroupsApplier:
                 self._done(op, written[op.key])
 
     async def _rename(self, ops: list[Operation]) -> None:
+        """Renames; a group whose new name another renamed group of the course still holds
+        (two labels swapped in Apogée) first goes through a provisional name."""
+        held = {(op.scope, comparable(str((op.before or {}).get("name")))) for op in ops}
+        swapped = [
+            op for op in ops if (op.scope, comparable(str((op.after or {})["name"]))) in held
+        ]
+        provisional = [
+            (
+                op.key,
+                int((op.after or {})["group_id"]),
+                f"{(op.after or {})['name']} ~{(op.after or {})['group_id']}",
+            )
+            for op in swapped
+        ]
+        await self.moodle.rename_groups(provisional)
         items = [
             (op.key, int((op.after or {})["group_id"]), str((op.after or {})["name"])) for op in ops
         ]
