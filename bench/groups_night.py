@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import resource
 import subprocess
 import sys
 import time
@@ -206,6 +207,7 @@ def measured_run(workdir: Path, year: str, label: str) -> dict[str, Any]:
         (step,) = report.steps
         result = figures(label, step, moodle)
         result["process_wall_s"] = round(time.perf_counter() - started, 1)
+        result["peak_rss_mib_so_far"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     print(json.dumps(result), flush=True)
     return result
 

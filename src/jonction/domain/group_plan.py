@@ -214,7 +214,7 @@ def _in_course_groups(
     the memberships of whoever is unenrolled)."""
     users: set[int] = set()
     ids = {group_id for group_id, _, _ in placed if group_id}
-    ids |= {r.moodle_id for r in known.records.values() if r.course_id == course_id}
+    ids.update(known.recorded_in(course_id))
     for group_id in ids:
         users |= known.members.get(group_id, frozenset())
     return frozenset(users)

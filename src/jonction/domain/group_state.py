@@ -151,6 +151,19 @@ class KnownGroups:
     accounts: dict[str, Account] = field(default_factory=dict)
     usernames: dict[int, str] = field(default_factory=dict)
 
+    # Moodle ids of the recorded groups of each course, built on first use (records are not
+    # changed once planning starts).
+    _course_index: dict[int, list[int]] | None = field(default=None, repr=False, compare=False)
+
+    def recorded_in(self, course_id: int) -> list[int]:
+        """Moodle ids of the groups jonction records in a course (wanted or not)."""
+        if self._course_index is None:
+            index: dict[int, list[int]] = {}
+            for record in self.records.values():
+                index.setdefault(record.course_id, []).append(record.moodle_id)
+            self._course_index = index
+        return self._course_index.get(course_id, [])
+
     def live(self, key: str) -> GroupRecord | None:
         """The record of a managed group that still exists in Moodle."""
         record = self.records.get(key)
