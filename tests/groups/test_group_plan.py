@@ -253,3 +253,12 @@ def test_per_etape_groups_follow_a_change_of_etape(world: World, campus: Campus)
     assert move.key == f"{SHARED1}|2026:VET:L1MATH:1|e5"
     assert move.source["etape"] == "L1MATH-1"
     assert members(world, f"{SHARED1}|2026:VET:L1INFO:1") == {6}
+
+
+def test_records_survive_the_state_database(world: World, campus: Campus) -> None:
+    from jonction.domain.group_state import GroupRecord
+
+    run_night(world, campus)
+    for key, record in world.records.items():
+        again = GroupRecord.from_data(key, record.moodle_id, record.to_data())
+        assert again == record
