@@ -20,15 +20,23 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 
-from .naming import academic_year_values, clean_label, comparable, fit_key, fit_label, render
+from .naming import academic_year_values, clean_label, fit_key, fit_label, render
+from .naming import comparable as _comparable
 from .refer_model import Etape, EtapeKey, Group
 
 # Column sizes of Moodle 4.1 (groups.name, groups.idnumber, groupings.name).
 GROUP_NAME_MAX: Final = 254
 GROUP_IDNUMBER_MAX: Final = 100
 GROUPING_NAME_MAX: Final = 255
+
+
+@lru_cache(maxsize=65536)
+def comparable(name: str) -> str:
+    """A name as Moodle compares it (cached: the same few names recur in every course)."""
+    return _comparable(name)
 
 
 def apogee_group_idnumber(year: str, code: int) -> str:

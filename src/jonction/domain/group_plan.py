@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..config.groups import GroupsSection
 from .group_enrolment import EnrolmentReads, Pending, choose_reads, known_enrolled
@@ -43,9 +43,9 @@ STEP = "groups"
 NOT_ENROLLED = "not_enrolled"
 
 
-@dataclass(frozen=True, slots=True)
-class Member:
-    """A wanted member of a group, mapped to its Moodle account."""
+class Member(NamedTuple):
+    """A wanted member of a group, mapped to its Moodle account (a named tuple: a million of
+    them are made on a large night)."""
 
     user_id: int
     username: str
@@ -69,13 +69,15 @@ def resolve_members(
     counted in one notice."""
     resolved: Resolved = {}
     without: dict[int, str] = {}
+    account_of: dict[int, Account | None] = {}
+    for cod_ind, cod_etu in students.items():
+        account_of[cod_ind] = accounts.get(cod_etu) if cod_etu else None
     for key, group in desired.groups.items():
         members: dict[int, Member] = {}
         for cod_ind, etape in group.members.items():
-            cod_etu = students.get(cod_ind)
-            account = accounts.get(cod_etu) if cod_etu else None
+            account = account_of.get(cod_ind)
             if account is None:
-                without[cod_ind] = cod_etu or f"COD_IND {cod_ind}"
+                without[cod_ind] = students.get(cod_ind) or f"COD_IND {cod_ind}"
                 continue
             members[account.user_id] = Member(account.user_id, account.username, cod_ind, etape)
         resolved[key] = members

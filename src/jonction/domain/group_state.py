@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .naming import comparable
+from .group_names import comparable
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,4 +186,4 @@ class KnownGroups:
 
 
 def same_name(ours: str | None, theirs: str | None) -> bool:
-    return comparable(ours) == comparable(theirs)
+    return comparable(ours or "") == comparable(theirs or "")

@@ -160,18 +160,34 @@ class _Draft:
 
 
 class _Registrations:
-    """A year's pedagogical registrations by student: (element, étape) pairs."""
+    """A year's pedagogical registrations by student, indexed per student on first use."""
 
     def __init__(self, snapshot: ReferSnapshot) -> None:
         self.of: dict[int, list[tuple[str, EtapeKey]]] = defaultdict(list)
         for ip in snapshot.pedagogical_registrations:
             self.of[ip.cod_ind].append((ip.element, ip.etape))
+        self._by_element: dict[int, dict[str, list[EtapeKey]]] = {}
+        self._by_etape: dict[int, dict[EtapeKey, list[str]]] = {}
 
     def etapes_of(self, cod_ind: int, element: str) -> list[EtapeKey]:
-        return sorted({etape for code, etape in self.of.get(cod_ind, ()) if code == element})
+        """The étapes through which the student takes the element, smallest first."""
+        index = self._by_element.get(cod_ind)
+        if index is None:
+            found: dict[str, set[EtapeKey]] = defaultdict(set)
+            for code, etape in self.of.get(cod_ind, ()):
+                found[code].add(etape)
+            index = self._by_element[cod_ind] = {k: sorted(v) for k, v in found.items()}
+        return index.get(element, [])
 
-    def elements_of(self, cod_ind: int, etape: EtapeKey) -> set[str]:
-        return {code for code, through in self.of.get(cod_ind, ()) if through == etape}
+    def elements_of(self, cod_ind: int, etape: EtapeKey) -> list[str]:
+        """The elements the student takes through the étape, in code order."""
+        index = self._by_etape.get(cod_ind)
+        if index is None:
+            found: dict[EtapeKey, set[str]] = defaultdict(set)
+            for code, through in self.of.get(cod_ind, ()):
+                found[through].add(code)
+            index = self._by_etape[cod_ind] = {k: sorted(v) for k, v in found.items()}
+        return index.get(etape, [])
 
 
 def _summary(kind: str, items: list[str], message: str, severity: str = "warning") -> Notice:
@@ -187,6 +203,7 @@ class _YearBuilder:
         self.config = config
         self.registrations = _Registrations(snapshot)
         self.drafts: dict[str, _Draft] = {}
+        self.names: dict[int, str] = {}  # by COD_GPE: the same in every course
         self.routes = course_map.routes  # (element, étape) → course idnumber
         self.courses_of_etape: dict[EtapeKey, set[str]] = defaultdict(set)
         self.courses_of_element: dict[str, set[str]] = defaultdict(set)
@@ -208,6 +225,12 @@ class _YearBuilder:
             draft = self.drafts[key] = make()
         return draft
 
+    def _group_name(self, group: Group) -> str:
+        name = self.names.get(group.code)
+        if name is None:
+            name = self.names[group.code] = apogee_group_name(self.config.name, group, self.year)
+        return name
+
     def _apogee_draft(self, group: Group, course: str) -> _Draft:
         def make() -> _Draft:
             if group.element is not None:
@@ -223,7 +246,7 @@ class _YearBuilder:
             return _Draft(
                 course=course,
                 idnumber=apogee_group_idnumber(self.year, group.code),
-                name=apogee_group_name(self.config.name, group, self.year),
+                name=self._group_name(group),
                 hints=hints,
                 origin=Origin.APOGEE,
                 family=family,
