@@ -3,6 +3,7 @@ run, of a run after one night of `evolve-apogee`, and of a rerun with no change,
 simulator with its default cost model (over HTTP, in its own process).
 
     .venv/bin/python -m bench.groups_night --students 30000 --seed 1 --workdir var/bench-groups
+    .venv/bin/python -m bench.groups_night --workdir var/bench-groups --again   # one more night
 
 What the steps before groups leave behind is made here directly, with the simulator's costs
 switched off (they are not what is measured): the offer's courses (one per course of the offer's
@@ -229,12 +230,52 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--year", default="2026")
     parser.add_argument("--workdir", type=Path, default=Path("var/bench-groups"))
+    parser.add_argument(
+        "--again",
+        action="store_true",
+        help="Reuse a --workdir where the bench already ran: measure one more night of "
+        "evolve-apogee and a no-change rerun.",
+    )
     args = parser.parse_args()
     workdir: Path = args.workdir.resolve()
-    if workdir.exists() and any(workdir.iterdir()):
-        raise SystemExit(f"{workdir} is not empty: give a new --workdir")
-    workdir.mkdir(parents=True, exist_ok=True)
     apogee = f"sqlite:///{workdir / 'apogee.db'}"
+    state_file = workdir / "provisioned.json"
+    results: list[dict[str, Any]] = []
+    if args.again:
+        if not state_file.exists():
+            raise SystemExit(f"{workdir} holds no earlier run of this bench")
+        nights = len(list(workdir.glob("night-*"))) + 2
+        (workdir / f"night-{nights}").touch()
+        seed = args.seed + nights
+    else:
+        if workdir.exists() and any(workdir.iterdir()):
+            raise SystemExit(f"{workdir} is not empty: give a new --workdir, or --again")
+        workdir.mkdir(parents=True, exist_ok=True)
+        seed = args.seed + 1
+        first_run(workdir, apogee, args, state_file, results)
+    subprocess.run(
+        [str(JONCTION), "evolve-apogee", "--url", apogee, "--seed", str(seed)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    made = prepare(workdir, args.year, state_file)
+    print(json.dumps({"provisioned after evolve": made}), flush=True)
+    results.append(measured_run(workdir, args.year, "after one night of evolve-apogee"))
+    results.append(measured_run(workdir, args.year, "no-change rerun"))
+    print()
+    print(f"{'run':<34} {'wall s':>8} {'calls':>7} {'writes':>7}  operations")
+    for r in results:
+        ops = ", ".join(f"{k} {v}" for k, v in sorted(r["operations"].items()))
+        print(f"{r['run']:<34} {r['wall_s']:>8} {r['calls']:>7} {r['write_calls']:>7}  {ops}")
+
+
+def first_run(
+    workdir: Path,
+    apogee: str,
+    args: argparse.Namespace,
+    state_file: Path,
+    results: list[dict[str, Any]],
+) -> None:
     subprocess.run(
         [
             str(JONCTION),
@@ -251,24 +292,9 @@ def main() -> None:
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    state_file = workdir / "provisioned.json"
     made = prepare(workdir, args.year, state_file)
     print(json.dumps({"provisioned": made}), flush=True)
-    results = [measured_run(workdir, args.year, "first run")]
-    subprocess.run(
-        [str(JONCTION), "evolve-apogee", "--url", apogee, "--seed", str(args.seed + 1)],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    made = prepare(workdir, args.year, state_file)
-    print(json.dumps({"provisioned after evolve": made}), flush=True)
-    results.append(measured_run(workdir, args.year, "after one night of evolve-apogee"))
-    results.append(measured_run(workdir, args.year, "no-change rerun"))
-    print()
-    print(f"{'run':<34} {'wall s':>8} {'calls':>7} {'writes':>7}  operations")
-    for r in results:
-        ops = ", ".join(f"{k} {v}" for k, v in sorted(r["operations"].items()))
-        print(f"{r['run']:<34} {r['wall_s']:>8} {r['calls']:>7} {r['write_calls']:>7}  {ops}")
+    results.append(measured_run(workdir, args.year, "first run"))
 
 
 if __name__ == "__main__":
