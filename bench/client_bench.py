@@ -4,7 +4,8 @@ Measures the wall time and the number of calls to create 5,000 courses (20 in ea
 categories), enrol 50,000 users (one enrolment each, 10 a course) and add 50,000 group
 members (one group a course): once with the client's defaults, once the per-item way
 (batch size 1, one call in flight). Accounts, categories and groups are created first with
-the defaults and timed separately. Each mode runs on a fresh simulator.
+the defaults and timed separately. Each mode runs on a fresh simulator in its own process
+(its state in a temporary SQLite file).
 
     python -m bench.client_bench                     # both modes; per-item on 10 %
     python -m bench.client_bench --per-item-fraction 1
@@ -21,19 +22,14 @@ import argparse
 import asyncio
 import json
 import os
-import socket
-import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 from rich.console import Console
 from rich.table import Table
 
@@ -48,6 +44,7 @@ from jonction.moodle import (
     NewUser,
     WriteReport,
 )
+from moodlesim.testing import RunningSimulator, running_simulator
 
 TOKEN = "benchbenchbenchbench000000000000"
 STUDENT_ROLE = 5
@@ -77,66 +74,8 @@ class Phase:
     full_wall_s: float = 0.0
     full_calls: int = 0
     calls_by_function: dict[str, int] = field(default_factory=dict)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextmanager
-def simulator(extra: Sequence[str] = ()) -> Iterator[str]:
-    """A fresh simulator (its own SQLite file) on a free port; stopped on exit."""
-    with tempfile.TemporaryDirectory(prefix="client-bench-") as folder:
-        port = free_port()
-        command = [
-            str(Path(sys.executable).with_name("jonction")),
-            "moodle-sim",
-            "--port",
-            str(port),
-            "--token",
-            TOKEN,
-            "--db",
-            f"sqlite:///{folder}/moodle.db",
-            *extra,
-        ]
-        log = open(Path(folder) / "sim.log", "w")  # noqa: SIM115 - closed below
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            _wait_until_up(url, process)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            log.close()
-
-
-def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the simulator stopped at start (exit {process.returncode})")
-        try:
-            httpx.post(
-                url + "/webservice/rest/server.php",
-                data={
-                    "wstoken": TOKEN,
-                    "wsfunction": "core_webservice_get_site_info",
-                    "moodlewsrestformat": "json",
-                },
-                timeout=2,
-            )
-            return
-        except httpx.TransportError:
-            time.sleep(0.2)
-    raise RuntimeError("the simulator did not answer within 60 s")
+    # The simulated server's work over its workers: no client can be faster.
+    server_bound_s: float = 0.0
 
 
 def _check(report: WriteReport[Any], what: str) -> None:
@@ -148,19 +87,24 @@ def _check(report: WriteReport[Any], what: str) -> None:
         )
 
 
-async def run_mode(url: str, mode: str, fraction: float) -> list[Phase]:
-    categories = max(1, round(CATEGORIES * fraction))
+async def run_mode(url: str, mode: str, share: float) -> list[Phase]:
+    categories = max(1, round(CATEGORIES * share))
+    fraction = categories / CATEGORIES
     courses = categories * COURSES_PER_CATEGORY
     students = courses * STUDENTS_PER_COURSE
     phases: list[Phase] = []
+
+    server = RunningSimulator(url, TOKEN)
 
     async def timed(
         client: MoodleClient, name: str, items: int, work: Any, timed: bool = True
     ) -> Any:
         mark = client.stats.calls
+        await asyncio.to_thread(server.reset_stats)
         started = time.monotonic()
         report = await work
         wall = time.monotonic() - started
+        bound = float((await asyncio.to_thread(server.stats))["lower_bound_s"])
         records = client.stats.since(mark)
         by_function: dict[str, int] = {}
         for record in records:
@@ -175,6 +119,7 @@ async def run_mode(url: str, mode: str, fraction: float) -> list[Phase]:
             timed,
             fraction,
             calls_by_function=by_function,
+            server_bound_s=bound,
         )
         if fraction < 1:
             phase.full_items = round(items / fraction)
@@ -271,25 +216,32 @@ async def run_mode(url: str, mode: str, fraction: float) -> list[Phase]:
 
 def show(phases: list[Phase], console: Console) -> None:
     table = Table(title="Moodle client against the simulator (default cost model)")
-    for column in ("mode", "operation", "items", "wall time", "calls", "failed", "at full size"):
+    for column in ("mode", "operation", "items", "wall", "server bound", "calls", "failed"):
         table.add_column(column, justify="left" if column in ("mode", "operation") else "right")
+    table.add_column("full size: items, wall, calls", justify="right")
+    extrapolated = False
     for p in phases:
-        full = (
-            f"≈ {p.full_wall_s:,.1f} s, {p.full_calls:,} calls ({p.full_items:,} items, "
-            f"extrapolated from {p.fraction:.0%})"
-            if p.fraction < 1
-            else "measured"
-        )
+        full = "as measured"
+        if p.fraction < 1:
+            extrapolated = True
+            full = f"{p.full_items:,}, {p.full_wall_s:,.0f} s*, {p.full_calls:,}*"
         table.add_row(
             p.mode,
             p.name if p.timed else f"[dim]{p.name}[/]",
             f"{p.items:,}",
             f"{p.wall_s:,.1f} s",
+            f"{p.server_bound_s:,.1f} s",
             f"{p.calls:,}",
             str(p.failed),
             full,
         )
     console.print(table)
+    console.print(
+        "server bound: the simulated work divided by the simulator's workers, "
+        "the least wall time any client could take"
+    )
+    if extrapolated:
+        console.print("* extrapolated linearly from the fraction measured")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -309,16 +261,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=0.1,
         help="share of the full size run the per-item way (then extrapolated)",
     )
-    parser.add_argument(
-        "--sim-arg",
-        action="append",
-        default=[],
-        help="an extra option for jonction moodle-sim (repeatable)",
-    )
+    parser.add_argument("--workers", type=int, default=6, help="the simulator's PHP-FPM workers")
     parser.add_argument(
         "--url",
-        help="use this running simulator instead of starting one "
-        "(its token must be the benchmark's)",
+        help=f"use this running simulator instead of starting one (started with --token {TOKEN})",
     )
     args = parser.parse_args(argv)
     console = Console()
@@ -330,8 +276,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.url:
                 phases += asyncio.run(run_mode(args.url, mode, fraction))
             else:
-                with simulator(args.sim_arg) as url:
-                    phases += asyncio.run(run_mode(url, mode, fraction))
+                # A child process: the simulator's CPU does not compete with the client's.
+                with running_simulator(mode="process", token=TOKEN, workers=args.workers) as sim:
+                    phases += asyncio.run(run_mode(sim.base_url, mode, fraction))
         except MoodleError as error:
             console.print(f"[red]{mode} failed[/]: {error}")
             return 1

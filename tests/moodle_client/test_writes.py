@@ -231,3 +231,24 @@ async def test_unexplained_cohort_warnings_are_settled_by_reading_members(
         (5, "notadded", "Invalid context: 50")
     ]
     assert len(fake.calls_to("core_cohort_get_cohort_members")) == 1
+
+
+async def test_a_category_without_idnumber_is_not_sent_twice_when_unsure(
+    client: MoodleClient, fake: FakeMoodle
+) -> None:
+    # The first attempt landed but did not answer: a same-named category now exists and
+    # nothing tells whether it is ours, so it is reported rather than created again.
+    fake.faults["core_course_create_categories"] = ["applied-timeout"]
+    report = await client.create_categories([NewCategory("Archives")])
+    assert [(f.item.name, f.code) for f in report.failed] == [("Archives", "unknown")]
+    assert len(fake.calls_to("core_course_create_categories")) == 1
+    assert [c["name"] for c in fake.categories.values()].count("Archives") == 1
+
+
+async def test_a_category_without_idnumber_absent_after_a_fault_is_sent_again(
+    client: MoodleClient, fake: FakeMoodle
+) -> None:
+    fake.faults["core_course_create_categories"] = ["timeout"]
+    report = await client.create_categories([NewCategory("Archives")])
+    assert report.ok
+    assert len(fake.calls_to("core_course_create_categories")) == 2

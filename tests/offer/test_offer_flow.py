@@ -352,3 +352,19 @@ def test_an_empty_catalogue_blocks_the_step(journal: Journal) -> None:
     uni.snapshot.links.clear()
     emptied = plan(moodle, journal, uni)
     assert emptied.plan.blockers and "has no course" in emptied.plan.blockers[0]
+
+
+def test_a_managed_course_moved_by_hand_is_put_back(journal: Journal) -> None:
+    moodle, uni = FakeMoodle(), sample()
+    night(moodle, journal, uni)
+    course = moodle.by_idnumber("2026:ELP:SMA1U01")
+    home = course.category
+    moodle.edit_course(course.id, category=moodle.category("2026:VET:L1LET:1").id)
+    moodle.calls.clear()
+    back = night(moodle, journal, uni)
+    assert [(op.action, op.key) for op in back.plan.operations] == [
+        (Action.MOVE, "2026:ELP:SMA1U01")
+    ]
+    assert moodle.calls["courses_in_categories"] == 2  # the two categories whose count changed
+    assert moodle.course_table[course.id].category == home
+    assert night(moodle, journal, uni).plan.operations == []

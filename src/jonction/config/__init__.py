@@ -17,6 +17,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from .accounts import AccountsSection, CohortsSection
 from .directory import AdeSection, LdapSection
 from .groups import GroupsSection
 from .moodle import EnrolDatabaseSection, MoodleSection
@@ -49,6 +50,8 @@ class Settings(BaseSettings):
     ldap: LdapSection = Field(default_factory=LdapSection)
     ade: AdeSection = Field(default_factory=AdeSection)
     policy: PolicySection = Field(default_factory=PolicySection)
+    accounts: AccountsSection = Field(default_factory=AccountsSection)
+    cohorts: CohortsSection = Field(default_factory=CohortsSection)
     groups: GroupsSection = Field(default_factory=GroupsSection)
     guards: GuardsSection = Field(default_factory=GuardsSection)
     pipeline: PipelineSection = Field(default_factory=PipelineSection)

@@ -259,9 +259,15 @@ def course_summary(course: CourseIdentity, snapshot: ReferSnapshot) -> str:
     return "\n".join(lines)
 
 
-def student_counts(snapshot: ReferSnapshot) -> Counter[tuple[str, EtapeKey]]:
-    """Students registered to each element through each étape (IND_CONTRAT_ELP)."""
-    return Counter((ip.element, ip.etape) for ip in snapshot.pedagogical_registrations)
+def student_counts(
+    snapshot: ReferSnapshot, elements: set[str] | None = None
+) -> Counter[tuple[str, EtapeKey]]:
+    """Students registered to each element through each étape (IND_CONTRAT_ELP); only for
+    `elements` when given (the shared ones: the others have one candidate)."""
+    registrations = snapshot.pedagogical_registrations
+    if elements is None:
+        return Counter((ip.element, ip.etape) for ip in registrations)
+    return Counter((ip.element, ip.etape) for ip in registrations if ip.element in elements)
 
 
 def _candidates(
@@ -298,7 +304,10 @@ def year_catalogue(
     charges: dict[str, set[EtapeKey]] = defaultdict(set)
     for charge in snapshot.charges:
         charges[charge.element].add(charge.etape)
-    counts = student_counts(snapshot)
+    shared = {
+        course.element.code for course in course_map.courses.values() if len(course.etapes) > 1
+    }
+    counts = student_counts(snapshot, shared)
     year = int(snapshot.year)
     start = _timestamp(year, policy.course_start, policy.timezone)
     end = _timestamp(year + 1, policy.course_end, policy.timezone)

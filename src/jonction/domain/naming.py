@@ -20,6 +20,7 @@ import html
 import re
 import unicodedata
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Final
 
 # Column sizes of Moodle 4.1 (course.fullname, course.shortname, course.idnumber,
@@ -38,12 +39,14 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SPACES = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=1 << 16)
 def clean_label(text: str) -> str:
     """A label as jonction sends it: no control characters, no tags, single spaces, NFC."""
     text = _TAG.sub("", _CONTROL.sub(" ", text))
     return unicodedata.normalize("NFC", _SPACES.sub(" ", text)).strip()
 
 
+@lru_cache(maxsize=1 << 16)
 def comparable(text: str | None) -> str:
     """The form in which a label of ours and a label read from Moodle are compared."""
     if text is None:

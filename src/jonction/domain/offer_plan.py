@@ -46,6 +46,7 @@ MOODLE_COURSE_FIELDS = frozenset(
     {"fullname", "shortname", "idnumber", "category", "summary", "visible"}
 )
 _TAG = re.compile(r"<[^<>]*>")
+LEVEL_NAMES = {"year": "year", "composante": "composante", "diplome": "diplôme", "etape": "étape"}
 
 
 def comparable_summary(text: str | None) -> str:
@@ -152,7 +153,8 @@ class _Planner:
                     wanted.name,
                     before={"name": current.name},
                     after={"name": wanted.name},
-                    reason=f"the label of {wanted.level} {wanted.code} changed in Apogée",
+                    reason=f"the label of {LEVEL_NAMES[wanted.level]} {wanted.code} changed "
+                    "in Apogée",
                     source=source,
                 )
             )
@@ -291,6 +293,7 @@ class _Planner:
                     "element": wanted.element,
                     "composante": wanted.composante,
                     "etape": str(wanted.placement.etape),
+                    "etapes": wanted.etape_codes,
                 },
                 reason=course_reason(wanted) + again,
                 source=self._course_source(wanted),
@@ -425,10 +428,8 @@ class _Planner:
                 )
                 return
         before["summary"], after["summary"] = record.summary, wanted.summary
-        reasons.append(
-            "its summary follows Apogée (the element's label, its étapes and their labels: "
-            f"{', '.join(wanted.etape_codes)})"
-        )
+        before["etapes"], after["etapes"] = record.etapes, wanted.etape_codes
+        reasons.append(_summary_reason(wanted, record))
 
     def _placement(
         self,
@@ -582,6 +583,23 @@ class _Planner:
             basis=basis(self.known),
             stats=stats,
         )
+
+
+def _summary_reason(wanted: DesiredCourse, record: CourseRecord) -> str:
+    """Why the summary changes: étapes gained or lost, or labels it shows."""
+    if record.etapes is not None and list(record.etapes) != wanted.etape_codes:
+        gained = [e for e in wanted.etape_codes if e not in record.etapes]
+        lost = [e for e in record.etapes if e not in wanted.etape_codes]
+        parts = []
+        if gained:
+            parts.append(f"now also under {', '.join(gained)}")
+        if lost:
+            parts.append(f"no longer under {', '.join(lost)}")
+        return f"element {wanted.element} is {' and '.join(parts)}: its summary lists its étapes"
+    return (
+        f"the labels its summary shows changed in Apogée (element {wanted.element}, étapes "
+        f"{', '.join(wanted.etape_codes)})"
+    )
 
 
 def basis(known: KnownCatalogue) -> str:

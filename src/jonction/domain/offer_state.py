@@ -89,12 +89,14 @@ class CourseRecord:
     obsolete_since: str | None = None  # the day its element left the catalogue
     hidden_by_jonction: bool = False
     adopted: bool = False
+    etapes: tuple[str, ...] | None = None  # the étapes its summary lists, as last written
 
     @classmethod
     def from_data(cls, key: str, moodle_id: int | None, data: Mapping[str, Any]) -> CourseRecord:
         summary = data.get("summary")
         category_id = data.get("category_id")
         obsolete = data.get("obsolete_since")
+        etapes = data.get("etapes")
         return cls(
             key=key,
             moodle_id=moodle_id,
@@ -113,6 +115,7 @@ class CourseRecord:
             obsolete_since=None if obsolete is None else str(obsolete),
             hidden_by_jonction=bool(data.get("hidden_by_jonction", False)),
             adopted=bool(data.get("adopted", False)),
+            etapes=tuple(str(e) for e in etapes) if isinstance(etapes, list) else None,
         )
 
     def as_course(self) -> MoodleCourse | None:

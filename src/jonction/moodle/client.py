@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from .cohort_warnings import trace_cohort_warnings, unexplained_warnings
-from .engine import BatchWriter, Outcome, created, nothing_returned, warnings_by_itemid
+from .engine import (
+    BatchWriter,
+    Found,
+    Outcome,
+    created,
+    nothing_returned,
+    warnings_by_itemid,
+)
 from .errors import FunctionNotAvailable, MissingFunctions
 from .functions import DEFAULT_BATCH_SIZES, REQUIRED_FUNCTIONS, unknown_functions
 from .items import (
@@ -171,20 +178,20 @@ class MoodleClient(Reads):
             interpret=nothing_returned,
         )
 
-    async def _find_categories(self, items: list[NewCategory]) -> list[int | None]:
-        # By idnumber; a category without one by parent and name when that is unambiguous.
+    async def _find_categories(self, items: list[NewCategory]) -> list[Found]:
+        # By idnumber. Without one, a category of the same name under the same parent may be
+        # ours or an older one: only its absence is sure.
         categories = await self.categories()
         by_idnumber = {c.idnumber: c.id for c in categories if c.idnumber}
-        by_name: dict[tuple[int, str], list[int]] = {}
-        for c in categories:
-            by_name.setdefault((c.parent, normalize_label(c.name)), []).append(c.id)
-        found: list[int | None] = []
+        names = {(c.parent, normalize_label(c.name)) for c in categories}
+        found: list[Found] = []
         for item in items:
             if item.idnumber:
                 found.append(by_idnumber.get(item.idnumber))
+            elif (item.parent, normalize_label(item.name)) in names:
+                found.append("unknown")
             else:
-                same = by_name.get((item.parent, normalize_label(item.name)), [])
-                found.append(same[0] if len(same) == 1 else None)
+                found.append(None)
         return found
 
     # --- courses -------------------------------------------------------------------------
@@ -208,7 +215,7 @@ class MoodleClient(Reads):
             interpret=warnings_by_itemid("core_course_update_courses"),
         )
 
-    async def _find_courses(self, items: list[NewCourse]) -> list[int | None]:
+    async def _find_courses(self, items: list[NewCourse]) -> list[Found]:
         # Shortnames are unique site-wide. Read the target categories when they are fewer
         # than the items, else look each shortname up.
         categories = {item.categoryid for item in items}
@@ -248,7 +255,7 @@ class MoodleClient(Reads):
             interpret=warnings_by_itemid("core_user_update_users"),
         )
 
-    async def _find_users(self, items: list[NewUser]) -> list[int | None]:
+    async def _find_users(self, items: list[NewUser]) -> list[Found]:
         found = await self.users_by_username(item.username for item in items)
         return [found[i.username].id if i.username in found else None for i in items]
 
@@ -323,7 +330,7 @@ class MoodleClient(Reads):
             interpret=nothing_returned,
         )
 
-    async def _find_groups(self, items: list[NewGroup]) -> list[int | None]:
+    async def _find_groups(self, items: list[NewGroup]) -> list[Found]:
         # Names are unique within a course: match on the course and the name.
         groups = await self.groups_of_courses(item.courseid for item in items)
         by_name = {
@@ -377,7 +384,7 @@ class MoodleClient(Reads):
             interpret=nothing_returned,
         )
 
-    async def _find_cohorts(self, items: list[NewCohort]) -> list[int | None]:
+    async def _find_cohorts(self, items: list[NewCohort]) -> list[Found]:
         by_idnumber = {c.idnumber: c.id for c in await self.cohorts()}
         return [by_idnumber.get(item.idnumber) for item in items]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from .batching import plan_batches
 from .encoding import field_count
@@ -22,8 +22,10 @@ Outcome = Applied[T] | Failed[T]
 # Turns Moodle's answer to a successful call into one outcome per item, in item order.
 # Warnings that name no item go to the list given as third argument.
 Interpret = Callable[[list[T], Any, list[str]], Awaitable[list[Outcome[T]]]]
-# Looks items up after a fault: the id of each item found, None for those not found.
-ReadBack = Callable[[list[T]], Awaitable[list[int | None]]]
+# Looks items up after a fault: for each item its id when found, None when surely absent,
+# "unknown" when the read cannot tell (the item is then not sent again, and reported).
+Found = int | None | Literal["unknown"]
+ReadBack = Callable[[list[T]], Awaitable[list[Found]]]
 Indexed = list[tuple[int, T]]
 
 
@@ -189,6 +191,13 @@ class BatchWriter:
         for (index, item), found in zip(pending, ids, strict=True):
             if found is None:
                 rest.append((index, item))
+            elif found == "unknown":
+                run.results[index] = Failed(
+                    item,
+                    "unknown",
+                    "Moodle did not answer and a read back cannot tell whether it was "
+                    "applied; not sent again",
+                )
             else:
                 run.results[index] = Applied(item, found, "found by read back after a fault")
         return rest

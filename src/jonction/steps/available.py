@@ -1,6 +1,3 @@
 """Imports every step module so that each registers itself."""
 
-from . import (
-    groups,  # noqa: F401
-    refer,  # noqa: F401
-)
+from . import cohorts, groups, offer, refer, users  # noqa: F401
