@@ -12,10 +12,8 @@ The rules are in the domain modules `groups`, `group_names`, `group_plan` and
 
 from __future__ import annotations
 
-from contextlib import AbstractAsyncContextManager
 from datetime import date
 
-from ..config import Settings
 from ..domain.group_groupings import (
     grouping_records_after,
     groupings_to_read,
@@ -32,24 +30,15 @@ from ..domain.group_records import records_after
 from ..domain.group_state import KnownGroups
 from ..domain.groups import GROUP, GROUPING, DesiredGroups, desired_groups
 from ..domain.plan import Plan
-from ..moodle import MoodleClient
 from .base import ApplyResult, Step, StepContext
 from .groups_apply import GroupsApplier
-from .groups_known import course_maps, known_from_state, read_moodle, students_of, year_snapshots
+from .groups_known import course_maps, known_from_state, read_moodle, students_of
 from .groups_moodle import MoodleGroupings, MoodleGroups
+from .moodle_gateways import moodle_client
+from .offer import refer_snapshots
 from .registry import register
 
 NAME = "groups"
-MOODLE_KEY = "moodle.client"
-
-
-def _client(settings: Settings) -> AbstractAsyncContextManager[MoodleClient]:
-    return MoodleClient.from_settings(settings.moodle)
-
-
-async def moodle_client(ctx: StepContext) -> MoodleClient:
-    """The run's Moodle client, opened once and shared by the steps."""
-    return await ctx.shared(MOODLE_KEY, lambda: _client(ctx.settings))
 
 
 @register
@@ -70,7 +59,7 @@ class GroupsStep(Step):
         client = await moodle_client(ctx)
         mark = client.stats.calls
         try:
-            snapshots = await year_snapshots(ctx)
+            snapshots = await refer_snapshots(ctx)
             desired = desired_groups(snapshots, course_maps(settings, snapshots), settings.groups)
             known = known_from_state(ctx.journal)
             students = students_of(snapshots)

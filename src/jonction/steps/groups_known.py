@@ -10,13 +10,13 @@ courses where a student joins a group for the first time.
 
 from __future__ import annotations
 
-import asyncio
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..config import Settings
+from ..domain.accounts import USER
 from ..domain.catalogue import desired_catalogue
+from ..domain.cohorts import accounts_by_student_number
 from ..domain.course_map import CourseMap
 from ..domain.group_enrolment import choose_reads, course_reads_for
 from ..domain.group_plan import (
@@ -32,30 +32,7 @@ from ..domain.offer_state import COURSE_KIND, CourseRecord
 from ..domain.refer_model import ReferSnapshot
 from ..journal.store import Journal
 from ..moodle import FunctionNotAvailable
-from ..sources.refer.store import load_snapshot, open_refer
-from .base import StepContext
 from .groups_moodle import MoodleGroups
-
-USER_KIND = "user"  # the accounts the users step manages: key = username
-
-
-async def year_snapshots(ctx: StepContext) -> list[ReferSnapshot]:
-    """REFER's snapshot of each managed year, loaded once per run and shared with the other
-    steps of the run."""
-    settings = ctx.settings
-
-    async def engine() -> Any:
-        return await asyncio.to_thread(open_refer, settings)
-
-    refer = await ctx.shared_value("refer.engine", engine)
-    snapshots: list[ReferSnapshot] = []
-    for year in settings.apogee.effective_years(ctx.now.date()):
-
-        async def load(year: str = year) -> ReferSnapshot:
-            return await asyncio.to_thread(load_snapshot, refer, year)
-
-        snapshots.append(await ctx.shared_value(f"refer.snapshot:{year}", load))
-    return snapshots
 
 
 def course_maps(settings: Settings, snapshots: list[ReferSnapshot]) -> dict[str, CourseMap]:
@@ -76,18 +53,12 @@ def managed_courses(journal: Journal) -> dict[str, int]:
 def student_accounts(
     records: Iterable[tuple[str, int | None, Mapping[str, Any]]],
 ) -> tuple[dict[str, Account], dict[int, str]]:
-    """Accounts by student number (a number shared by two accounts leads to neither: the
-    users step reports it), and usernames by Moodle id."""
-    by_number: dict[str, list[Account]] = defaultdict(list)
-    usernames: dict[int, str] = {}
-    for username, moodle_id, data in records:
-        if moodle_id is None:
-            continue
-        usernames[moodle_id] = username
-        number = str(data.get("student_id") or "").strip()
-        if number:
-            by_number[number].append(Account(username, moodle_id))
-    accounts = {number: found[0] for number, found in by_number.items() if len(found) == 1}
+    """Accounts by student number (the users step's records; a number held by several
+    accounts leads to none, which the cohorts step reports), and usernames by Moodle id."""
+    records = list(records)
+    by_number, _ = accounts_by_student_number(records)
+    accounts = {n: Account(ref.username, ref.moodle_id) for n, ref in by_number.items()}
+    usernames = {moodle_id: username for username, moodle_id, _ in records if moodle_id}
     return accounts, usernames
 
 
@@ -118,7 +89,7 @@ def students_of(snapshots: Iterable[ReferSnapshot]) -> dict[int, str | None]:
 
 def known_from_state(journal: Journal) -> KnownGroups:
     accounts, usernames = student_accounts(
-        (key, item.moodle_id, item.data) for key, item in journal.managed(USER_KIND).items()
+        (key, item.moodle_id, item.data) for key, item in journal.managed(USER).items()
     )
     return KnownGroups(
         courses=managed_courses(journal),
