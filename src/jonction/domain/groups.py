@@ -190,8 +190,10 @@ class _Registrations:
         return index.get(etape, [])
 
 
-def _summary(kind: str, items: list[str], message: str, severity: str = "warning") -> Notice:
-    shown = sorted(items)[:LISTED]
+def _summary(
+    kind: str, items: list[str], message: str, listed: int, severity: str = "warning"
+) -> Notice:
+    shown = sorted(items)[:listed]
     return Notice(kind, kind, message, severity, {"count": len(items), "items": shown})
 
 
@@ -355,6 +357,7 @@ class _YearBuilder:
             self.drafts[group_key(course, draft.idnumber)] = draft
 
     def notices(self) -> list[Notice]:
+        listed = self.config.listed_in_notices
         notices: list[Notice] = []
         if self.without_course:
             notices.append(
@@ -364,6 +367,7 @@ class _YearBuilder:
                     f"{len(self.without_course)} Apogée group(s) of {self.year} hang from an "
                     "element or étape that has no course in Moodle (nature not in [policy] "
                     "course_natures, or not reachable): they are left out",
+                    listed,
                     "info",
                 )
             )
@@ -375,6 +379,7 @@ class _YearBuilder:
                     f"{len(self.not_registered)} member(s) of element groups of {self.year} "
                     "have no pedagogical registration to the group's element (COD_IND/COD_GPE): "
                     "they are not put in the Moodle group",
+                    listed,
                 )
             )
         if self.unknown_students:
@@ -384,6 +389,7 @@ class _YearBuilder:
                     self.unknown_students,
                     f"{len(self.unknown_students)} group member(s) of {self.year} have no valid "
                     "registration in REFER (COD_IND/COD_GPE): they are left out",
+                    listed,
                     "info",
                 )
             )
