@@ -19,6 +19,7 @@ from pydantic_settings import (
 
 from .accounts import AccountsSection, CohortsSection
 from .directory import AdeSection, LdapSection
+from .groups import GroupsSection
 from .moodle import EnrolDatabaseSection, MoodleSection
 from .obsolescence import ObsolescenceSection, SpacesSection
 from .operations import GuardsSection, PipelineSection, ReportSection, WebSection
@@ -52,6 +53,7 @@ class Settings(BaseSettings):
     policy: PolicySection = Field(default_factory=PolicySection)
     accounts: AccountsSection = Field(default_factory=AccountsSection)
     cohorts: CohortsSection = Field(default_factory=CohortsSection)
+    groups: GroupsSection = Field(default_factory=GroupsSection)
     obsolescence: ObsolescenceSection = Field(default_factory=ObsolescenceSection)
     spaces: SpacesSection = Field(default_factory=SpacesSection)
     guards: GuardsSection = Field(default_factory=GuardsSection)
