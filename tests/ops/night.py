@@ -114,7 +114,9 @@ def moodle_state(moodle: RunningSimulator, usernames: Iterable[str] = ()) -> dic
             user_ids = {u for ids in members.members.values() for u in ids}
             users = await client.users_by_id(user_ids)
             accounts = await client.users_by_username(usernames)
+            groups = await client.groups_of_courses(c.id for c in courses)
         by_id = {c.id: c.idnumber or c.name for c in categories}
+        course_keys = {c.id: c.idnumber or c.shortname for c in courses}
         return {
             "categories": sorted((c.idnumber, c.name, by_id.get(c.parent, "")) for c in categories),
             "courses": sorted(
@@ -128,6 +130,11 @@ def moodle_state(moodle: RunningSimulator, usernames: Iterable[str] = ()) -> dic
                     tuple(sorted(users[u].username for u in members.members.get(c.id, ()))),
                 )
                 for c in cohorts
+            ),
+            "groups": sorted(
+                (course_keys[course], g.idnumber, g.name)
+                for course, found in groups.items()
+                for g in found
             ),
             "accounts": sorted(
                 (a.username, a.auth, a.suspended, a.firstname, a.lastname, a.email, a.idnumber)

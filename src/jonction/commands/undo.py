@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 
-from ..domain.undo import undo_plan
+from ..config import Settings
+from ..domain.plan import Action
+from ..domain.undo import UndoPlan, undo_plan
 from ..journal.history import applied_after, applied_in_run, run_command
+from ..journal.store import Journal
 from ..steps import registry
+from ..steps.base import silent_progress
 from ..steps.lock import AlreadyRunning
-from ..steps.runner import Paused, open_journal, run_steps
+from ..steps.runner import Paused, RunReport, open_journal, run_steps
 from .common import ConfigOption, console, err_console, settings_or_exit
 from .render import print_plan, print_run, rich_progress
 
@@ -26,6 +31,46 @@ REGISTRY_COMMANDS = {
 
 def register(app: typer.Typer) -> None:
     app.command("undo")(undo)
+
+
+def build_undo(journal: Journal, run: int, steps: Sequence[str] = ()) -> UndoPlan:
+    """The plan that undoes run `run` (or only its `steps`), from the journal alone."""
+    known = registry.all_steps()
+    done = [
+        d
+        for d in applied_in_run(journal, run)
+        if d.step in known and (not steps or d.step in steps)
+    ]
+    later = applied_after(journal, run, {(d.operation.kind, d.operation.key) for d in done})
+    created = {
+        (d.operation.kind, d.operation.key): d.moodle_id
+        for d in done
+        if d.operation.action is Action.CREATE and d.moodle_id is not None
+    }
+    return undo_plan(
+        run,
+        [(d.step, d.operation) for d in done],
+        [(d.run_id, d.operation) for d in later],
+        created,
+    )
+
+
+async def apply_undo(
+    settings: Settings,
+    undoing: UndoPlan,
+    force: bool = False,
+    progress: Callable[[str, int | None], Any] = silent_progress,
+) -> RunReport:
+    """Applies an undo plan as a run of its own ("undo of run N"); pauses do not stop it."""
+    return await run_steps(
+        settings,
+        undoing.steps,
+        command=f"undo of run {undoing.run_id}",
+        replace={name: undoing.plans[name] for name in undoing.steps},
+        force=undoing.steps if force else [],
+        ignore_pause=True,
+        progress=progress,
+    )
 
 
 def undo(
@@ -57,18 +102,11 @@ def undo(
             f"{REGISTRY_COMMANDS[command]}"
         )
         raise typer.Exit(2)
-    done = applied_in_run(journal, run)
-    steps = registry.all_steps()
-    wanted = set(step or [])
-    unknown = wanted - set(steps)
+    unknown = set(step or []) - set(registry.all_steps())
     if unknown:
         err_console.print(f"unknown step(s): {', '.join(sorted(unknown))}")
         raise typer.Exit(2)
-    done = [d for d in done if d.step in steps and (not wanted or d.step in wanted)]
-    later = applied_after(journal, run, {(d.operation.kind, d.operation.key) for d in done})
-    undoing = undo_plan(
-        run, [(d.step, d.operation) for d in done], [(d.run_id, d.operation) for d in later]
-    )
+    undoing = build_undo(journal, run, step or [])
     for plan in undoing.plans.values():
         print_plan(console, plan, limit or None)
     if not undoing.steps:
@@ -77,17 +115,7 @@ def undo(
     if not yes and not typer.confirm(f"Undo run {run} as shown?"):
         raise typer.Exit(1)
     try:
-        report = asyncio.run(
-            run_steps(
-                settings,
-                undoing.steps,
-                command=f"undo of run {run}",
-                replace={name: undoing.plans[name] for name in undoing.steps},
-                force=undoing.steps if force else [],
-                ignore_pause=True,
-                progress=rich_progress(console),
-            )
-        )
+        report = asyncio.run(apply_undo(settings, undoing, force, rich_progress(console)))
     except (AlreadyRunning, Paused) as exc:
         err_console.print(escape(str(exc)))
         raise typer.Exit(3) from None

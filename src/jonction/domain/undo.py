@@ -52,8 +52,11 @@ UNDOABLE: Mapping[str, frozenset[Action]] = {
     "space": frozenset({Action.HIDE, Action.SHOW}),
     "space_cohort": frozenset({Action.RENAME}),
     "space_member": frozenset({Action.ADD, Action.REMOVE}),
+    "group": frozenset({Action.RENAME}),
+    "group_member": frozenset({Action.ADD, Action.REMOVE, Action.MOVE}),
 }
-MEMBER_KINDS = frozenset({"cohort_member", "space_member"})
+# Memberships: the inverse swaps before and after (ids, and for a move its two groups).
+MEMBER_KINDS = frozenset({"cohort_member", "space_member", "group_member"})
 VALUES_KINDS = frozenset({"cohort", "space_cohort"})  # their apply sends every value
 
 
@@ -80,8 +83,22 @@ def _value_back(op: Operation, key: str) -> Any:
     return None
 
 
-def inverse(op: Operation, run_id: int) -> Operation | str:
-    """The operation that undoes `op`, or why it cannot be undone."""
+def _with_group_id(
+    side: Mapping[str, Any] | None, created: Mapping[tuple[str, str], int]
+) -> Mapping[str, Any] | None:
+    """A membership side naming a group created by the same run gets that group's id (the
+    journal holds it on the creation, not on the memberships planned before it)."""
+    if side is None or side.get("group_id") is not None or "group" not in side:
+        return side
+    group_id = created.get(("group", str(side["group"])))
+    return {**side, "group_id": group_id} if group_id is not None else side
+
+
+def inverse(
+    op: Operation, run_id: int, created: Mapping[tuple[str, str], int] | None = None
+) -> Operation | str:
+    """The operation that undoes `op`, or why it cannot be undone. `created` gives the Moodle
+    ids of what the run created, by (kind, key)."""
     if op.action in NEVER:
         return NEVER[op.action]
     if op.action not in UNDOABLE.get(op.kind, frozenset()):
@@ -91,7 +108,8 @@ def inverse(op: Operation, run_id: int) -> Operation | str:
         return "an object handed over to jonction stays managed by it"
     source: dict[str, Any] = {**op.source, "undo_of_run": run_id}
     if op.kind in MEMBER_KINDS:
-        new_before, new_after = op.after, op.before
+        ids = created or {}
+        new_before, new_after = _with_group_id(op.after, ids), _with_group_id(op.before, ids)
     else:
         new_before = after
         new_after = {key: _value_back(op, key) for key in after}
@@ -133,16 +151,18 @@ def undo_plan(
     run_id: int,
     done: Sequence[tuple[str, Operation]],
     later: Sequence[tuple[int, Operation]],
+    created: Mapping[tuple[str, str], int] | None = None,
 ) -> UndoPlan:
     """The inverse of the operations run `run_id` applied (`done`: step and operation, in the
-    order applied), knowing what later runs applied to the same objects (`later`)."""
+    order applied), knowing what later runs applied to the same objects (`later`) and the
+    Moodle ids of what the run created (`created`, by kind and key)."""
     result = UndoPlan(run_id)
     newer: dict[tuple[str, str], list[tuple[int, Operation]]] = defaultdict(list)
     for later_run, op in later:
         newer[(op.kind, op.key)].append((later_run, op))
     by_step: dict[str, list[Operation]] = defaultdict(list)
     for step, op in done:
-        undone = inverse(op, run_id)
+        undone = inverse(op, run_id, created)
         if isinstance(undone, Operation):
             overwritten = [r for r, o in newer.get((op.kind, op.key), []) if _touches(op, o)]
             if overwritten:
