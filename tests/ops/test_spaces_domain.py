@@ -11,12 +11,12 @@ from jonction.domain.catalogue import desired_catalogue
 from jonction.domain.cohorts import AccountRef
 from jonction.domain.plan import Action
 from jonction.domain.refer_model import AdminRegistration, DiplomeKey, Student
+from jonction.domain.space_conflicts import conflicts
 from jonction.domain.spaces import (
     Space,
     SpaceCohort,
     SpaceCourse,
     SpacesKnown,
-    conflicts,
     desired_spaces,
     determine_space_actions,
 )

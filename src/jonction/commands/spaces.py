@@ -17,7 +17,8 @@ from ..config import Settings
 from ..domain.catalogue import desired_catalogue
 from ..domain.offer_state import COURSE_KIND, MoodleCourse, parse_etape
 from ..domain.plan import Notice
-from ..domain.spaces import Space, conflicts
+from ..domain.space_conflicts import conflicts
+from ..domain.spaces import Space
 from ..journal.spaces import SpaceRefused, add_space, get_space, list_spaces, set_end
 from ..journal.store import Journal
 from ..moodle import MoodleClient, MoodleError

@@ -18,6 +18,7 @@ from ..domain.intents import is_recovery, recognise
 from ..domain.offer_state import COURSE_KIND
 from ..domain.plan import Action, Operation, Plan
 from ..domain.refer_model import ReferSnapshot
+from ..domain.space_conflicts import conflicts
 from ..domain.spaces import (
     SPACE,
     SPACE_COHORT,
@@ -26,7 +27,6 @@ from ..domain.spaces import (
     SpaceCohort,
     SpaceCourse,
     SpacesKnown,
-    conflicts,
     desired_spaces,
     determine_space_actions,
 )
