@@ -34,7 +34,8 @@ def site(tmp_path: Path) -> Iterator[Site]:
     generate(apogee, 80, 4, YEAR, tmp_path / "directory.ldif")
     with running_simulator(latency_ms=0, per_item_ms=0) as moodle:
         site = Site(tmp_path / "site", moodle, apogee, tmp_path / "directory.ldif")
-        site.write_config(YEAR)
+        # Guards as strict as can be: a space's end must still go through.
+        site.write_config(YEAR, "[guards]\nmin_items_for_share = 1\nmin_items_per_scope = 1\n")
         site.night("refer", "users", "cohorts", "offer")
         yield site
 
@@ -157,7 +158,7 @@ def test_spaces_take_their_students_until_the_end_date(site: Site) -> None:
     cli(site, "spaces", "expire", "1")
     ended = night(site, date.today()).steps[0]
     assert ended.plan is not None
-    removed = [op for op in ended.plan.operations if op.kind == "space_member"]
+    removed = [op for op in ended.plan.operations if op.kind == "space_member_ended"]
     assert {op.label for op in removed} == expected
     assert all(str(op.action) == "remove" for op in removed)
     assert [(op.kind, str(op.action)) for op in ended.plan.operations if op.kind == "space"] == [

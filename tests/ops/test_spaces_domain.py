@@ -112,8 +112,8 @@ def test_members_until_the_end_date_then_emptied_and_hidden() -> None:
     ended = desired_spaces([club], [uni.snapshot], accounts, {}, rules, later)
     plan = determine_space_actions(ended, known, rules, later, {11: "alice", 13: "carl"})
     assert [(op.kind, op.action, op.label) for op in plan.operations] == [
-        ("space_member", Action.REMOVE, "alice"),
-        ("space_member", Action.REMOVE, "carl"),
+        ("space_member_ended", Action.REMOVE, "alice"),
+        ("space_member_ended", Action.REMOVE, "carl"),
         ("space", Action.HIDE, "Un espace"),
     ]
     assert "emptied" in plan.operations[0].reason

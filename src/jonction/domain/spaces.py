@@ -28,6 +28,9 @@ STEP = "spaces"
 SPACE = "space"  # the space's course (hidden at expiry)
 SPACE_COHORT = "space_cohort"
 SPACE_MEMBER = "space_member"
+# Members taken out because their space ended: the end date is an administrator's decision,
+# so the mass-change guards (which count `space_member`) do not stop it.
+SPACE_ENDED = "space_member_ended"
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,6 +309,7 @@ def determine_space_actions(
                     user_id,
                     usernames.get(user_id, f"user {user_id}"),
                     why,
+                    SPACE_ENDED if expired else SPACE_MEMBER,
                 )
             )
         _visibility(plan, space, known, rules, today)
@@ -329,10 +333,16 @@ def determine_space_actions(
 
 
 def _member(
-    action: Action, idnumber: str, space: Space, user_id: int, username: str, reason: str
+    action: Action,
+    idnumber: str,
+    space: Space,
+    user_id: int,
+    username: str,
+    reason: str,
+    kind: str = SPACE_MEMBER,
 ) -> Operation:
     return Operation(
-        SPACE_MEMBER,
+        kind,
         action,
         f"{idnumber}|{username}",
         username,

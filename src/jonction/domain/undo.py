@@ -52,11 +52,12 @@ UNDOABLE: Mapping[str, frozenset[Action]] = {
     "space": frozenset({Action.HIDE, Action.SHOW}),
     "space_cohort": frozenset({Action.RENAME}),
     "space_member": frozenset({Action.ADD, Action.REMOVE}),
+    "space_member_ended": frozenset({Action.REMOVE}),
     "group": frozenset({Action.RENAME}),
     "group_member": frozenset({Action.ADD, Action.REMOVE, Action.MOVE}),
 }
 # Memberships: the inverse swaps before and after (ids, and for a move its two groups).
-MEMBER_KINDS = frozenset({"cohort_member", "space_member", "group_member"})
+MEMBER_KINDS = frozenset({"cohort_member", "space_member", "space_member_ended", "group_member"})
 VALUES_KINDS = frozenset({"cohort", "space_cohort"})  # their apply sends every value
 
 

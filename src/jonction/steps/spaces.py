@@ -22,6 +22,7 @@ from ..domain.space_conflicts import conflicts
 from ..domain.spaces import (
     SPACE,
     SPACE_COHORT,
+    SPACE_ENDED,
     SPACE_MEMBER,
     STEP,
     SpaceCohort,
@@ -169,10 +170,9 @@ class SpacesStep(Step):
         cohorts_gw = await self._cohorts(ctx)
         outcomes += await self._create(ctx, cohorts_gw, plan, ids)
         outcomes += await self._rename(cohorts_gw, plan)
-        adds = [op for op in plan.operations if op.kind == SPACE_MEMBER and op.action is Action.ADD]
-        removals = [
-            op for op in plan.operations if op.kind == SPACE_MEMBER and op.action is Action.REMOVE
-        ]
+        members = [op for op in plan.operations if op.kind in (SPACE_MEMBER, SPACE_ENDED)]
+        adds = [op for op in members if op.action is Action.ADD]
+        removals = [op for op in members if op.action is Action.REMOVE]
         outcomes += await _members(cohorts_gw.add_members, adds, ids)
         outcomes += await _members(cohorts_gw.remove_members, removals, ids)
         outcomes += await self._visibility(ctx, plan)
