@@ -313,7 +313,8 @@ def determine_space_actions(
                 )
             )
         _visibility(plan, space, known, rules, today)
-    plan.existing = {SPACE_MEMBER: sum(sizes.values()), SPACE: len(desired.cohorts)}
+    # Hiding an ended space follows its end date, like emptying its cohort: not guarded.
+    plan.existing = {SPACE_MEMBER: sum(sizes.values())}
     plan.existing_by_scope = {
         SPACE_MEMBER: {f"space:{desired.cohorts[k][0].id}": v for k, v in sizes.items()}
     }
