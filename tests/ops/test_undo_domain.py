@@ -153,3 +153,25 @@ def test_undo_plan_respects_later_changes_and_reverses_the_order() -> None:
     assert "run 6 changed it again" in reasons["c1"]
     assert "never deletes" in reasons["c3"]
     assert plan.steps == ["offer"]
+
+
+def test_enrolment_rows_come_back_or_go() -> None:
+    row = {"course": "2026:ELP:A", "user": "jdoe", "role": "student", "origin": "student"}
+    back = inverse(op("enrolment", Action.REMOVE, before={**row, "missing_since": None}), 8)
+    assert isinstance(back, Operation)
+    assert (back.action, back.after) == (Action.ADD, {**row, "missing_since": None})
+    gone = inverse(op("enrolment", Action.ADD, after={**row, "first_seen": "2026-11-01"}), 8)
+    assert isinstance(gone, Operation)
+    assert (gone.action, gone.before) == (Action.REMOVE, {**row, "first_seen": "2026-11-01"})
+    unmarked = inverse(
+        op(
+            "enrolment",
+            Action.UPDATE,
+            before={**row, "missing_since": None},
+            after={**row, "missing_since": "2026-11-02T04:15:00"},
+        ),
+        8,
+    )
+    assert isinstance(unmarked, Operation)
+    assert unmarked.after == {**row, "missing_since": None}
+    assert "not something undo" in str(inverse(op("enrolment_sync", Action.UPDATE), 8))

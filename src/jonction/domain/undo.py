@@ -54,6 +54,9 @@ UNDOABLE: Mapping[str, frozenset[Action]] = {
     "space_member": frozenset({Action.ADD, Action.REMOVE}),
     "space_member_ended": frozenset({Action.REMOVE}),
     "group": frozenset({Action.RENAME}),
+    # Rows of the external enrolment table (course, user, role, origin, missing_since): a row
+    # removed comes back (Moodle reactivates the enrolment), a row added goes (suspended).
+    "enrolment": frozenset({Action.ADD, Action.REMOVE, Action.UPDATE}),
     "group_member": frozenset({Action.ADD, Action.REMOVE, Action.MOVE}),
 }
 # Memberships: the inverse swaps before and after (ids, and for a move its two groups).
