@@ -60,7 +60,9 @@ UNDOABLE: Mapping[str, frozenset[Action]] = {
     "group_member": frozenset({Action.ADD, Action.REMOVE, Action.MOVE}),
 }
 # Memberships: the inverse swaps before and after (ids, and for a move its two groups).
-MEMBER_KINDS = frozenset({"cohort_member", "space_member", "space_member_ended", "group_member"})
+MEMBER_KINDS = frozenset(
+    {"cohort_member", "space_member", "space_member_ended", "group_member", "enrolment"}
+)
 VALUES_KINDS = frozenset({"cohort", "space_cohort"})  # their apply sends every value
 
 
