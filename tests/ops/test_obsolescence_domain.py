@@ -125,9 +125,24 @@ def test_deletion_only_by_policy_and_only_when_surely_unused() -> None:
     assert plan_for([archived], moodle=present).operations == []  # delete = never
     waiting = plan_for([archived], moodle=present, delete="unused")
     assert waiting.operations == [] and waiting.stats["deletion_candidates"] == 1
-    for kept in (Usage(known=False), Usage(True, accessed=2, enrolled=30)):
-        plan = plan_for([archived], moodle=present, delete="unused", usage={6: kept})
-        assert plan.operations == [], kept
+    doubt = plan_for([archived], moodle=present, delete="unused", usage={6: Usage(known=False)})
+    assert doubt.operations == []  # kept, asked again another night
+    used = plan_for(
+        [archived], moodle=present, delete="unused", usage={6: Usage(True, accessed=2, enrolled=30)}
+    )
+    assert [(op.action, op.after) for op in used.operations] == [(Action.UPDATE, {"used": True})]
+    assert "2 of the 30 people" in used.operations[0].reason
+    marked = life(
+        "2026:ELP:D",
+        6,
+        visible=False,
+        hidden_by_jonction=True,
+        category="archive:2026:SCI",
+        archived_on="2026-08-01",
+        used=True,
+    )
+    again = plan_for([marked], moodle=present, delete="unused")
+    assert again.operations == [] and "deletion_candidates" not in again.stats
     plan = plan_for(
         [archived], moodle=present, delete="unused", usage={6: Usage(True, enrolled=30)}
     )

@@ -49,6 +49,7 @@ class CourseLife:
     hidden_on: str | None
     archived_on: str | None
     fullname: str
+    used: bool = False  # found used once: kept for good, never probed again
 
     @classmethod
     def from_data(cls, key: str, moodle_id: int | None, data: Mapping[str, Any]) -> CourseLife:
@@ -68,6 +69,7 @@ class CourseLife:
             day("hidden_on"),
             day("archived_on"),
             str(data.get("fullname", key)),
+            bool(data.get("used", False)),
         )
 
 
@@ -281,10 +283,9 @@ class _Planner:
         )
 
     def _maybe_delete(self, course: CourseLife) -> None:
-        if self.policy.delete != "unused" or course.archived_on is None:
-            return
-        elapsed = _days(course.archived_on, self.data.today) or 0
-        if elapsed < self.policy.delete_after_days:
+        if not _deletable(course, self.policy, self.data.today):
+            if course.used:
+                self.stats["archived_kept_used"] += 1
             return
         assert course.moodle_id is not None
         usage = self.data.usage.get(course.moodle_id)
@@ -293,6 +294,17 @@ class _Planner:
             return  # the shell reads the usage of the candidates, then plans again
         if usage.used:
             self.stats["archived_kept_used"] += 1
+            if usage.known:
+                self.ops.append(
+                    _course_op(
+                        Action.UPDATE,
+                        course,
+                        {"used": False},
+                        {"used": True},
+                        f"kept for good: {usage.accessed} of the {usage.enrolled} people "
+                        "enrolled entered it",
+                    )
+                )
             return
         if self._gone(course):
             return
@@ -382,6 +394,24 @@ class _Planner:
             basis=basis(self.data),
             stats=dict(self.stats),
         )
+
+
+def _deletable(course: CourseLife, policy: ObsolescenceSection, today: date) -> bool:
+    """An archived course the policy lets go once Moodle shows it was never used."""
+    if policy.delete != "unused" or course.used or course.moodle_id is None:
+        return False
+    if not is_archive(course.category) or course.archived_on is None:
+        return False
+    return (_days(course.archived_on, today) or 0) >= policy.delete_after_days
+
+
+def deletion_candidates(data: ObsolescenceInput) -> list[int]:
+    """Moodle ids of the courses whose use must be read before planning their deletion."""
+    return sorted(
+        c.moodle_id
+        for c in data.courses.values()
+        if c.moodle_id is not None and _deletable(c, data.policy, data.today)
+    )
 
 
 def basis(data: ObsolescenceInput) -> str:

@@ -25,8 +25,8 @@ from ..domain.obsolescence import (
     Usage,
     archive_categories,
     archive_ids,
+    deletion_candidates,
     determine_obsolescence,
-    is_archive,
     touched_courses,
 )
 from ..domain.offer_state import CATEGORY_KIND, COURSE_KIND, MoodleCategory
@@ -97,24 +97,14 @@ class ObsolescenceShell:
         if not plan.operations and not plan.stats.get("deletion_candidates"):
             return plan
         await self._read_categories(data)
-        ids = set(touched_courses(plan)) | self._deletion_candidates(data)
+        candidates = deletion_candidates(data)
+        ids = set(touched_courses(plan)) | set(candidates)
         data.moodle = {c.id: c for c in await self.gateway.courses_by_id(sorted(ids))}
+        if candidates:
+            data.usage = await self._usage(candidates)
         plan = determine_obsolescence(data)
-        if plan.stats.get("deletion_candidates"):
-            data.usage = await self._usage(sorted(self._deletion_candidates(data)))
-            plan = determine_obsolescence(data)
         plan.operations[:0] = self.recovered
         return plan
-
-    @staticmethod
-    def _deletion_candidates(data: ObsolescenceInput) -> set[int]:
-        if data.policy.delete != "unused":
-            return set()
-        return {
-            c.moodle_id
-            for c in data.courses.values()
-            if c.moodle_id is not None and is_archive(c.category) and c.archived_on is not None
-        }
 
     async def _usage(self, ids: Sequence[int]) -> dict[int, Usage]:
         found = await self.gateway.course_usage(ids)
