@@ -61,6 +61,9 @@ token_file = "{self.folder / "token"}"
 [ldap]
 ldif = "{self.ldif}"
 
+[enrol_database]
+url = "sqlite:///{self.folder / "enrolments.db"}"
+
 [pipeline]
 lock_file = "{self.folder / "lock"}"
 {extra}
