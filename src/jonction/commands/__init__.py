@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from . import config_cmd, steps_cmd
+from . import config_cmd, pause, report, steps_cmd
 
 
 def register_all(app: typer.Typer) -> None:
     config_cmd.register(app)
     steps_cmd.register(app)
+    report.register(app)
+    pause.register(app)

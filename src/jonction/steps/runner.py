@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import traceback
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -26,7 +26,7 @@ log = structlog.get_logger("jonction.runner")
 @dataclass
 class StepReport:
     step: str
-    status: str  # succeeded | failed | guarded | blocked | skipped | planned
+    status: str  # succeeded | failed | guarded | blocked | stale | planned
     plan: Plan | None = None
     result: ApplyResult | None = None
     violations: list[GuardViolation] = field(default_factory=list)
@@ -55,6 +55,10 @@ class RunReport:
         return "failed"
 
 
+class _Stop(Exception):
+    """Ends a step early with the status already set in its report."""
+
+
 def open_journal(settings: Settings) -> Journal:
     journal = Journal(make_engine(settings.state.url))
     journal.ensure_schema()
@@ -67,6 +71,35 @@ def _counts(plan: Plan, outcomes: Sequence[Outcome]) -> dict[str, Any]:
     return {"planned": dict(planned), "outcomes": dict(done)}
 
 
+class Paused(Exception):
+    """Runs are paused (a blackout window); `jonction resume` lifts it."""
+
+
+PAUSE_FLAG = "paused"
+
+
+def pause_state(journal: Journal, today: datetime | None = None) -> dict[str, Any] | None:
+    """The pause in force, if any: {"since", "until", "reason"}; an expired pause is ignored."""
+    state = journal.flag(PAUSE_FLAG)
+    if not state:
+        return None
+    until = state.get("until")
+    now = (today or datetime.now(UTC)).date().isoformat()
+    if until and until < now:
+        return None
+    return dict(state)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    apply: bool = True
+    force: Sequence[str] = ()
+    command: str = "run"
+    # Plans saved by `jonction plan --save`, applied as they are if their basis still holds.
+    saved: Mapping[str, Plan] | None = None
+    ignore_pause: bool = False
+
+
 async def run_steps(
     settings: Settings,
     names: Sequence[str],
@@ -74,18 +107,26 @@ async def run_steps(
     apply: bool = True,
     force: Sequence[str] = (),
     command: str = "run",
+    saved: Mapping[str, Plan] | None = None,
+    ignore_pause: bool = False,
     progress: Callable[[str, int | None], Any] = silent_progress,
     on_step: Callable[[StepReport], None] | None = None,
 ) -> RunReport:
     """Plans (and applies) the named steps in the registry's order, with their dependencies."""
+    options = RunOptions(apply, tuple(force), command, saved, ignore_pause)
     steps = registry.all_steps()
     ordered = [name for name in steps if name in names]
     journal = open_journal(settings)
     if not apply:
-        return await _run(settings, journal, None, ordered, False, force, progress, on_step)
+        return await _run(settings, journal, None, ordered, options, progress, on_step)
+    pause = pause_state(journal)
+    if pause and not ignore_pause:
+        until = f" until {pause['until']}" if pause.get("until") else ""
+        reason = f" ({pause['reason']})" if pause.get("reason") else ""
+        raise Paused(f"runs are paused{until}{reason}; `jonction resume` lifts the pause")
     with run_lock(settings.pipeline.lock_file):
         run_id = journal.start_run(command, ordered, force)
-        report = await _run(settings, journal, run_id, ordered, True, force, progress, on_step)
+        report = await _run(settings, journal, run_id, ordered, options, progress, on_step)
         journal.finish_run(
             run_id,
             report.status,
@@ -99,8 +140,7 @@ async def _run(
     journal: Journal,
     run_id: int | None,
     ordered: Sequence[str],
-    apply: bool,
-    force: Sequence[str],
+    options: RunOptions,
     progress: Callable[[str, int | None], Any],
     on_step: Callable[[StepReport], None] | None,
 ) -> RunReport:
@@ -122,7 +162,8 @@ async def _run(
                 report = StepReport(name, "blocked", error=f"needs {', '.join(missing)}")
                 failed.add(name)
             else:
-                report = await _one(context, journal, run_id, step, apply, name in force)
+                saved = options.saved.get(name) if options.saved else None
+                report = await _one(context, journal, run_id, step, options, saved)
                 if report.status not in {"succeeded", "planned"}:
                     failed.add(name)
             reports.append(report)
@@ -136,10 +177,11 @@ async def _one(
     journal: Journal,
     run_id: int | None,
     step: Any,
-    apply: bool,
-    forced: bool,
+    options: RunOptions,
+    saved: Plan | None,
 ) -> StepReport:
     name = step.name
+    forced = name in options.force
     started = datetime.now(UTC)
     step_run_id = journal.start_step(run_id, name, "apply") if run_id is not None else None
     context.step_run_id = step_run_id
@@ -148,6 +190,16 @@ async def _one(
     report = StepReport(name, "failed")
     try:
         plan = await step.plan(context)
+        if saved is not None and saved.basis != plan.basis:
+            report.plan = plan
+            report.status = "stale"
+            report.error = (
+                f"the saved plan of {name} was computed from a state that has changed since; "
+                "plan again (jonction plan --save) and review the new plan"
+            )
+            raise _Stop
+        if saved is not None:
+            plan = saved
         report.plan = plan
         report.violations = check_plan(plan, context.settings.guards)
         if plan.blockers and not forced:
@@ -156,7 +208,7 @@ async def _one(
         elif report.violations and not forced:
             report.status = "guarded"
             report.error = " ".join(v.message() for v in report.violations)
-        elif not apply:
+        elif not options.apply:
             report.status = "planned"
         else:
             report.result = await step.apply(context, plan)
@@ -164,6 +216,8 @@ async def _one(
             report.status = "succeeded"
             if failures:
                 log.warning("operations failed", step=name, failed=len(failures))
+    except _Stop:
+        pass
     except Exception as exc:  # a step's failure must not stop the steps that don't need it
         report.status = "failed"
         report.error = f"{type(exc).__name__}: {exc}"
