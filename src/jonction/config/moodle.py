@@ -55,6 +55,15 @@ class EnrolDatabaseSection(Section):
         "",
         description="The simulator's sync endpoint (demo and tests), called instead of a command.",
     )
+    sync_timeout_s: float = Field(
+        3600.0,
+        gt=0,
+        description="Seconds the sync may take before it is stopped (a first sync of 300,000 "
+        "rows takes about half an hour in Moodle).",
+    )
+    sync_when_unchanged: bool = Field(
+        False, description="Trigger the sync even when the table did not change."
+    )
 
     @model_validator(mode="after")
     def _load_password(self) -> EnrolDatabaseSection:
