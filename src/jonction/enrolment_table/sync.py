@@ -47,6 +47,14 @@ def _tail(text: str) -> str:
     return text if len(text) <= OUTPUT_KEPT else "…" + text[-OUTPUT_KEPT:]
 
 
+async def _keep_tail(stream: asyncio.StreamReader, kept: bytearray) -> None:
+    # Moodle prints a line per enrolment: keep only the end, where errors are.
+    while data := await stream.read(65536):
+        kept.extend(data)
+        if len(kept) > 4 * OUTPUT_KEPT:
+            del kept[: len(kept) - 4 * OUTPUT_KEPT]
+
+
 async def run_sync_command(command: str, timeout_s: float) -> SyncReport:
     """Runs the command through the shell, output captured; stopped (its whole process
     group) when it outlives the timeout."""
@@ -58,22 +66,22 @@ async def run_sync_command(command: str, timeout_s: float) -> SyncReport:
         stdin=asyncio.subprocess.DEVNULL,
         start_new_session=True,
     )
+    assert process.stdout is not None
+    kept = bytearray()
+    reader = asyncio.create_task(_keep_tail(process.stdout, kept))
+    stopped = ""
     try:
-        output, _ = await asyncio.wait_for(process.communicate(), timeout_s)
+        await asyncio.wait_for(process.wait(), timeout_s)
     except TimeoutError:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
-        output, _ = await process.communicate()
-        return SyncReport(
-            "command",
-            False,
-            time.monotonic() - started,
-            _tail(f"stopped after {timeout_s:g} s\n" + output.decode("utf-8", "replace")),
-            process.returncode,
-        )
-    text = output.decode("utf-8", "replace")
+        await process.wait()
+        stopped = f"stopped after {timeout_s:g} s\n"
+    await reader
+    text = stopped + kept.decode("utf-8", "replace")
     code = process.returncode
-    return SyncReport("command", code == 0, time.monotonic() - started, _tail(text), code)
+    ok = not stopped and code == 0
+    return SyncReport("command", ok, time.monotonic() - started, _tail(text), code)
 
 
 async def call_sync_url(
