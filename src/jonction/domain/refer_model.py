@@ -103,6 +103,7 @@ class AdminRegistration:
     etape: EtapeKey
     diplome: DiplomeKey
     composante: str
+    main: bool = True  # TEM_IAE_PRM: the student's first étape of the year, not a second one
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +119,7 @@ class PedagogicalRegistration:
 class Group:
     code: int  # COD_GPE
     ext_code: str  # COD_EXT_GPE
-    label: str  # LIB_GPE, or "" when Apogée has none
+    label: str  # LIB_GPE (groups without one are left out, as exclusions)
     kind: str  # COD_TGR (TD, TP…) or ""
     element: str | None  # attached to an element (TYP_OBJ_GPO='ELP')…
     etape: EtapeKey | None  # …or to an étape (TYP_OBJ_GPO='VET')
