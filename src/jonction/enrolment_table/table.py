@@ -172,7 +172,10 @@ class EnrolmentTable:
     # Reading --------------------------------------------------------------------------------
 
     def read(self) -> dict[RowKey, KnownRow]:
-        """Every row, keyed; rows without course or user (written by hand) are not ours."""
+        """Every row, keyed; rows without course or user (written by hand) are not ours. A table
+        not created yet has no rows."""
+        if not inspect(self.engine).has_table(self.names.table, schema=self.names.schema):
+            return {}
         table = self.table
         query = select(
             self._course,

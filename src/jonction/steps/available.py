@@ -1,1 +1,3 @@
 """Imports every step module so that each registers itself."""
+
+from . import enrolments  # noqa: F401

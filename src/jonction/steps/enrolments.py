@@ -1,0 +1,182 @@
+"""The enrolments step (04:15): students from REFER, teachers from ADE, written as deltas to
+the external table that Moodle's enrol_database reads, then Moodle's sync triggered.
+
+plan: read REFER (the registrations of the managed years) and the timetable, stop if either
+looks truncated, then compute the desired rows (domain/enrolments.py) and compare them with
+the table. apply: write the difference in one transaction, remember the sources' sizes, and
+trigger the sync when something Moodle reads has changed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from ..config import Settings
+from ..domain import enrolments as domain
+from ..domain.enrolments import Accounts, CourseIndex, Desired, Grace
+from ..domain.plan import Action, Notice, Operation, Plan
+from ..domain.refer_model import ReferSnapshot
+from ..enrolment_table.sync import trigger_sync
+from ..enrolment_table.table import EnrolmentTable
+from ..journal.store import Outcome
+from ..sources.ade.model import AdeError, Timetable
+from ..sources.ade.reader import read_timetable
+from ..sources.ade.rules import rules_from, window
+from ..sources.ade.timetable import teaching_from
+from ..sources.refer.store import load_snapshot, open_refer
+from .base import ApplyResult, Step, StepContext
+from .registry import register
+
+NAME = "enrolments"
+# Sizes of the sources at the last applied run, to recognise a truncated source.
+COUNTS_FLAG = "enrolments.source_counts"
+# Set when the table changed but Moodle's sync did not run (it failed): retried next time.
+SYNC_PENDING_FLAG = "enrolments.sync_pending"
+SOURCE_COUNTS = ("refer_registrations", "ade_events")
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=None, microsecond=0)
+
+
+# The two neighbours this step depends on: the offer's catalogue and the users' accounts.
+
+
+def catalogue_index(settings: Settings, snapshots: list[ReferSnapshot]) -> CourseIndex:
+    """The courses the offer step wants, as this step needs them."""
+    raise NotImplementedError("the offer step's catalogue is not available yet")
+
+
+def account_index(settings: Settings, snapshots: list[ReferSnapshot]) -> Accounts:
+    """The directory's people, as the users step maps them to usernames."""
+    raise NotImplementedError("the users step's accounts are not available yet")
+
+
+def _events_in_window(timetable: Timetable) -> int:
+    return len(
+        {e.id for e in timetable.events if timetable.first_day <= e.day <= timetable.last_day}
+    )
+
+
+@register
+class EnrolmentsStep(Step):
+    name = NAME
+    title = "Enrolments: students from REFER, teachers from ADE"
+    requires = ("refer", "users", "offer")
+
+    async def _timetable(self, ctx: StepContext, year: str) -> tuple[Timetable | None, str]:
+        section = ctx.settings.ade
+        if not section.configured:
+            return None, "[ade] has neither url nor path: teacher enrolments are left as they are"
+        first, last = window(section, year, ctx.now.date())
+        try:
+            return await read_timetable(section, rules_from(section), first, last), ""
+        except AdeError as exc:
+            return None, f"ADE could not be read ({exc}): teacher enrolments are left as they are"
+
+    async def plan(self, ctx: StepContext) -> Plan:
+        settings = ctx.settings
+        years = settings.apogee.effective_years(ctx.now.date())
+        engine = open_refer(settings)
+        try:
+            snapshots = [load_snapshot(engine, year, exclusions=False) for year in years]
+        finally:
+            engine.dispose()
+        timetable, ade_problem = await self._timetable(ctx, years[-1])
+        counts = {"refer_registrations": sum(len(s.pedagogical_registrations) for s in snapshots)}
+        if timetable is not None:
+            counts["ade_events"] = _events_in_window(timetable)
+        blockers = domain.shrunk_sources(
+            counts, ctx.journal.flag(COUNTS_FLAG) or {}, settings.guards.source_shrink_ratio
+        )
+        if blockers and not ctx.forced:
+            return Plan(NAME, blockers=blockers, stats=counts)
+
+        policy = settings.policy
+        courses = catalogue_index(settings, snapshots)
+        accounts = account_index(settings, snapshots)
+        parts = [domain.desired_students(snapshots, courses, accounts, policy.student_role)]
+        if timetable is not None:
+            elements = {code for snapshot in snapshots for code in snapshot.elements}
+            teaching = teaching_from(timetable, rules_from(settings.ade), elements)
+            parts.append(
+                domain.desired_teachers(
+                    teaching, courses, accounts, policy.teacher_role, settings.ade.teacher_key
+                )
+            )
+        desired: Desired = domain.merge(*parts)
+        table = EnrolmentTable.open(settings.enrol_database)
+        try:
+            known = table.read()
+        finally:
+            table.engine.dispose()
+        plan = domain.plan_enrolments(
+            desired,
+            known,
+            now=_naive_utc(ctx.now),
+            grace=Grace(policy.student_grace_days, policy.teacher_grace_days),
+            teacher_role=policy.teacher_role,
+            teachers_known=timetable is not None,
+            teachers_by_hand=courses.teachers_by_hand,
+        )
+        if ade_problem:
+            severity = "error" if settings.ade.configured else "info"
+            plan.notices.insert(0, Notice("ade_unavailable", "ADE", ade_problem, severity))
+        plan.stats.update(counts)
+        plan.blockers.extend(blockers)  # forced past them: kept in the journal
+        return plan
+
+    async def apply(self, ctx: StepContext, plan: Plan) -> ApplyResult:
+        settings = ctx.settings
+        table = EnrolmentTable.open(settings.enrol_database)
+        try:
+            setup = table.ensure()
+            for line in setup:
+                ctx.log.info(line)
+            rows = [op for op in plan.operations if op.kind == domain.KIND]
+            outcomes = table.apply(rows, _naive_utc(ctx.now))
+            stats: dict[str, Any] = {"table": table.describe(), "table_setup": setup}
+        finally:
+            table.engine.dispose()
+        counts = {name: plan.stats[name] for name in SOURCE_COUNTS if name in plan.stats}
+        if counts:
+            ctx.journal.set_flag(COUNTS_FLAG, counts)
+        done = Counter(str(o.operation.action) for o in outcomes if o.outcome == "applied")
+        stats.update(
+            rows_added=done[Action.ADD],
+            rows_removed=done[Action.REMOVE],
+            rows_marked_or_unmarked=done[Action.UPDATE],
+        )
+        visible = done[Action.ADD] + done[Action.REMOVE]
+        pending = bool(ctx.journal.flag(SYNC_PENDING_FLAG))
+        if visible or pending or settings.enrol_database.sync_when_unchanged:
+            outcomes.append(await self._sync(ctx, stats, visible, pending))
+        return ApplyResult(outcomes, stats)
+
+    async def _sync(
+        self, ctx: StepContext, stats: dict[str, Any], visible: int, pending: bool
+    ) -> Outcome:
+        why = (
+            f"{visible} row(s) added or removed"
+            if visible
+            else ("the last sync failed" if pending else "sync_when_unchanged")
+        )
+        operation = Operation(
+            "enrolment_sync",
+            Action.UPDATE,
+            "enrol_database",
+            label="Moodle's enrol_database sync",
+            reason=why,
+        )
+        report = await trigger_sync(ctx.settings.enrol_database, ctx.settings.moodle)
+        if report is None:
+            stats["sync"] = {"method": "cron"}
+            return Outcome(operation, "deferred", "left to Moodle's cron")
+        stats["sync"] = report.to_json()
+        ctx.journal.set_flag(SYNC_PENDING_FLAG, None if report.ok else True)
+        if not report.ok:
+            ctx.log.warning("enrol_database sync failed", detail=report.detail[-500:])
+            return Outcome(operation, "failed", report.detail[-2000:])
+        return Outcome(operation, "applied", f"{report.method} in {report.seconds:.1f} s")
