@@ -22,7 +22,7 @@ class Catalogue:
     foad_etapes: set[EtapeKey] = field(default_factory=set)
     hand_managed: set[str] = field(default_factory=set)
 
-    def course_of(self, element: str, etape: EtapeKey) -> str | None:
+    def course_of(self, year: str, element: str, etape: EtapeKey) -> str | None:
         return self.elements.get(element)
 
     def courses_of_element(self, element: str) -> Sequence[str]:

@@ -36,11 +36,13 @@ LISTED = 20
 class CourseIndex(Protocol):
     """The desired catalogue, as the offer step computes it."""
 
-    def course_of(self, element: str, etape: EtapeKey) -> str | None:
-        """Idnumber of the course that a registration to `element` through `etape` joins."""
+    def course_of(self, year: str, element: str, etape: EtapeKey) -> str | None:
+        """Idnumber of the course that a registration of `year` to `element` through `etape`
+        joins; None when the element has no course."""
 
     def courses_of_element(self, element: str) -> Sequence[str]:
-        """Idnumbers of every course of `element` (one, or one per modality)."""
+        """Idnumbers of every course of `element` in the timetable's year (one, or one per
+        modality)."""
 
     def teachers_by_hand(self, course: str) -> bool:
         """True for courses whose teachers are enrolled by hand (FOAD): never touched."""
@@ -184,14 +186,14 @@ def desired_students(
 ) -> Desired:
     """One row per (student account, course, role); several registrations, one row."""
     desired = Desired()
-    course_cache: dict[tuple[str, EtapeKey], str | None] = {}
+    course_cache: dict[tuple[str, str, EtapeKey], str | None] = {}
     missing: dict[int, tuple[ReferSnapshot, set[str]]] = {}
     for snapshot in snapshots:
         for ip in snapshot.pedagogical_registrations:
             desired.stats["registrations"] += 1
-            where = (ip.element, ip.etape)
+            where = (snapshot.year, ip.element, ip.etape)
             if where not in course_cache:
-                course_cache[where] = courses.course_of(ip.element, ip.etape)
+                course_cache[where] = courses.course_of(*where)
             course = course_cache[where]
             if course is None:
                 continue  # an element that has no course (a semester, a year…)
