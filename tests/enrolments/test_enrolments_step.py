@@ -4,11 +4,14 @@ table on SQLite. The offer's catalogue and the accounts are small stand-ins here
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from jonction.cli import app
 from jonction.config import Settings
 from jonction.db import make_engine
 from jonction.domain.enrolments import RowKey
@@ -179,3 +182,52 @@ def test_teacher_keeps_the_course_during_the_grace_period(world: Settings) -> No
     (op,) = report.plan.operations
     assert (op.action.value, op.key) == ("update", "2026:SMA1U01|fbenali|editingteacher")
     assert RowKey("2026:SMA1U01", "fbenali", "editingteacher") in _rows(world)
+
+
+def _environment(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    values = {
+        "STATE__URL": settings.state.url,
+        "REFER__URL": settings.refer.url,
+        "ENROL_DATABASE__URL": settings.enrol_database.url,
+        "PIPELINE__LOCK_FILE": str(settings.pipeline.lock_file),
+        "APOGEE__YEARS": '["2026"]',
+        "ADE__PATH": str(settings.ade.path),
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(f"JONCTION_{name}", value)
+    monkeypatch.delenv("JONCTION_CONFIG", raising=False)
+
+
+def test_plan_verb_prints_rows_with_their_reasons(
+    world: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _environment(world, monkeypatch)
+    result = CliRunner().invoke(app, ["plan", "enrolments", "--json"])
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.output)["enrolments"]
+    by_key = {op["key"]: op for op in plan["operations"]}
+    assert len(by_key) == 94
+    student = by_key["2026:SMA1U01|etu0|student"]
+    assert student["action"] == "add" and student["scope"] == "2026:SMA1U01"
+    assert student["reason"] == "registered to SMA1U01 through étape SLMAT1-101"
+    assert student["source"]["registrations"] == [
+        {
+            "year": "2026",
+            "cod_ind": 1000,
+            "cod_etu": "22601000",
+            "etape": "SLMAT1-101",
+            "element": "SMA1U01",
+        }
+    ]
+    teacher = by_key["2026:SMA1U01|adubois|editingteacher"]
+    activity = teacher["source"]["schedulings"][0]["activities"][0]
+    assert (activity["activity"], activity["events"], activity["first"]) == (
+        "60101",
+        2,
+        "2026-09-07",
+    )
+    assert (
+        "ADE activity 60101 «Analyse 1 - CM» (2 events, 2026-09-07 to 2026-09-14)"
+        in teacher["reason"]
+    )
+    assert _rows(world) == set()  # planning writes nothing (not even the table)
