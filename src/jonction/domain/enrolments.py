@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Final, Literal, NamedTuple, Protocol
 
 from ..sources.ade.timetable import ActivityUse, Teaching
 from .plan import Action, Notice, Operation, Plan, fingerprint
@@ -61,8 +61,10 @@ class Accounts(Protocol):
 # Rows ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class RowKey:
+class RowKey(NamedTuple):
+    """(course idnumber, username, role shortname): a row's identity. A named tuple, because
+    hundreds of thousands of them are hashed and compared every night."""
+
     course: str
     user: str
     role: str
@@ -536,8 +538,12 @@ def plan_enrolments(
         existing={KIND: len(known)},
         existing_by_scope={KIND: dict(by_course)},
         basis=fingerprint(
-            (str(key), row.missing_since.isoformat() if row.missing_since else "")
-            for key, row in sorted(known.items())
+            [
+                "\n".join(
+                    f"{key}\t{row.missing_since.isoformat() if row.missing_since else ''}"
+                    for key, row in sorted(known.items())
+                )
+            ]
         ),
         stats=stats,
     )
