@@ -37,6 +37,8 @@ def test_url_gets_the_token_in_the_body() -> None:
     async def sync(request: Request) -> JSONResponse:
         form = await request.form()
         seen.append({"query": str(request.url.query), "wstoken": str(form.get("wstoken"))})
+        if form.get("wstoken") == "unconfigured":
+            return JSONResponse({"error": "enrol_database is not configured"}, status_code=409)
         if form.get("wstoken") != "t0k3n":
             return JSONResponse({"exception": "moodle_exception", "message": "Invalid token"})
         return JSONResponse({"enrolled": 3, "suspended": 0})
@@ -55,6 +57,9 @@ def test_url_gets_the_token_in_the_body() -> None:
     assert good is not None and good.ok and good.answer == {"enrolled": 3, "suspended": 0}
     bad = asyncio.run(call("wrong"))
     assert bad is not None and not bad.ok and "Invalid token" in bad.detail
+    refused = asyncio.run(call("unconfigured"))
+    assert refused is not None and not refused.ok
+    assert refused.detail == "HTTP 409: enrol_database is not configured"
     assert seen[0] == {"query": "", "wstoken": "t0k3n"}
 
 

@@ -104,10 +104,9 @@ async def call_sync_url(
         answer = response.json()
     except ValueError:
         answer = None
+    problem = answer.get("message") or answer.get("error") if isinstance(answer, dict) else None
     failed = response.status_code != 200 or (isinstance(answer, dict) and "exception" in answer)
-    detail = f"HTTP {response.status_code}"
-    if isinstance(answer, dict) and "message" in answer:
-        detail += f": {answer['message']}"
+    detail = f"HTTP {response.status_code}" + (f": {problem}" if problem else "")
     return SyncReport("url", not failed, seconds, detail, answer=answer)
 
 
