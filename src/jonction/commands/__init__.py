@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import config_cmd, pause, report, steps_cmd
+from . import config_cmd, generate, pause, report, steps_cmd
 
 
 def register_all(app: typer.Typer) -> None:
@@ -12,3 +12,4 @@ def register_all(app: typer.Typer) -> None:
     steps_cmd.register(app)
     report.register(app)
     pause.register(app)
+    generate.register(app)

@@ -47,6 +47,14 @@ annee_uni = Table(
     _v("eta_anu_res", 1, nullable=False),
 )
 
+typ_composante = Table(
+    "typ_composante",
+    metadata,
+    _v("cod_tpc", 3, primary_key=True),
+    _v("lib_tpc", 40, nullable=False),
+    _v("tem_en_sve_tpc", 1, nullable=False),
+)
+
 composante = Table(
     "composante",
     metadata,
@@ -80,7 +88,7 @@ version_diplome = Table(
     _v("daa_fin_rct_vdi", 4, nullable=False),
     _v("daa_deb_val_vdi", 4, nullable=False),
     _v("daa_fin_val_vdi", 4, nullable=False),
-    Column("dur_ann_vdi", Numeric(2)),
+    Column("dur_ann_vdi", Integer),
 )
 
 etape = Table(
@@ -180,8 +188,8 @@ vet_regroupe_lse = Table(
     _v("cod_etp", 6, primary_key=True),
     _version("cod_vrs_vet", primary_key=True),
     _v("cod_lse", 8, primary_key=True),
-    Column("nbr_min_elp_obl_chx_vet", Numeric(3)),
-    Column("nbr_max_elp_obl_chx_vet", Numeric(3)),
+    Column("nbr_min_elp_obl_chx_vet", Integer),
+    Column("nbr_max_elp_obl_chx_vet", Integer),
     Column("dat_cre_rel_lse_vet", Date),
     Column("dat_frm_rel_lse_vet", Date),
 )
@@ -200,9 +208,9 @@ elp_regroupe_lse = Table(
     _v("cod_lse", 8, primary_key=True),
     Column("dat_cre_rel_lse_elp", Date, nullable=False),
     Column("dat_frm_rel_lse_elp", Date),
-    Column("nbr_min_elp_obl_chx", Numeric(3)),
-    Column("nbr_max_elp_obl_chx", Numeric(3)),
-    Column("num_ord_erl", Numeric(3)),
+    Column("nbr_min_elp_obl_chx", Integer),
+    Column("nbr_max_elp_obl_chx", Integer),
+    Column("num_ord_erl", Integer),
 )
 
 # The flattened father → list → child relation; COD_ELP_PERE is NULL under an étape, so the
@@ -236,6 +244,15 @@ elp_charge_ens = Table(
     _v("tem_cal_chg", 1),
 )
 
+# Mutualised teaching for a year: the carried element is taught through the carrier.
+elp_porteur_porte = Table(
+    "elp_porteur_porte",
+    metadata,
+    _v("cod_anu", 4, primary_key=True),
+    _v("cod_elp_porte", 8, primary_key=True),
+    _v("cod_elp_porteur", 8, nullable=False),
+)
+
 individu = Table(
     "individu",
     metadata,
@@ -252,6 +269,19 @@ individu = Table(
     _v("cod_anu_srt_ind", 4),
     Column("dat_cre_ind", DateTime),
     Column("dat_mod_ind", DateTime),
+)
+
+# The yearly administrative file; every INS_ADM_ETP row belongs to one.
+ins_adm_anu = Table(
+    "ins_adm_anu",
+    metadata,
+    _v("cod_anu", 4, primary_key=True),
+    Column("cod_ind", Integer, primary_key=True),
+    _v("eta_iaa", 1),
+    _v("cod_rgi", 1),
+    _v("cod_pru", 2),
+    Column("dat_cre_iaa", Date),
+    Column("dat_mod_iaa", Date),
 )
 
 ins_adm_etp = Table(
