@@ -67,6 +67,18 @@ def test_pairs_by_email_and_unmatched_codes(saved: Path) -> None:
     assert teaching.without_key == {}
 
 
+def test_code_or_email(saved: Path) -> None:
+    rules = rules_from(AdeSection(teacher_key="code_or_email"))
+    teaching = teaching_from(_timetable(saved), rules, ELEMENTS)
+    assert teaching.instructors["2011"].keys == (
+        "104217",
+        "anne.dubois@univ-exemple.fr",
+        "a.dubois@labo-exemple.fr",
+    )
+    assert teaching.instructors["2021"].keys == ("jerome.nguyen@univ-exemple.fr",)
+    assert teaching.without_key == {}
+
+
 def test_mapping_table_rescues_and_ignores_codes(saved: Path, tmp_path: Path) -> None:
     csv = tmp_path / "map.csv"
     csv.write_text("ade_code,element\n# transversal English\nSLV1U01,SMA1U02\n")

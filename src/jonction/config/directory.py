@@ -39,7 +39,7 @@ class LdapSection(Section):
 
 
 AdeAuth = Literal["query", "basic", "token"]
-TeacherKey = Literal["code", "email"]
+TeacherKey = Literal["code", "email", "code_or_email"]
 
 # Where an event's course code may be read (see docs/enrolments.md).
 COURSE_KEY_FORM = re.compile(
@@ -91,8 +91,8 @@ class AdeSection(Section):
     teacher_key: TeacherKey = Field(
         "code",
         description="How a teacher is recognised: code (the instructor's code is the "
-        "directory's supannEmpId) or email (an address of the instructor is the directory's "
-        "mail or supannAutreMail).",
+        "directory's supannEmpId), email (an address of the instructor is the directory's "
+        "mail or supannAutreMail), or code_or_email (the code, else the addresses).",
     )
     placeholder_patterns: list[str] = Field(
         default_factory=lambda: list(DEFAULT_PLACEHOLDERS),

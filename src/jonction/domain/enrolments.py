@@ -280,7 +280,7 @@ def desired_teachers(
             Notice(
                 "instructor_without_account",
                 f"ADE:{instructor_id}",
-                f"ADE instructor {instructor.name} ({key_name} {keys}) matches no account: "
+                f"ADE instructor {instructor.name} ({keys}) matches no account: "
                 f"{len(lost)} course{'s' if len(lost) > 1 else ''} not given",
                 data={
                     "instructor": instructor_id,

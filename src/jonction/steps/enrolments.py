@@ -35,6 +35,7 @@ COUNTS_FLAG = "enrolments.source_counts"
 # Set when the table changed but Moodle's sync did not run (it failed): retried next time.
 SYNC_PENDING_FLAG = "enrolments.sync_pending"
 SOURCE_COUNTS = ("refer_registrations", "ade_events")
+KEY_WORDS = {"code": "code", "email": "e-mail", "code_or_email": "code or e-mail"}
 
 
 def _naive_utc(moment: datetime) -> datetime:
@@ -103,7 +104,11 @@ class EnrolmentsStep(Step):
             teaching = teaching_from(timetable, rules_from(settings.ade), elements)
             parts.append(
                 domain.desired_teachers(
-                    teaching, courses, accounts, policy.teacher_role, settings.ade.teacher_key
+                    teaching,
+                    courses,
+                    accounts,
+                    policy.teacher_role,
+                    KEY_WORDS[settings.ade.teacher_key],
                 )
             )
         desired: Desired = domain.merge(*parts)

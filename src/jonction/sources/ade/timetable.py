@@ -44,7 +44,7 @@ class CoursePlace:
 class TimetableRules:
     places: tuple[CoursePlace, ...]
     name_pattern: re.Pattern[str]
-    teacher_key: Literal["code", "email"]
+    teacher_key: Literal["code", "email", "code_or_email"]
     placeholders: tuple[re.Pattern[str], ...] = ()
     # ADE course code → element code; "" means: ignore this code without reporting it.
     course_map: Mapping[str, str] = field(default_factory=dict)
@@ -183,9 +183,9 @@ def _read_place(
 def _instructor(participant: Participant, resource: Resource | None, key: str) -> Instructor:
     if resource is None:
         return Instructor(participant.id, participant.name, ())
-    keys: tuple[str, ...] = resource.emails() if key == "email" else ()
-    if key == "code" and resource.code:
-        keys = (resource.code,)
+    code = (resource.code,) if resource.code and key != "email" else ()
+    emails = resource.emails() if key != "code" else ()
+    keys = code + emails
     return Instructor(resource.id, resource.name or participant.name, keys)
 
 
