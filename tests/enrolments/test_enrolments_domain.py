@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from jonction.config.operations import GuardsSection
 from jonction.domain.enrolments import (
+    AccountIndex,
     Desired,
     DesiredRow,
     Grace,
@@ -294,3 +295,21 @@ def test_applying_a_plan_converges(
     assert (
         determine_actions(desired, after, now=NOW, grace=GRACE, teacher_role="editingteacher") == []
     )
+
+
+def test_account_index_from_the_users_records() -> None:
+    index = AccountIndex.from_records(
+        [
+            ("lmoreau", {"student_id": "22600101", "employee_id": ""}),
+            ("adubois", {"employee_id": "104217", "emails": ["Anne.Dubois@univ-exemple.fr"]}),
+            ("hoconnor", {"email": "helene.oconnor@exemple-conseil.fr"}),
+            ("old", {"student_id": "22500417"}),
+            ("new", {"student_id": "22500417"}),  # one number, two accounts: neither
+        ]
+    )
+    assert index.student("22600101") == "lmoreau"
+    assert index.student("22500417") is None
+    assert index.teacher(["104217"]) == "adubois"
+    assert index.teacher(["999", "anne.dubois@univ-exemple.fr"]) == "adubois"
+    assert index.teacher(["HELENE.OCONNOR@exemple-conseil.fr"]) == "hoconnor"
+    assert index.teacher(["22600101"]) is None  # a student number is not a teacher key

@@ -69,7 +69,7 @@ def world(tmp_path: Path, ade_samples: Path, monkeypatch: pytest.MonkeyPatch) ->
     students = {f"226{1000 + n:05d}": f"etu{n}" for n in range(30)}
     directory = Directory(students, {"104217": "adubois", "104388": "fbenali"})
     monkeypatch.setattr(step, "catalogue_index", lambda settings, snaps: Catalogue(COURSES))
-    monkeypatch.setattr(step, "account_index", lambda settings, snaps: directory)
+    monkeypatch.setattr(step, "account_index", lambda ctx: directory)
     return settings
 
 

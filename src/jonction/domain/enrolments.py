@@ -58,6 +58,48 @@ class Accounts(Protocol):
         """The username of the first key (an employee number, or e-mails) that has one."""
 
 
+@dataclass(frozen=True, slots=True)
+class AccountIndex:
+    """Accounts by student number and by teacher key (employee number or e-mail address).
+
+    Built from the records the users step keeps of the accounts it manages; a number or an
+    address shared by several accounts leads to none of them (the users step reports it)."""
+
+    students: Mapping[str, str]
+    teachers: Mapping[str, str]
+
+    def student(self, cod_etu: str) -> str | None:
+        return self.students.get(cod_etu)
+
+    def teacher(self, keys: Sequence[str]) -> str | None:
+        for key in keys:
+            username = self.teachers.get(key.lower() if "@" in key else key)
+            if username is not None:
+                return username
+        return None
+
+    @classmethod
+    def from_records(cls, records: Iterable[tuple[str, Mapping[str, Any]]]) -> AccountIndex:
+        """Records: (username, data) with `student_id`, `employee_id`, and the addresses in
+        `emails` (a list: mail and supannAutreMail) or `email`."""
+        students: dict[str, set[str]] = defaultdict(set)
+        teachers: dict[str, set[str]] = defaultdict(set)
+        for username, data in records:
+            number = str(data.get("student_id") or "").strip()
+            if number:
+                students[number].add(username)
+            employee = str(data.get("employee_id") or "").strip()
+            if employee:
+                teachers[employee].add(username)
+            addresses = [*(data.get("emails") or []), data.get("email") or ""]
+            for address in {str(a).strip().lower() for a in addresses if a}:
+                teachers[address].add(username)
+        return cls(
+            {key: next(iter(names)) for key, names in students.items() if len(names) == 1},
+            {key: next(iter(names)) for key, names in teachers.items() if len(names) == 1},
+        )
+
+
 # Rows ---------------------------------------------------------------------------------------
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..config import Settings
 from ..domain import enrolments as domain
-from ..domain.enrolments import Accounts, CourseIndex, Desired, Grace
+from ..domain.enrolments import AccountIndex, Accounts, CourseIndex, Desired, Grace
 from ..domain.plan import Action, Notice, Operation, Plan
 from ..domain.refer_model import ReferSnapshot
 from ..enrolment_table.sync import trigger_sync
@@ -35,6 +35,7 @@ COUNTS_FLAG = "enrolments.source_counts"
 # Set when the table changed but Moodle's sync did not run (it failed): retried next time.
 SYNC_PENDING_FLAG = "enrolments.sync_pending"
 SOURCE_COUNTS = ("refer_registrations", "ade_events")
+USER_KIND = "user"  # the managed accounts of the users step
 KEY_WORDS = {"code": "code", "email": "e-mail", "code_or_email": "code or e-mail"}
 
 
@@ -50,9 +51,10 @@ def catalogue_index(settings: Settings, snapshots: list[ReferSnapshot]) -> Cours
     raise NotImplementedError("the offer step's catalogue is not available yet")
 
 
-def account_index(settings: Settings, snapshots: list[ReferSnapshot]) -> Accounts:
-    """The directory's people, as the users step maps them to usernames."""
-    raise NotImplementedError("the users step's accounts are not available yet")
+def account_index(ctx: StepContext) -> Accounts:
+    """The accounts the users step manages, by student number, employee number and e-mail."""
+    records = ctx.journal.managed(USER_KIND)
+    return AccountIndex.from_records((key, item.data) for key, item in records.items())
 
 
 def _events_in_window(timetable: Timetable) -> int:
@@ -97,7 +99,7 @@ class EnrolmentsStep(Step):
 
         policy = settings.policy
         courses = catalogue_index(settings, snapshots)
-        accounts = account_index(settings, snapshots)
+        accounts = account_index(ctx)
         parts = [domain.desired_students(snapshots, courses, accounts, policy.student_role)]
         if timetable is not None:
             elements = {code for snapshot in snapshots for code in snapshot.elements}
