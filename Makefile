@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 STUDENTS ?= 3000
 PYTEST_WORKERS ?= 2
 
-.PHONY: all demo test lint unit bench clean services
+.PHONY: all demo demo-stop test lint unit bench clean services
 
 all: test
 
@@ -20,6 +20,9 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python -m jonction.demo
 
+demo-stop: $(STAMP)
+	$(BIN)/python -m jonction.demo --stop
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
@@ -27,6 +30,7 @@ lint: $(STAMP)
 
 services:
 	./scripts/ensure-services
+	./scripts/ensure-test-tools
 
 test: $(STAMP) lint services
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
