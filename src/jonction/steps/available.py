@@ -1,3 +1,6 @@
 """Imports every step module so that each registers itself."""
 
-from . import enrolments  # noqa: F401
+from . import (
+    enrolments,  # noqa: F401
+    refer,  # noqa: F401
+)
