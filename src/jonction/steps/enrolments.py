@@ -9,6 +9,7 @@ trigger the sync when something Moodle reads has changed.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from datetime import datetime
 from typing import Any
@@ -57,6 +58,25 @@ def account_index(ctx: StepContext) -> Accounts:
     return AccountIndex.from_records((key, item.data) for key, item in records.items())
 
 
+async def year_snapshots(ctx: StepContext) -> list[ReferSnapshot]:
+    """REFER's snapshot of each managed year, loaded once per run and shared with the other
+    steps of the run (under the keys they use)."""
+    settings = ctx.settings
+
+    async def engine() -> Any:
+        return await asyncio.to_thread(open_refer, settings)
+
+    refer = await ctx.shared_value("refer.engine", engine)
+    snapshots: list[ReferSnapshot] = []
+    for year in settings.apogee.effective_years(ctx.now.date()):
+
+        async def load(year: str = year) -> ReferSnapshot:
+            return await asyncio.to_thread(load_snapshot, refer, year)
+
+        snapshots.append(await ctx.shared_value(f"refer.snapshot:{year}", load))
+    return snapshots
+
+
 def _events_in_window(timetable: Timetable) -> int:
     return len(
         {e.id for e in timetable.events if timetable.first_day <= e.day <= timetable.last_day}
@@ -82,11 +102,7 @@ class EnrolmentsStep(Step):
     async def plan(self, ctx: StepContext) -> Plan:
         settings = ctx.settings
         years = settings.apogee.effective_years(ctx.now.date())
-        engine = open_refer(settings)
-        try:
-            snapshots = [load_snapshot(engine, year, exclusions=False) for year in years]
-        finally:
-            engine.dispose()
+        snapshots = await year_snapshots(ctx)
         timetable, ade_problem = await self._timetable(ctx, years[-1])
         counts = {"refer_registrations": sum(len(s.pedagogical_registrations) for s in snapshots)}
         if timetable is not None:
