@@ -13,7 +13,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from jonction.config.moodle import EnrolDatabaseSection
 from jonction.domain.enrolments import RowKey
 from jonction.domain.plan import Action, Operation
-from jonction.enrolment_table.table import EnrolmentTable, EnrolmentTableError
+from jonction.moodle.enrol_table import EnrolmentTable, EnrolmentTableError
 
 NOW = datetime(2026, 11, 30, 4, 15)
 

@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from jonction.config.moodle import EnrolDatabaseSection, MoodleSection
-from jonction.enrolment_table.sync import SyncReport, run_sync_command, trigger_sync
+from jonction.moodle.enrol_sync import SyncReport, run_sync_command, trigger_sync
 
 
 def test_command_output_and_exit_code_are_kept() -> None:

@@ -21,7 +21,7 @@ from jonction.domain.refer_model import (
     ReferSnapshot,
     Student,
 )
-from jonction.enrolment_table.table import EnrolmentTable
+from jonction.moodle.enrol_table import EnrolmentTable
 from jonction.sources.refer.store import ensure_schema
 from jonction.sources.refer.sync import save_snapshot
 from jonction.steps import enrolments as step

@@ -19,9 +19,9 @@ from ..domain import enrolments as domain
 from ..domain.enrolments import AccountIndex, Accounts, CourseIndex, Desired, Grace
 from ..domain.plan import Action, Notice, Operation, Plan
 from ..domain.refer_model import ReferSnapshot
-from ..enrolment_table.sync import trigger_sync
-from ..enrolment_table.table import EnrolmentTable
 from ..journal.store import Outcome
+from ..moodle.enrol_sync import trigger_sync
+from ..moodle.enrol_table import EnrolmentTable
 from ..sources.ade.model import AdeError, Timetable
 from ..sources.ade.reader import read_timetable
 from ..sources.ade.rules import rules_from, window
