@@ -11,7 +11,9 @@ from typer.testing import CliRunner
 
 from jonction.cli import app
 from jonction.config import Settings
+from jonction.db import make_engine
 from jonction.domain.enrolments import RowKey
+from jonction.journal.store import Journal
 
 from .world import make_world, reassign_ben_ali_td, rows, run, save, snapshot
 
@@ -152,3 +154,25 @@ def test_plan_verb_prints_rows_with_their_reasons(
         in teacher["reason"]
     )
     assert rows(world) == set()  # planning writes nothing (not even the table)
+
+
+def test_the_registry_of_managed_rows_follows_the_table(world: Settings) -> None:
+    (first,) = run(world).steps
+    journal = Journal(make_engine(world.state.url))
+    registry = journal.managed("enrolment")
+    assert set(registry) == {str(key) for key in rows(world)}
+    assert registry["2026:SMA1U01|etu0|student"].data == {
+        "origin": "student",
+        "missing_since": None,
+    }
+    assert first.result is not None and first.result.stats["managed_reconciled"] is False
+    save(world, snapshot(moved=True))
+    run(world)
+    registry = journal.managed("enrolment")
+    assert "2026:SMA1U02|etu0|student" not in registry and "2026:SIN2U03|etu0|student" in registry
+    # A run stopped between the table's commit and the registry's: the next one repairs it.
+    journal.forget_managed("enrolment", ["2026:SIN2U03|etu0|student"])
+    journal.save_managed("enrolment", [("2026:GONE|x|student", None, {})], None)
+    (repaired,) = run(world).steps
+    assert repaired.result is not None and repaired.result.stats["managed_reconciled"] is True
+    assert set(journal.managed("enrolment")) == {str(key) for key in rows(world)}

@@ -194,6 +194,18 @@ class EnrolmentTable:
                 rows[key] = KnownRow(key, origin or "", first_seen, missing_since)
         return rows
 
+    def row_keys(self) -> set[RowKey]:
+        if not inspect(self.engine).has_table(self.names.table, schema=self.names.schema):
+            return set()
+        with self.engine.connect() as connection:
+            return {
+                RowKey(course, user, role or "")
+                for course, user, role in connection.execute(
+                    select(self._course, self._user, self._role)
+                )
+                if course and user
+            }
+
     def count(self) -> int:
         with self.engine.connect() as connection:
             return int(

@@ -14,11 +14,14 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
+
 from ..config import Settings
 from ..domain import enrolments as domain
 from ..domain.enrolments import AccountIndex, Accounts, CourseIndex, Desired, Grace
 from ..domain.plan import Action, Notice, Operation, Plan
 from ..domain.refer_model import ReferSnapshot
+from ..journal.schema import managed
 from ..journal.store import Outcome
 from ..moodle.enrol_sync import trigger_sync
 from ..moodle.enrol_table import EnrolmentTable
@@ -81,6 +84,56 @@ def _events_in_window(timetable: Timetable) -> int:
     return len(
         {e.id for e in timetable.events if timetable.first_day <= e.day <= timetable.last_day}
     )
+
+
+def _mirror(ctx: StepContext, table: EnrolmentTable, outcomes: list[Outcome]) -> bool:
+    """Keeps the state database's registry of managed objects (what `explain` reads) equal to
+    the table: the changes just made, then a comparison of the keys, which repairs what a run
+    stopped between the table's commit and this one left. Says whether it had to repair."""
+    keep: list[tuple[str, int | None, dict[str, Any]]] = []
+    gone: list[str] = []
+    for outcome in outcomes:
+        op = outcome.operation
+        if outcome.outcome not in ("applied", "skipped") or op.kind != domain.KIND:
+            continue
+        # A skipped addition was already in the table; a skipped update or removal was not.
+        in_table = op.action == Action.ADD or (
+            op.action == Action.UPDATE and outcome.outcome == "applied"
+        )
+        if in_table:
+            values = op.after or {}
+            keep.append((op.key, None, {k: values.get(k) for k in ("origin", "missing_since")}))
+        else:
+            gone.append(op.key)
+    ctx.journal.save_managed(domain.KIND, keep, ctx.run_id)
+    ctx.journal.forget_managed(domain.KIND, gone)
+    with ctx.journal.engine.connect() as connection:
+        registered = set(
+            connection.execute(select(managed.c.key).where(managed.c.kind == domain.KIND)).scalars()
+        )
+    wanted = {str(key): key for key in table.row_keys()}
+    if registered == wanted.keys():
+        return False
+    rows = table.read()
+    ctx.journal.save_managed(
+        domain.KIND,
+        [
+            (
+                name,
+                None,
+                {"origin": rows[key].origin, "missing_since": _iso(rows[key].missing_since)},
+            )
+            for name, key in wanted.items()
+            if name not in registered
+        ],
+        ctx.run_id,
+    )
+    ctx.journal.forget_managed(domain.KIND, [name for name in registered if name not in wanted])
+    return True
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
 
 
 @register
@@ -161,6 +214,7 @@ class EnrolmentsStep(Step):
             rows = [op for op in plan.operations if op.kind == domain.KIND]
             outcomes = table.apply(rows, _naive_utc(ctx.now))
             stats: dict[str, Any] = {"table": table.describe(), "table_setup": setup}
+            stats["managed_reconciled"] = _mirror(ctx, table, outcomes)
         finally:
             table.engine.dispose()
         counts = {name: plan.stats[name] for name in SOURCE_COUNTS if name in plan.stats}
