@@ -140,3 +140,10 @@ def run_notices(journal: Journal, run_id: int) -> Iterator[dict[str, Any]]:
     with journal.engine.connect() as connection:
         for row in connection.execute(query).mappings():
             yield dict(row)
+
+
+def last_step_starts(journal: Journal) -> dict[str, datetime]:
+    """When each step was last started by a run that applied changes (UTC, naive)."""
+    query = select(step_runs.c.step, func.max(step_runs.c.started_at)).group_by(step_runs.c.step)
+    with journal.engine.connect() as connection:
+        return {step: started for step, started in connection.execute(query)}

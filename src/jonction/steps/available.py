@@ -1,6 +1,3 @@
 """Imports every step module so that each registers itself."""
 
-from . import (
-    enrolments,  # noqa: F401
-    refer,  # noqa: F401
-)
+from . import enrolments, offer, refer  # noqa: F401
