@@ -9,8 +9,8 @@ trigger the sync when something Moodle reads has changed.
 
 from __future__ import annotations
 
-import asyncio
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,9 +18,10 @@ from sqlalchemy import select
 
 from ..config import Settings
 from ..domain import enrolments as domain
+from ..domain.course_map import CourseMap, build_course_map
 from ..domain.enrolments import AccountIndex, Accounts, CourseIndex, Desired, Grace
 from ..domain.plan import Action, Notice, Operation, Plan
-from ..domain.refer_model import ReferSnapshot
+from ..domain.refer_model import EtapeKey, ReferSnapshot
 from ..journal.schema import managed
 from ..journal.store import Outcome
 from ..moodle.enrol_sync import trigger_sync
@@ -29,8 +30,8 @@ from ..sources.ade.model import AdeError, Timetable
 from ..sources.ade.reader import read_timetable
 from ..sources.ade.rules import rules_from, window
 from ..sources.ade.timetable import teaching_from
-from ..sources.refer.store import load_snapshot, open_refer
 from .base import ApplyResult, Step, StepContext
+from .offer import refer_snapshots
 from .registry import register
 
 NAME = "enrolments"
@@ -50,34 +51,46 @@ def _naive_utc(moment: datetime) -> datetime:
 # The two neighbours this step depends on: the offer's catalogue and the users' accounts.
 
 
+class OfferCourses:
+    """The offer step's course maps (one per year), as this step looks courses up: a
+    registration in the map of its year; a timetable's element in the map of the timetable's
+    year (the last managed one)."""
+
+    def __init__(self, maps: Mapping[str, CourseMap], teaching_year: str) -> None:
+        self._maps = maps
+        self._of_element: dict[str, list[str]] = defaultdict(list)
+        teaching = maps.get(teaching_year)
+        for course in teaching.courses.values() if teaching else ():
+            self._of_element[course.element.code].append(course.idnumber)
+        self._by_hand = {
+            idnumber
+            for course_map in maps.values()
+            for idnumber, course in course_map.courses.items()
+            if course.foad_managed
+        }
+
+    def course_of(self, year: str, element: str, etape: EtapeKey) -> str | None:
+        course_map = self._maps.get(year)
+        ref = course_map.course_for(element, etape) if course_map else None
+        return ref.idnumber if ref else None
+
+    def courses_of_element(self, element: str) -> Sequence[str]:
+        return self._of_element.get(element, [])
+
+    def teachers_by_hand(self, course: str) -> bool:
+        return course in self._by_hand
+
+
 def catalogue_index(settings: Settings, snapshots: list[ReferSnapshot]) -> CourseIndex:
     """The courses the offer step wants, as this step needs them."""
-    raise NotImplementedError("the offer step's catalogue is not available yet")
+    maps = {s.year: build_course_map(s, settings.policy) for s in snapshots}
+    return OfferCourses(maps, snapshots[-1].year)
 
 
 def account_index(ctx: StepContext) -> Accounts:
     """The accounts the users step manages, by student number, employee number and e-mail."""
     records = ctx.journal.managed(USER_KIND)
     return AccountIndex.from_records((key, item.data) for key, item in records.items())
-
-
-async def year_snapshots(ctx: StepContext) -> list[ReferSnapshot]:
-    """REFER's snapshot of each managed year, loaded once per run and shared with the other
-    steps of the run (under the keys they use)."""
-    settings = ctx.settings
-
-    async def engine() -> Any:
-        return await asyncio.to_thread(open_refer, settings)
-
-    refer = await ctx.shared_value("refer.engine", engine)
-    snapshots: list[ReferSnapshot] = []
-    for year in settings.apogee.effective_years(ctx.now.date()):
-
-        async def load(year: str = year) -> ReferSnapshot:
-            return await asyncio.to_thread(load_snapshot, refer, year)
-
-        snapshots.append(await ctx.shared_value(f"refer.snapshot:{year}", load))
-    return snapshots
 
 
 def _events_in_window(timetable: Timetable) -> int:
@@ -155,7 +168,7 @@ class EnrolmentsStep(Step):
     async def plan(self, ctx: StepContext) -> Plan:
         settings = ctx.settings
         years = settings.apogee.effective_years(ctx.now.date())
-        snapshots = await year_snapshots(ctx)
+        snapshots = await refer_snapshots(ctx)
         timetable, ade_problem = await self._timetable(ctx, years[-1])
         counts = {"refer_registrations": sum(len(s.pedagogical_registrations) for s in snapshots)}
         if timetable is not None:
