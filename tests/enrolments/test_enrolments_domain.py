@@ -60,7 +60,7 @@ def _plan(
 def _known(
     *keys: RowKey, origin: str = "student", since: datetime | None = None
 ) -> dict[RowKey, KnownRow]:
-    return {key: KnownRow(key, origin, NOW - timedelta(days=60), since) for key in keys}
+    return {key: KnownRow(key, origin, since) for key in keys}
 
 
 def test_students_of_every_parent_etape_one_row_per_course() -> None:
@@ -243,16 +243,13 @@ def _apply(
         assert values is not None
         key = RowKey(values["course"], values["user"], values["role"])
         if op.action == Action.ADD:
-            rows[key] = KnownRow(key, values["origin"], now)
+            rows[key] = KnownRow(key, values["origin"])
         elif op.action == Action.REMOVE:
             del rows[key]
         else:
             since = values["missing_since"]
             rows[key] = KnownRow(
-                key,
-                rows[key].origin,
-                rows[key].first_seen,
-                datetime.fromisoformat(since) if since else None,
+                key, rows[key].origin, datetime.fromisoformat(since) if since else None
             )
     return rows
 
@@ -280,7 +277,7 @@ def test_applying_a_plan_converges(
         for key in wanted
     }
     since = NOW - timedelta(days=age)
-    known = {key: KnownRow(key, "", NOW, since if key in marked else None) for key in present}
+    known = {key: KnownRow(key, "", since if key in marked else None) for key in present}
     operations = determine_actions(
         desired, known, now=NOW, grace=GRACE, teacher_role="editingteacher"
     )

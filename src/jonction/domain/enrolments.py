@@ -12,6 +12,7 @@ again before that is simply unmarked: Moodle never saw it go.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -120,11 +121,10 @@ class RowKey(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class KnownRow:
-    """A row of the table as it is, with jonction's bookkeeping."""
+    """A row of the table as it is, with jonction's bookkeeping (what the plan needs of it)."""
 
     key: RowKey
     origin: str  # student | teacher | "" (a row jonction did not write)
-    first_seen: datetime | None = None
     missing_since: datetime | None = None
 
 
@@ -230,30 +230,46 @@ def desired_students(
 ) -> Desired:
     """One row per (student account, course, role); several registrations, one row."""
     desired = Desired()
-    course_cache: dict[tuple[str, str, EtapeKey], str | None] = {}
+    rows = desired.rows
     missing: dict[int, tuple[ReferSnapshot, set[str]]] = {}
     for snapshot in snapshots:
+        year = snapshot.year
+        # Hundreds of thousands of registrations: each lookup is made once.
+        course_of: dict[tuple[str, EtapeKey], str | None] = {}
+        numbers: dict[int, str] = {}
+        usernames: dict[int, str | None] = {}
+        etape_names: dict[EtapeKey, str] = {}
         for ip in snapshot.pedagogical_registrations:
-            desired.stats["registrations"] += 1
-            where = (snapshot.year, ip.element, ip.etape)
-            if where not in course_cache:
-                course_cache[where] = courses.course_of(*where)
-            course = course_cache[where]
+            where = (ip.element, ip.etape)
+            if where in course_of:
+                course = course_of[where]
+            else:
+                course = course_of[where] = courses.course_of(year, ip.element, ip.etape)
             if course is None:
                 continue  # an element that has no course (a semester, a year…)
-            student = snapshot.students.get(ip.cod_ind)
-            cod_etu = student.cod_etu if student is not None else None
-            username = accounts.student(cod_etu) if cod_etu else None
+            cod_ind = ip.cod_ind
+            if cod_ind in usernames:
+                username = usernames[cod_ind]
+            else:
+                student = snapshot.students.get(cod_ind)
+                numbers[cod_ind] = (student.cod_etu or "") if student is not None else ""
+                username = usernames[cod_ind] = (
+                    accounts.student(numbers[cod_ind]) if numbers[cod_ind] else None
+                )
             if username is None:
-                missing.setdefault(ip.cod_ind, (snapshot, set()))[1].add(course)
+                missing.setdefault(cod_ind, (snapshot, set()))[1].add(course)
                 continue
+            etape = etape_names.get(ip.etape)
+            if etape is None:
+                etape = etape_names[ip.etape] = str(ip.etape)
             key = RowKey(course, username, role)
-            row = desired.rows.get(key)
+            row = rows.get(key)
             if row is None:
-                row = desired.rows[key] = DesiredRow(key, STUDENT)
+                row = rows[key] = DesiredRow(key, STUDENT)
             row.registrations.append(
-                Registration(snapshot.year, ip.cod_ind, cod_etu or "", str(ip.etape), ip.element)
+                Registration(year, cod_ind, numbers[cod_ind], etape, ip.element)
             )
+        desired.stats["registrations"] += len(snapshot.pedagogical_registrations)
     for cod_ind, (snapshot, lost) in sorted(missing.items()):
         student = snapshot.students.get(cod_ind)
         number = student.cod_etu if student is not None else None
@@ -441,12 +457,12 @@ def determine_actions(
                 scope=key.course,
             )
         )
-    for key in sorted(known.keys()):
-        current = known[key]
+    changes: list[Operation] = []
+    for key, current in known.items():  # sorted afterwards: few change on most nights
         wanted = desired.get(key)
         if wanted is not None:
             if current.missing_since is not None:
-                operations.append(
+                changes.append(
                     Operation(
                         KIND,
                         Action.UPDATE,
@@ -469,7 +485,7 @@ def determine_actions(
         since = current.missing_since
         if since is None and days > 0:
             until = (stamp + timedelta(days=days)).date().isoformat()
-            operations.append(
+            changes.append(
                 Operation(
                     KIND,
                     Action.UPDATE,
@@ -493,7 +509,7 @@ def determine_actions(
                 if origin == STUDENT
                 else "Moodle takes the teacher role away"
             )
-            operations.append(
+            changes.append(
                 Operation(
                     KIND,
                     Action.REMOVE,
@@ -509,6 +525,7 @@ def determine_actions(
                     scope=key.course,
                 )
             )
+    operations.extend(sorted(changes, key=lambda op: op.key))
     return operations
 
 
@@ -534,6 +551,17 @@ def shrunk_sources(
                 "enrolments."
             )
     return blockers
+
+
+def table_fingerprint(rows: Iterable[KnownRow]) -> str:
+    """A digest of the table's keys and marks that does not depend on the order of the rows
+    (sorting hundreds of thousands of keys every night costs more than hashing them)."""
+    total = 0
+    for row in rows:
+        since = row.missing_since.isoformat() if row.missing_since else ""
+        line = f"{row.key}\t{since}".encode()
+        total += int.from_bytes(hashlib.blake2b(line, digest_size=16).digest(), "big")
+    return fingerprint([f"{total % (1 << 128):032x}"])
 
 
 def plan_enrolments(
@@ -579,14 +607,7 @@ def plan_enrolments(
         notices=list(desired.notices),
         existing={KIND: len(known)},
         existing_by_scope={KIND: dict(by_course)},
-        basis=fingerprint(
-            [
-                "\n".join(
-                    f"{key}\t{row.missing_since.isoformat() if row.missing_since else ''}"
-                    for key, row in sorted(known.items())
-                )
-            ]
-        ),
+        basis=table_fingerprint(known.values()),
         stats=stats,
     )
 

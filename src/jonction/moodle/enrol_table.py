@@ -178,20 +178,16 @@ class EnrolmentTable:
             return {}
         table = self.table
         query = select(
-            self._course,
-            self._user,
-            self._role,
-            table.c[ORIGIN],
-            table.c[FIRST_SEEN],
-            table.c[MISSING_SINCE],
+            self._course, self._user, self._role, table.c[ORIGIN], table.c[MISSING_SINCE]
         )
         rows: dict[RowKey, KnownRow] = {}
         with self.engine.connect() as connection:
-            for course, user, role, origin, first_seen, missing_since in connection.execute(query):
+            # fetchall: row by row iteration costs seconds at a university's size.
+            for course, user, role, origin, missing_since in connection.execute(query).all():
                 if not course or not user:
                     continue
                 key = RowKey(course, user, role or "")
-                rows[key] = KnownRow(key, origin or "", first_seen, missing_since)
+                rows[key] = KnownRow(key, origin or "", missing_since)
         return rows
 
     def row_keys(self) -> set[RowKey]:
@@ -202,7 +198,7 @@ class EnrolmentTable:
                 RowKey(course, user, role or "")
                 for course, user, role in connection.execute(
                     select(self._course, self._user, self._role)
-                )
+                ).all()
                 if course and user
             }
 
@@ -227,12 +223,14 @@ class EnrolmentTable:
         inserts: list[dict[str, Any]] = []
         deletes: list[RowKey] = []
         marks: dict[datetime | None, list[RowKey]] = defaultdict(list)
+        if not operations:
+            return outcomes
         with self.engine.begin() as connection:
             present = {
                 RowKey(course, user, role or "")
                 for course, user, role in connection.execute(
                     select(self._course, self._user, self._role)
-                )
+                ).all()
             }
             for op in operations:
                 values = op.after if op.action != Action.REMOVE else op.before

@@ -40,6 +40,8 @@ COUNTS_FLAG = "enrolments.source_counts"
 # Set when the table changed but Moodle's sync did not run (it failed): retried next time.
 SYNC_PENDING_FLAG = "enrolments.sync_pending"
 SOURCE_COUNTS = ("refer_registrations", "ade_events")
+# Whether the registry of managed rows was written after the table ("written") or not.
+REGISTRY_FLAG = "enrolments.registry"
 USER_KIND = "user"  # the managed accounts of the users step
 KEY_WORDS = {"code": "code", "email": "e-mail", "code_or_email": "code or e-mail"}
 
@@ -99,10 +101,10 @@ def _events_in_window(timetable: Timetable) -> int:
     )
 
 
-def _mirror(ctx: StepContext, table: EnrolmentTable, outcomes: list[Outcome]) -> bool:
+def _mirror(ctx: StepContext, table: EnrolmentTable, outcomes: list[Outcome], check: bool) -> bool:
     """Keeps the state database's registry of managed objects (what `explain` reads) equal to
-    the table: the changes just made, then a comparison of the keys, which repairs what a run
-    stopped between the table's commit and this one left. Says whether it had to repair."""
+    the table: the changes just made; with `check`, a comparison of the keys that repairs what
+    a run stopped between the table's commit and the registry's left. Says if it repaired."""
     keep: list[tuple[str, int | None, dict[str, Any]]] = []
     gone: list[str] = []
     for outcome in outcomes:
@@ -120,28 +122,27 @@ def _mirror(ctx: StepContext, table: EnrolmentTable, outcomes: list[Outcome]) ->
             gone.append(op.key)
     ctx.journal.save_managed(domain.KIND, keep, ctx.run_id)
     ctx.journal.forget_managed(domain.KIND, gone)
+    if not check:
+        return False
     with ctx.journal.engine.connect() as connection:
         registered = set(
-            connection.execute(select(managed.c.key).where(managed.c.kind == domain.KIND)).scalars()
+            connection.execute(select(managed.c.key).where(managed.c.kind == domain.KIND))
+            .scalars()
+            .all()
         )
-    wanted = {str(key): key for key in table.row_keys()}
-    if registered == wanted.keys():
+    rows = {str(key): row for key, row in table.read().items()}
+    if registered == rows.keys():
         return False
-    rows = table.read()
     ctx.journal.save_managed(
         domain.KIND,
         [
-            (
-                name,
-                None,
-                {"origin": rows[key].origin, "missing_since": _iso(rows[key].missing_since)},
-            )
-            for name, key in wanted.items()
+            (name, None, {"origin": row.origin, "missing_since": _iso(row.missing_since)})
+            for name, row in rows.items()
             if name not in registered
         ],
         ctx.run_id,
     )
-    ctx.journal.forget_managed(domain.KIND, [name for name in registered if name not in wanted])
+    ctx.journal.forget_managed(domain.KIND, [name for name in registered if name not in rows])
     return True
 
 
@@ -225,9 +226,14 @@ class EnrolmentsStep(Step):
             for line in setup:
                 ctx.log.info(line)
             rows = [op for op in plan.operations if op.kind == domain.KIND]
+            # "written" once the registry follows the table; anything else (never run, or a
+            # run stopped in between) makes this run compare them.
+            check = ctx.journal.flag(REGISTRY_FLAG) != "written"
+            ctx.journal.set_flag(REGISTRY_FLAG, "pending")
             outcomes = table.apply(rows, _naive_utc(ctx.now))
             stats: dict[str, Any] = {"table": table.describe(), "table_setup": setup}
-            stats["managed_reconciled"] = _mirror(ctx, table, outcomes)
+            stats["managed_repaired"] = _mirror(ctx, table, outcomes, check)
+            ctx.journal.set_flag(REGISTRY_FLAG, "written")
         finally:
             table.engine.dispose()
         counts = {name: plan.stats[name] for name in SOURCE_COUNTS if name in plan.stats}
