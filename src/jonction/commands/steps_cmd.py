@@ -14,7 +14,7 @@ import typer
 from ..config import Settings
 from ..domain.plan import Plan
 from ..journal.mail import send_summary
-from ..journal.reading import last_step_starts, run_view
+from ..journal.reading import get_run, last_step_starts, step_sizes
 from ..steps import registry
 from ..steps.lock import AlreadyRunning
 from ..steps.runner import Paused, RunReport, open_journal, run_steps
@@ -164,9 +164,10 @@ def nightly(
         _known([from_step])
         names = names[names.index(from_step) :] if from_step in names else []
     report = _execute(settings, names, force=_known(_split(force)), command="nightly")
-    view = run_view(open_journal(settings), report.run_id) if report.run_id else None
+    engine = open_journal(settings).engine
+    view = get_run(engine, report.run_id) if report.run_id else None
     if view is not None:
-        send_summary(settings.report, view)
+        send_summary(settings.report, view, step_sizes(engine, view.id))
     _finish(report)
 
 

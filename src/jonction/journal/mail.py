@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Mapping
 from email.message import EmailMessage
 
 import structlog
@@ -14,21 +15,23 @@ from .reading import RunView
 log = structlog.get_logger("jonction.mail")
 
 
-def summary_text(view: RunView, dashboard_url: str = "") -> str:
+def summary_text(
+    view: RunView, sizes: Mapping[int, tuple[int, int]], dashboard_url: str = ""
+) -> str:
+    """The summary of a run; `sizes` gives the operations and notices of each step run."""
     lines = [
         f"Run {view.id} ({view.command}): {view.status}",
-        f"Started {view.started_at:%Y-%m-%d %H:%M} UTC, {view.seconds / 60:.1f} minutes.",
+        f"Started {view.started_at:%Y-%m-%d %H:%M} UTC, {(view.seconds or 0) / 60:.1f} minutes.",
         "",
     ]
     for step in view.steps:
-        outcomes = step.counts.get("outcomes", {})
-        applied = sum(n for key, n in outcomes.items() if key.endswith(".applied"))
-        failed = sum(n for key, n in outcomes.items() if key.endswith(".failed"))
+        outcomes = step.outcomes()
+        notices = sizes.get(step.id, (0, 0))[1]
         lines.append(
-            f"- {step.step}: {step.status}, {applied} change(s) applied"
-            + (f", {failed} failed" if failed else "")
-            + f", {step.notices} notice(s), {step.total_calls} Moodle call(s), "
-            f"{step.seconds:.0f} s"
+            f"- {step.step}: {step.status}, {outcomes['applied']} change(s) applied"
+            + (f", {outcomes['failed']} failed" if outcomes["failed"] else "")
+            + f", {notices} notice(s), {step.moodle_calls()} Moodle call(s), "
+            f"{step.seconds or 0:.0f} s"
         )
         lines.extend(f"    guard: {guard}" for guard in step.guards)
         if step.error and not step.guards:
@@ -39,7 +42,9 @@ def summary_text(view: RunView, dashboard_url: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
-def send_summary(report: ReportSection, view: RunView) -> bool:
+def send_summary(
+    report: ReportSection, view: RunView, sizes: Mapping[int, tuple[int, int]]
+) -> bool:
     """Sends the summary when SMTP is configured; a failure is logged, never raised."""
     if not report.smtp_host or not report.recipients:
         return False
@@ -47,7 +52,7 @@ def send_summary(report: ReportSection, view: RunView) -> bool:
     message["Subject"] = f"{report.subject_prefix} run {view.id}: {view.status}".strip()
     message["From"] = report.sender
     message["To"] = ", ".join(report.recipients)
-    message.set_content(summary_text(view, report.dashboard_url))
+    message.set_content(summary_text(view, sizes, report.dashboard_url))
     try:
         with smtplib.SMTP(report.smtp_host, report.smtp_port, timeout=30) as smtp:
             if report.starttls:
