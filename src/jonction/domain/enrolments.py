@@ -119,18 +119,18 @@ class RowKey(NamedTuple):
         return {"course": self.course, "user": self.user, "role": self.role}
 
 
-@dataclass(frozen=True, slots=True)
-class KnownRow:
-    """A row of the table as it is, with jonction's bookkeeping (what the plan needs of it)."""
+class KnownRow(NamedTuple):
+    """A row of the table as it is, with jonction's bookkeeping (what the plan needs of it).
+    A named tuple: the whole table is read every night."""
 
     key: RowKey
     origin: str  # student | teacher | "" (a row jonction did not write)
     missing_since: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Registration:
-    """One pedagogical registration that leads a student to a course."""
+class Registration(NamedTuple):
+    """One pedagogical registration that leads a student to a course (a named tuple: there
+    is one per registration of the year)."""
 
     year: str
     cod_ind: int
