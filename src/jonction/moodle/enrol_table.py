@@ -28,13 +28,14 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    and_,
+    bindparam,
     delete,
     func,
     insert,
     inspect,
     select,
     text,
-    tuple_,
     update,
 )
 from sqlalchemy.dialects import mysql
@@ -49,8 +50,7 @@ ORIGIN = "jonction_origin"
 FIRST_SEEN = "jonction_first_seen"
 MISSING_SINCE = "jonction_missing_since"
 WIDTH = 100  # Moodle's course idnumber and username are at most 100 characters
-CHUNK = 500
-INSERT_CHUNK = 5000
+CHUNK = 5000
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
@@ -210,10 +210,18 @@ class EnrolmentTable:
 
     # Writing --------------------------------------------------------------------------------
 
-    def _where(self, keys: Sequence[RowKey]) -> Any:
-        return tuple_(self._course, self._user, self._role).in_(
-            [(k.course, k.user, k.role) for k in keys]
+    def _by_key(self) -> Any:
+        # One row by its primary key: executed for many keys at once (executemany), it uses
+        # the index on every database, where (a, b, c) IN (…) scans the table on SQLite.
+        return and_(
+            self._course == bindparam("k_course"),
+            self._user == bindparam("k_user"),
+            self._role == bindparam("k_role"),
         )
+
+    @staticmethod
+    def _key_params(keys: Sequence[RowKey], **more: Any) -> list[dict[str, Any]]:
+        return [{"k_course": k.course, "k_user": k.user, "k_role": k.role, **more} for k in keys]
 
     def apply(self, operations: Sequence[Operation], now: datetime) -> list[Outcome]:
         """Applies the plan's row changes in ONE transaction, checking each against the table
@@ -269,13 +277,16 @@ class EnrolmentTable:
                     outcomes.append(Outcome(op, "failed", f"{op.action} is not a row change"))
                     continue
                 outcomes.append(Outcome(op, "applied"))
-            for chunk in _chunks(inserts, INSERT_CHUNK):
+            for chunk in _chunks(inserts, CHUNK):
                 connection.execute(insert(self.table), chunk)
             for chunk in _chunks(deletes, CHUNK):
-                connection.execute(delete(self.table).where(self._where(chunk)))
+                connection.execute(
+                    delete(self.table).where(self._by_key()), self._key_params(chunk)
+                )
             for since, keys in marks.items():
                 for chunk in _chunks(keys, CHUNK):
                     connection.execute(
-                        update(self.table).where(self._where(chunk)).values({MISSING_SINCE: since})
+                        update(self.table).where(self._by_key()).values({MISSING_SINCE: since}),
+                        self._key_params(chunk),
                     )
         return outcomes
