@@ -177,6 +177,9 @@ class DesiredRow:
 
     def reason(self) -> str:
         if self.origin == STUDENT:
+            if len(self.registrations) == 1:  # most rows: said without grouping
+                one = self.registrations[0]
+                return f"registered to {one.element} through étape {one.etape}"
             by_element: dict[str, list[str]] = defaultdict(list)
             for registration in self.registrations:
                 by_element[registration.element].append(registration.etape)
@@ -443,6 +446,7 @@ def determine_actions(
     """
     operations: list[Operation] = []
     stamp = now.replace(microsecond=0)
+    first_seen = stamp.isoformat()
     for key in sorted(desired.keys() - known.keys()):
         row = desired[key]
         operations.append(
@@ -451,7 +455,7 @@ def determine_actions(
                 Action.ADD,
                 str(key),
                 label=_label(key),
-                after=_columns(key, row.origin, first_seen=stamp.isoformat()),
+                after=_columns(key, row.origin, first_seen=first_seen),
                 reason=row.reason(),
                 source=row.source(),
                 scope=key.course,
