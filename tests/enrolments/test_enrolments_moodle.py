@@ -153,8 +153,11 @@ def _sync_answer(settings: Settings) -> dict[str, Any]:
 
 def test_first_night_then_a_quiet_one(night: tuple[Settings, Moodle]) -> None:
     settings, moodle = night
-    sync = _sync_answer(settings)
+    (first,) = run(settings).steps
+    assert first.result is not None and first.status == "succeeded"
+    sync = first.result.stats["sync"]
     assert sync["ok"] and sync["method"] == "url"
+    assert first.calls["enrol_database_sync (url)"]["calls"] == 1
     analyse = moodle.people("2026:SMA1U01")
     assert analyse["adubois"] == ["editingteacher"] and analyse["fbenali"] == ["editingteacher"]
     assert sum(1 for roles in analyse.values() if roles == ["student"]) == STUDENTS

@@ -271,6 +271,13 @@ class EnrolmentsStep(Step):
             stats["sync"] = {"method": "cron"}
             return Outcome(operation, "deferred", "left to Moodle's cron")
         stats["sync"] = report.to_json()
+        ctx.calls.add(
+            f"enrol_database_sync ({report.method})",
+            1,
+            visible,
+            report.seconds,
+            0 if report.ok else 1,
+        )
         ctx.journal.set_flag(SYNC_PENDING_FLAG, None if report.ok else True)
         if not report.ok:
             ctx.log.warning("enrol_database sync failed", detail=report.detail[-500:])
