@@ -11,11 +11,17 @@ It reads the XML with ElementTree on its own, on purpose: it shares no code with
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
+import socket
+import threading
+import time
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -189,3 +195,25 @@ class AdeServer:
             if activity.get("id") in used:
                 root.append(activity)
         return _xml(root)
+
+
+@contextlib.contextmanager
+def serving(server: AdeServer) -> Iterator[str]:
+    """The server over real HTTP on a free port, from a thread; yields the web API's URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(server.app, log_level="warning", access_log=False, lifespan="off")
+    http = uvicorn.Server(config)
+    thread = threading.Thread(target=http.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not http.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}{PATH}"
+    finally:
+        http.should_exit = True
+        thread.join(timeout=10)
+        sock.close()

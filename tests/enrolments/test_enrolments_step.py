@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from jonction.cli import app
@@ -15,6 +16,7 @@ from jonction.db import make_engine
 from jonction.domain.enrolments import RowKey
 from jonction.journal.store import Journal
 
+from .ade_server import AdeServer, serving
 from .world import make_world, reassign_ben_ali_td, rows, run, save, snapshot
 
 
@@ -177,3 +179,29 @@ def test_the_registry_of_managed_rows_follows_the_table(world: Settings) -> None
     (repaired,) = run(world).steps
     assert repaired.result is not None and repaired.result.stats["managed_repaired"] is True
     assert set(journal.managed("enrolment")) == {str(key) for key in rows(world)}
+
+
+def test_teachers_from_the_web_api(world: Settings, ade_samples: Path) -> None:
+    server = AdeServer(
+        (ade_samples / "sample-getResources.xml").read_bytes(),
+        (ade_samples / "sample-getEvents.xml").read_bytes(),
+    )
+    with serving(server) as url:
+        world.ade.path = None
+        world.ade.url = url
+        world.ade.project_id = server.project_id
+        world.ade.auth = "basic"
+        world.ade.login = server.login
+        world.ade.password = SecretStr(server.password)
+        (report,) = run(world).steps
+    assert report.status == "succeeded", report.error
+    teachers = {(r.course, r.user) for r in rows(world) if r.role == "editingteacher"}
+    assert teachers == {
+        ("2026:SMA1U01", "adubois"),
+        ("2026:SMA1U01", "fbenali"),
+        ("2026:SMA1U02", "adubois"),
+        ("2026:SMA1U02", "fbenali"),
+    }
+    (events,) = server.calls("getEvents")
+    assert (events["startDate"], events["endDate"]) == ("07/01/2026", "06/30/2027")
+    assert server.calls("disconnect") and server.sessions == {}
