@@ -19,6 +19,7 @@ from pydantic_settings import (
 
 from .accounts import AccountsSection, CohortsSection
 from .directory import AdeSection, LdapSection
+from .groups import GroupsSection
 from .moodle import EnrolDatabaseSection, MoodleSection
 from .operations import GuardsSection, PipelineSection, ReportSection, WebSection
 from .policy import PolicySection
@@ -51,6 +52,7 @@ class Settings(BaseSettings):
     policy: PolicySection = Field(default_factory=PolicySection)
     accounts: AccountsSection = Field(default_factory=AccountsSection)
     cohorts: CohortsSection = Field(default_factory=CohortsSection)
+    groups: GroupsSection = Field(default_factory=GroupsSection)
     guards: GuardsSection = Field(default_factory=GuardsSection)
     pipeline: PipelineSection = Field(default_factory=PipelineSection)
     web: WebSection = Field(default_factory=WebSection)

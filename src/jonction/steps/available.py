@@ -1,3 +1,3 @@
 """Imports every step module so that each registers itself."""
 
-from . import cohorts, enrolments, offer, refer, users  # noqa: F401
+from . import cohorts, enrolments, groups, offer, refer, users  # noqa: F401
