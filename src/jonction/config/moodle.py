@@ -91,6 +91,16 @@ class EnrolDatabaseSection(Section):
         "",
         description="The simulator's sync endpoint (demo and tests), called instead of a command.",
     )
+    sync_timeout_s: float = Field(
+        14400.0,
+        gt=0,
+        description="Seconds the sync may take before it is stopped: Moodle needs about 5.5 ms "
+        "a row for a first sync (over an hour for 30,000 students' 700,000 rows), under a "
+        "second for a quiet night.",
+    )
+    sync_when_unchanged: bool = Field(
+        False, description="Trigger the sync even when the table did not change."
+    )
 
     @model_validator(mode="after")
     def _load_password(self) -> EnrolDatabaseSection:

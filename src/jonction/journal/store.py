@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import CursorResult, Engine, delete, insert, select, tuple_, update
+from sqlalchemy import CursorResult, Engine, delete, insert, select, update
 
 from ..domain.plan import Notice, Operation
 from ..migrations import upgrade
@@ -215,19 +215,16 @@ class Journal:
         with self.engine.begin() as connection:
             for chunk in _chunks(items):
                 keys = [key for key, _, _ in chunk]
+                # kind = … AND key IN (…) uses the primary key; a (kind, key) IN (…) of pairs
+                # is a scan of the table on SQLite, for every chunk.
+                of_chunk = (managed.c.kind == kind, managed.c.key.in_(keys))
                 existing = {
                     row.key: row.created_run
                     for row in connection.execute(
-                        select(managed.c.key, managed.c.created_run).where(
-                            tuple_(managed.c.kind, managed.c.key).in_([(kind, k) for k in keys])
-                        )
+                        select(managed.c.key, managed.c.created_run).where(*of_chunk)
                     )
                 }
-                connection.execute(
-                    delete(managed).where(
-                        tuple_(managed.c.kind, managed.c.key).in_([(kind, k) for k in keys])
-                    )
-                )
+                connection.execute(delete(managed).where(*of_chunk))
                 connection.execute(
                     insert(managed),
                     [

@@ -55,6 +55,12 @@ class RunReport:
             return "partial"
         return "failed"
 
+    def __repr__(self) -> str:
+        # asyncio.run formats its main task, result included, when it restores the SIGINT
+        # handler (Python 3.11): a full repr of a university-sized run costs gigabytes.
+        steps = ", ".join(f"{s.step}={s.status}" for s in self.steps)
+        return f"RunReport(run_id={self.run_id}, steps=[{steps}])"
+
 
 class _Stop(Exception):
     """Ends a step early with the status already set in its report."""

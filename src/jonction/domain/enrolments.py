@@ -1,0 +1,632 @@
+"""Enrolments: the rows of the external table that Moodle's enrol_database reads.
+
+Pure functions, no I/O. Students come from pedagogical registrations (REFER), teachers from
+the timetable (ADE); both become rows (course idnumber, username, role). The plan compares
+the desired rows with the rows in the table and says, for each row added, kept for a grace
+period or removed, which registration or which ADE activity justifies it.
+
+A row that stops being desired is not always removed at once: it is first marked
+(`missing_since`), and removed when the grace period of its origin has run out. A row desired
+again before that is simply unmarked: Moodle never saw it go.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Final, Literal, NamedTuple, Protocol
+
+from ..sources.ade.timetable import ActivityUse, Teaching
+from .plan import Action, Notice, Operation, Plan, fingerprint
+from .refer_model import EtapeKey, ReferSnapshot
+
+KIND = "enrolment"
+STUDENT: Final = "student"
+TEACHER: Final = "teacher"
+Origin = Literal["student", "teacher"]
+# Items listed in a notice's data before "…and N more".
+LISTED = 20
+
+
+# Ports: what this module needs from the offer and the accounts ------------------------------
+
+
+class CourseIndex(Protocol):
+    """The desired catalogue, as the offer step computes it."""
+
+    def course_of(self, year: str, element: str, etape: EtapeKey) -> str | None:
+        """Idnumber of the course that a registration of `year` to `element` through `etape`
+        joins; None when the element has no course."""
+
+    def courses_of_element(self, element: str) -> Sequence[str]:
+        """Idnumbers of every course of `element` in the timetable's year (one, or one per
+        modality)."""
+
+    def teachers_by_hand(self, course: str) -> bool:
+        """True for courses whose teachers are enrolled by hand (FOAD): never touched."""
+
+
+class Accounts(Protocol):
+    """Usernames of the directory's people, as the users step maps them."""
+
+    def student(self, cod_etu: str) -> str | None:
+        """The username of the student number (supannEtuId)."""
+
+    def teacher(self, keys: Sequence[str]) -> str | None:
+        """The username of the first key (an employee number, or e-mails) that has one."""
+
+
+@dataclass(frozen=True, slots=True)
+class AccountIndex:
+    """Accounts by student number and by teacher key (employee number or e-mail address).
+
+    Built from the records the users step keeps of the accounts it manages; a number or an
+    address shared by several accounts leads to none of them (the users step reports it)."""
+
+    students: Mapping[str, str]
+    teachers: Mapping[str, str]
+
+    def student(self, cod_etu: str) -> str | None:
+        return self.students.get(cod_etu)
+
+    def teacher(self, keys: Sequence[str]) -> str | None:
+        for key in keys:
+            username = self.teachers.get(key.lower() if "@" in key else key)
+            if username is not None:
+                return username
+        return None
+
+    @classmethod
+    def from_records(cls, records: Iterable[tuple[str, Mapping[str, Any]]]) -> AccountIndex:
+        """Records: (username, data) with `student_id`, `employee_id`, and the addresses in
+        `emails` (a list: mail and supannAutreMail) or `email`."""
+        students: dict[str, set[str]] = defaultdict(set)
+        teachers: dict[str, set[str]] = defaultdict(set)
+        for username, data in records:
+            number = str(data.get("student_id") or "").strip()
+            if number:
+                students[number].add(username)
+            employee = str(data.get("employee_id") or "").strip()
+            if employee:
+                teachers[employee].add(username)
+            addresses = [*(data.get("emails") or []), data.get("email") or ""]
+            for address in {str(a).strip().lower() for a in addresses if a}:
+                teachers[address].add(username)
+        return cls(
+            {key: next(iter(names)) for key, names in students.items() if len(names) == 1},
+            {key: next(iter(names)) for key, names in teachers.items() if len(names) == 1},
+        )
+
+
+# Rows ---------------------------------------------------------------------------------------
+
+
+class RowKey(NamedTuple):
+    """(course idnumber, username, role shortname): a row's identity. A named tuple, because
+    hundreds of thousands of them are hashed and compared every night."""
+
+    course: str
+    user: str
+    role: str
+
+    def __str__(self) -> str:
+        return f"{self.course}|{self.user}|{self.role}"
+
+    def columns(self) -> dict[str, str]:
+        return {"course": self.course, "user": self.user, "role": self.role}
+
+
+class KnownRow(NamedTuple):
+    """A row of the table as it is, with jonction's bookkeeping (what the plan needs of it).
+    A named tuple: the whole table is read every night."""
+
+    key: RowKey
+    origin: str  # student | teacher | "" (a row jonction did not write)
+    missing_since: datetime | None = None
+
+
+class Registration(NamedTuple):
+    """One pedagogical registration that leads a student to a course (a named tuple: there
+    is one per registration of the year)."""
+
+    year: str
+    cod_ind: int
+    cod_etu: str
+    etape: str
+    element: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "year": self.year,
+            "cod_ind": self.cod_ind,
+            "cod_etu": self.cod_etu,
+            "etape": self.etape,
+            "element": self.element,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Scheduling:
+    """ADE events of one instructor for one element: why a teacher gets a course."""
+
+    element: str
+    instructor_id: str
+    instructor_name: str
+    matched_key: str
+    activities: tuple[ActivityUse, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "element": self.element,
+            "instructor": self.instructor_id,
+            "instructor_name": self.instructor_name,
+            "matched_key": self.matched_key,
+            "activities": [use.to_json() for use in self.activities],
+        }
+
+
+@dataclass(slots=True)
+class DesiredRow:
+    key: RowKey
+    origin: Origin
+    registrations: list[Registration] = field(default_factory=list)
+    schedulings: list[Scheduling] = field(default_factory=list)
+
+    def reason(self) -> str:
+        if self.origin == STUDENT:
+            if len(self.registrations) == 1:  # most rows: said without grouping
+                one = self.registrations[0]
+                return f"registered to {one.element} through étape {one.etape}"
+            by_element: dict[str, list[str]] = defaultdict(list)
+            for registration in self.registrations:
+                by_element[registration.element].append(registration.etape)
+            parts = [
+                f"registered to {element} through étape{'s' if len(etapes) > 1 else ''} "
+                + ", ".join(sorted(set(etapes)))
+                for element, etapes in sorted(by_element.items())
+            ]
+            return "; ".join(parts)
+        parts = []
+        for scheduling in self.schedulings:
+            uses = ", ".join(use.describe() for use in scheduling.activities)
+            parts.append(f"scheduled in ADE for {scheduling.element}: {uses}")
+        return "; ".join(parts)
+
+    def source(self) -> dict[str, Any]:
+        if self.origin == STUDENT:
+            return {
+                "origin": STUDENT,
+                "table": "IND_CONTRAT_ELP",
+                "registrations": [r.to_json() for r in self.registrations],
+            }
+        return {
+            "origin": TEACHER,
+            "source": "ADE",
+            "schedulings": [s.to_json() for s in self.schedulings],
+        }
+
+
+@dataclass(slots=True)
+class Desired:
+    """Rows wanted, with what was reported while computing them."""
+
+    rows: dict[RowKey, DesiredRow] = field(default_factory=dict)
+    notices: list[Notice] = field(default_factory=list)
+    stats: Counter[str] = field(default_factory=Counter)
+
+
+# Students -----------------------------------------------------------------------------------
+
+
+def _listed(items: Iterable[str]) -> list[str]:
+    values = sorted(set(items))
+    return values[:LISTED] + (
+        [f"… and {len(values) - LISTED} more"] if len(values) > LISTED else []
+    )
+
+
+def desired_students(
+    snapshots: Sequence[ReferSnapshot], courses: CourseIndex, accounts: Accounts, role: str
+) -> Desired:
+    """One row per (student account, course, role); several registrations, one row."""
+    desired = Desired()
+    rows = desired.rows
+    missing: dict[int, tuple[ReferSnapshot, set[str]]] = {}
+    for snapshot in snapshots:
+        year = snapshot.year
+        # Hundreds of thousands of registrations: each lookup is made once.
+        course_of: dict[tuple[str, EtapeKey], str | None] = {}
+        numbers: dict[int, str] = {}
+        usernames: dict[int, str | None] = {}
+        etape_names: dict[EtapeKey, str] = {}
+        for ip in snapshot.pedagogical_registrations:
+            where = (ip.element, ip.etape)
+            if where in course_of:
+                course = course_of[where]
+            else:
+                course = course_of[where] = courses.course_of(year, ip.element, ip.etape)
+            if course is None:
+                continue  # an element that has no course (a semester, a year…)
+            cod_ind = ip.cod_ind
+            if cod_ind in usernames:
+                username = usernames[cod_ind]
+            else:
+                student = snapshot.students.get(cod_ind)
+                numbers[cod_ind] = (student.cod_etu or "") if student is not None else ""
+                username = usernames[cod_ind] = (
+                    accounts.student(numbers[cod_ind]) if numbers[cod_ind] else None
+                )
+            if username is None:
+                missing.setdefault(cod_ind, (snapshot, set()))[1].add(course)
+                continue
+            etape = etape_names.get(ip.etape)
+            if etape is None:
+                etape = etape_names[ip.etape] = str(ip.etape)
+            key = RowKey(course, username, role)
+            row = rows.get(key)
+            if row is None:
+                row = rows[key] = DesiredRow(key, STUDENT)
+            row.registrations.append(
+                Registration(year, cod_ind, numbers[cod_ind], etape, ip.element)
+            )
+        desired.stats["registrations"] += len(snapshot.pedagogical_registrations)
+    for cod_ind, (snapshot, lost) in sorted(missing.items()):
+        student = snapshot.students.get(cod_ind)
+        number = student.cod_etu if student is not None else None
+        name = f"{student.last_name} {student.first_name}" if student is not None else "?"
+        why = "has no student number yet" if not number else "has no account in the directory"
+        desired.notices.append(
+            Notice(
+                "student_without_account",
+                number or f"COD_IND {cod_ind}",
+                f"student {number or cod_ind} ({name}) {why}: {len(lost)} course "
+                f"enrolment{'s' if len(lost) > 1 else ''} not written",
+                data={"cod_ind": cod_ind, "cod_etu": number, "courses": _listed(lost)},
+            )
+        )
+    desired.stats["students_without_account"] = len(missing)
+    desired.stats["student_rows"] = len(desired.rows)
+    return desired
+
+
+# Teachers -----------------------------------------------------------------------------------
+
+
+def _use_list(uses: Sequence[ActivityUse]) -> str:
+    shown = ", ".join(use.describe() for use in uses[:3])
+    return shown + (f" and {len(uses) - 3} more" if len(uses) > 3 else "")
+
+
+def desired_teachers(
+    teaching: Teaching,
+    courses: CourseIndex,
+    accounts: Accounts,
+    role: str,
+    key_name: str,
+) -> Desired:
+    """One row per (teacher account, course of a scheduled element, role), FOAD excluded."""
+    desired = Desired()
+    no_account: dict[str, set[str]] = defaultdict(set)
+    no_course: dict[str, list[ActivityUse]] = defaultdict(list)
+    for (element, instructor_id), uses in teaching.pairs.items():
+        desired.stats["ade_pairs"] += 1
+        instructor = teaching.instructors[instructor_id]
+        element_courses = courses.courses_of_element(element)
+        if not element_courses:
+            no_course[element].extend(uses)
+            continue
+        username = accounts.teacher(instructor.keys)
+        if username is None:
+            no_account[instructor_id].update(element_courses)
+            continue
+        matched = next((k for k in instructor.keys if accounts.teacher([k]) == username), "")
+        for course in element_courses:
+            if courses.teachers_by_hand(course):
+                desired.stats["ade_pairs_in_hand_managed_courses"] += 1
+                continue
+            key = RowKey(course, username, role)
+            row = desired.rows.get(key)
+            if row is None:
+                row = desired.rows[key] = DesiredRow(key, TEACHER)
+            row.schedulings.append(
+                Scheduling(element, instructor_id, instructor.name, matched, tuple(uses))
+            )
+    for instructor_id, lost in sorted(no_account.items()):
+        instructor = teaching.instructors[instructor_id]
+        keys = ", ".join(instructor.keys)
+        desired.notices.append(
+            Notice(
+                "instructor_without_account",
+                f"ADE:{instructor_id}",
+                f"ADE instructor {instructor.name} ({keys}) matches no account: "
+                f"{len(lost)} course{'s' if len(lost) > 1 else ''} not given",
+                data={
+                    "instructor": instructor_id,
+                    "keys": list(instructor.keys),
+                    "courses": _listed(lost),
+                },
+            )
+        )
+    for instructor_id, instructor in sorted(teaching.without_key.items()):
+        desired.notices.append(
+            Notice(
+                "instructor_without_key",
+                f"ADE:{instructor_id}",
+                f"ADE instructor {instructor.name or instructor_id} has no {key_name} in ADE: "
+                "the account cannot be found",
+                data={"instructor": instructor_id},
+            )
+        )
+    for code, uses in teaching.unmatched_codes.items():
+        desired.notices.append(
+            Notice(
+                "ade_code_without_element",
+                code,
+                f"ADE course code {code} matches no element ({_use_list(uses)}); map it in "
+                "[ade] course_map if it stands for one",
+                data={"code": code, "activities": [use.to_json() for use in uses[:LISTED]]},
+            )
+        )
+    for element, scheduled in sorted(no_course.items()):
+        desired.notices.append(
+            Notice(
+                "ade_element_without_course",
+                element,
+                f"element {element} is scheduled in ADE ({_use_list(scheduled)}) but has no course",
+                severity="info",
+                data={"element": element},
+            )
+        )
+    for use in teaching.without_course:
+        desired.notices.append(
+            Notice(
+                "ade_activity_without_course",
+                f"ADE:{use.activity_id}",
+                f"{use.describe()} has a teacher but no course code",
+                severity="info",
+                data=use.to_json(),
+            )
+        )
+    desired.stats["instructors_without_account"] = len(no_account)
+    desired.stats["instructors_without_key"] = len(teaching.without_key)
+    desired.stats["ade_codes_without_element"] = len(teaching.unmatched_codes)
+    desired.stats["teacher_rows"] = len(desired.rows)
+    return desired
+
+
+# The difference -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Grace:
+    student_days: int
+    teacher_days: int
+
+    def days(self, origin: str) -> int:
+        return self.teacher_days if origin == TEACHER else self.student_days
+
+
+def origin_of(row: KnownRow, teacher_role: str) -> str:
+    """The origin of a row; for rows jonction did not write, guessed from the role."""
+    if row.origin in (STUDENT, TEACHER):
+        return row.origin
+    return TEACHER if row.key.role == teacher_role else STUDENT
+
+
+def _columns(key: RowKey, origin: str, **more: Any) -> dict[str, Any]:
+    return {**key.columns(), "origin": origin, **more}
+
+
+def _label(key: RowKey) -> str:
+    return f"{key.user} in {key.course} as {key.role}"
+
+
+def _gone_reason(origin: str) -> str:
+    if origin == TEACHER:
+        return "no longer scheduled in ADE for this course"
+    return "no pedagogical registration leads to this course any more"
+
+
+def determine_actions(
+    desired: Mapping[RowKey, DesiredRow],
+    known: Mapping[RowKey, KnownRow],
+    *,
+    now: datetime,
+    grace: Grace,
+    teacher_role: str,
+    hands_off: Callable[[KnownRow, str], bool] = lambda row, origin: False,
+) -> list[Operation]:
+    """Rows to add, to mark as leaving, to unmark, and to remove once their grace has run out.
+
+    `hands_off(row, origin)` names known rows that must stay as they are whatever the sources
+    say (teachers of FOAD courses; every teacher when the timetable could not be read).
+    """
+    operations: list[Operation] = []
+    stamp = now.replace(microsecond=0)
+    first_seen = stamp.isoformat()
+    for key in sorted(desired.keys() - known.keys()):
+        row = desired[key]
+        operations.append(
+            Operation(
+                KIND,
+                Action.ADD,
+                str(key),
+                label=_label(key),
+                after=_columns(key, row.origin, first_seen=first_seen),
+                reason=row.reason(),
+                source=row.source(),
+                scope=key.course,
+            )
+        )
+    changes: list[Operation] = []
+    for key, current in known.items():  # sorted afterwards: few change on most nights
+        wanted = desired.get(key)
+        if wanted is not None:
+            if current.missing_since is not None:
+                changes.append(
+                    Operation(
+                        KIND,
+                        Action.UPDATE,
+                        str(key),
+                        label=_label(key),
+                        before=_columns(
+                            key, wanted.origin, missing_since=current.missing_since.isoformat()
+                        ),
+                        after=_columns(key, wanted.origin, missing_since=None),
+                        reason=f"wanted again, its removal is cancelled: {wanted.reason()}",
+                        source=wanted.source(),
+                        scope=key.course,
+                    )
+                )
+            continue
+        origin = origin_of(current, teacher_role)
+        if hands_off(current, origin):
+            continue
+        days = grace.days(origin)
+        since = current.missing_since
+        if since is None and days > 0:
+            until = (stamp + timedelta(days=days)).date().isoformat()
+            changes.append(
+                Operation(
+                    KIND,
+                    Action.UPDATE,
+                    str(key),
+                    label=_label(key),
+                    before=_columns(key, origin, missing_since=None),
+                    after=_columns(key, origin, missing_since=stamp.isoformat()),
+                    reason=f"{_gone_reason(origin)}; kept until {until} ({days} days of grace)",
+                    source={"origin": origin, "grace_days": days},
+                    scope=key.course,
+                )
+            )
+        elif since is None or now >= since + timedelta(days=days):
+            after_grace = (
+                f" since {since.date().isoformat()}; the {days} days of grace are over"
+                if since is not None
+                else ""
+            )
+            consequence = (
+                "Moodle suspends the enrolment (grades and work are kept)"
+                if origin == STUDENT
+                else "Moodle takes the teacher role away"
+            )
+            changes.append(
+                Operation(
+                    KIND,
+                    Action.REMOVE,
+                    str(key),
+                    label=_label(key),
+                    before=_columns(
+                        key,
+                        origin,
+                        missing_since=since.isoformat() if since is not None else None,
+                    ),
+                    reason=f"{_gone_reason(origin)}{after_grace}: {consequence}",
+                    source={"origin": origin, "grace_days": days},
+                    scope=key.course,
+                )
+            )
+    operations.extend(sorted(changes, key=lambda op: op.key))
+    return operations
+
+
+# Source sanity ------------------------------------------------------------------------------
+
+
+def shrunk_sources(
+    counts: Mapping[str, int], previous: Mapping[str, int], ratio: float
+) -> list[str]:
+    """Blockers for sources that shrank below `ratio` of their size at the last applied run."""
+    blockers = []
+    labels = {
+        "refer_registrations": "REFER's pedagogical registrations",
+        "ade_events": "ADE's events in the window",
+    }
+    for name, count in sorted(counts.items()):
+        before = previous.get(name)
+        if before and count < ratio * before:
+            blockers.append(
+                f"{labels.get(name, name)} shrank from {before} to {count} (below "
+                f"{ratio:.0%} of the last run; [guards] source_shrink_ratio): the source looks "
+                "truncated, nothing is changed. Check it; if the drop is real, run with --force "
+                "enrolments."
+            )
+    return blockers
+
+
+def table_fingerprint(rows: Iterable[KnownRow]) -> str:
+    """A digest of the table's keys and marks that does not depend on the order of the rows
+    (sorting hundreds of thousands of keys every night costs more than hashing them)."""
+    total = 0
+    for row in rows:
+        since = row.missing_since.isoformat() if row.missing_since else ""
+        line = f"{row.key}\t{since}".encode()
+        total += int.from_bytes(hashlib.blake2b(line, digest_size=16).digest(), "big")
+    return fingerprint([f"{total % (1 << 128):032x}"])
+
+
+def plan_enrolments(
+    desired: Desired,
+    known: Mapping[RowKey, KnownRow],
+    *,
+    now: datetime,
+    grace: Grace,
+    teacher_role: str,
+    teachers_known: bool,
+    teachers_by_hand: Callable[[str], bool],
+) -> Plan:
+    """The plan of the step. Teacher rows of courses whose teachers are enrolled by hand are
+    never touched; `teachers_known` is False when the timetable could not be read: teacher
+    rows are then neither added nor removed."""
+
+    def hands_off(row: KnownRow, origin: str) -> bool:
+        if origin != TEACHER:
+            return False
+        return not teachers_known or teachers_by_hand(row.key.course)
+
+    operations = determine_actions(
+        desired.rows,
+        known,
+        now=now,
+        grace=grace,
+        teacher_role=teacher_role,
+        hands_off=hands_off,
+    )
+    by_course: Counter[str] = Counter(key.course for key in known)
+    leaving = sum(1 for row in known.values() if row.missing_since is not None)
+    stats = dict(desired.stats)
+    stats.update(
+        {
+            "desired_rows": len(desired.rows),
+            "table_rows": len(known),
+            "rows_in_grace": leaving,
+        }
+    )
+    return Plan(
+        step="enrolments",
+        operations=operations,
+        notices=list(desired.notices),
+        existing={KIND: len(known)},
+        existing_by_scope={KIND: dict(by_course)},
+        basis=table_fingerprint(known.values()),
+        stats=stats,
+    )
+
+
+def merge(*parts: Desired) -> Desired:
+    """Students and teachers together (their keys differ by role, or are the same row)."""
+    merged = Desired()
+    for part in parts:
+        for key, row in part.rows.items():
+            existing = merged.rows.get(key)
+            if existing is None:
+                merged.rows[key] = row
+            else:  # the same person, course and role from both sources: one row
+                existing.registrations.extend(row.registrations)
+                existing.schedulings.extend(row.schedulings)
+        merged.notices.extend(part.notices)
+        merged.stats.update(part.stats)
+    return merged

@@ -1,0 +1,292 @@
+"""The external enrolment table: jonction owns it, Moodle's enrol_database reads it.
+
+Moodle reads it with plain unquoted SQL (`SELECT DISTINCT course FROM table`, then
+`SELECT user, role FROM table WHERE course = '…'` course by course), so the names must be
+plain lower-case identifiers. Beside the three columns Moodle reads, jonction keeps its
+bookkeeping in the same rows (which source wrote the row, since when, and since when it is no
+longer wanted), so that one transaction changes both.
+
+Writes are deltas inside one transaction: rows are inserted, marked or deleted one by one;
+the table is never emptied and reloaded, so Moodle never reads a half-written table.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    Index,
+    MetaData,
+    String,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    inspect,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import mysql
+
+from ..config.moodle import EnrolDatabaseSection
+from ..db import make_engine
+from ..domain.enrolments import KnownRow, RowKey
+from ..domain.plan import Action, Operation
+from ..journal.store import Outcome
+
+ORIGIN = "jonction_origin"
+FIRST_SEEN = "jonction_first_seen"
+MISSING_SINCE = "jonction_missing_since"
+WIDTH = 100  # Moodle's course idnumber and username are at most 100 characters
+CHUNK = 5000
+_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+class EnrolmentTableError(Exception):
+    """The table cannot be used as configured; the message names the setting."""
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _key_type() -> Any:
+    # Exact, case-sensitive comparison everywhere: MySQL's default collations are not.
+    return String(WIDTH).with_variant(
+        mysql.VARCHAR(WIDTH, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
+    )
+
+
+def _checked(setting: str, value: str) -> str:
+    if not _NAME.match(value):
+        raise EnrolmentTableError(
+            f"[enrol_database] {setting} = {value!r}: Moodle reads the table with unquoted "
+            "SQL, so use a lower-case name of letters, digits and _ (e.g. jonction_enrolments)"
+        )
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Names:
+    schema: str | None
+    table: str
+    course: str
+    user: str
+    role: str
+
+    @classmethod
+    def of(cls, section: EnrolDatabaseSection) -> Names:
+        schema, _, table = section.table.rpartition(".")
+        return cls(
+            _checked("table", schema) if schema else None,
+            _checked("table", table),
+            _checked("course_column", section.course_column),
+            _checked("user_column", section.user_column),
+            _checked("role_column", section.role_column),
+        )
+
+
+class EnrolmentTable:
+    def __init__(self, engine: Engine, section: EnrolDatabaseSection) -> None:
+        self.engine = engine
+        self.names = names = Names.of(section)
+        if len({names.course, names.user, names.role}) < 3:
+            raise EnrolmentTableError("[enrol_database] the three column names must differ")
+        self.metadata = MetaData()
+        self.table = Table(
+            names.table,
+            self.metadata,
+            Column(names.course, _key_type(), primary_key=True),
+            Column(names.user, _key_type(), primary_key=True),
+            Column(names.role, _key_type(), primary_key=True),
+            Column(ORIGIN, String(16)),
+            Column(FIRST_SEEN, DateTime),
+            Column(MISSING_SINCE, DateTime),
+            Index(f"{names.table[:50]}_user_idx", names.user),
+            schema=names.schema,
+        )
+        self._course = self.table.c[names.course]
+        self._user = self.table.c[names.user]
+        self._role = self.table.c[names.role]
+
+    @classmethod
+    def open(cls, section: EnrolDatabaseSection) -> EnrolmentTable:
+        return cls(make_engine(section.url, password=section.password), section)
+
+    def describe(self) -> str:
+        qualified = (
+            f"{self.names.schema}.{self.names.table}" if self.names.schema else self.names.table
+        )
+        return f"{qualified} ({self.engine.url.render_as_string(hide_password=True)})"
+
+    # Schema ---------------------------------------------------------------------------------
+
+    def ensure(self) -> list[str]:
+        """Creates the table (with its key and user index) if missing; adds jonction's
+        bookkeeping columns to a table that lacks them. Says what it did."""
+        names = self.names
+        inspector = inspect(self.engine)
+        if not inspector.has_table(names.table, schema=names.schema):
+            self.metadata.create_all(self.engine)
+            return [f"created the enrolment table {self.describe()}"]
+        present = {
+            column["name"].lower()
+            for column in inspector.get_columns(names.table, schema=names.schema)
+        }
+        missing = [c for c in (names.course, names.user, names.role) if c not in present]
+        if missing:
+            raise EnrolmentTableError(
+                f"the enrolment table {self.describe()} has no column "
+                + ", ".join(missing)
+                + " ([enrol_database] course_column, user_column, role_column)"
+            )
+        done = []
+        preparer = self.engine.dialect.identifier_preparer
+        target = preparer.format_table(self.table)
+        with self.engine.begin() as connection:
+            for column in self.table.columns:
+                if column.name not in present:
+                    kind = column.type.compile(dialect=self.engine.dialect)
+                    connection.execute(
+                        text(
+                            f"ALTER TABLE {target} ADD COLUMN {preparer.quote(column.name)} {kind}"
+                        )
+                    )
+                    done.append(f"added column {column.name} to {self.describe()}")
+        return done
+
+    # Reading --------------------------------------------------------------------------------
+
+    def read(self) -> dict[RowKey, KnownRow]:
+        """Every row, keyed; rows without course or user (written by hand) are not ours. A table
+        not created yet has no rows."""
+        if not inspect(self.engine).has_table(self.names.table, schema=self.names.schema):
+            return {}
+        table = self.table
+        query = select(
+            self._course, self._user, self._role, table.c[ORIGIN], table.c[MISSING_SINCE]
+        )
+        rows: dict[RowKey, KnownRow] = {}
+        with self.engine.connect() as connection:
+            # fetchall: row by row iteration costs seconds at a university's size.
+            for course, user, role, origin, missing_since in connection.execute(query).all():
+                if not course or not user:
+                    continue
+                key = RowKey(course, user, role or "")
+                rows[key] = KnownRow(key, origin or "", missing_since)
+        return rows
+
+    def row_keys(self) -> set[RowKey]:
+        if not inspect(self.engine).has_table(self.names.table, schema=self.names.schema):
+            return set()
+        with self.engine.connect() as connection:
+            return {
+                RowKey(course, user, role or "")
+                for course, user, role in connection.execute(
+                    select(self._course, self._user, self._role)
+                ).all()
+                if course and user
+            }
+
+    def count(self) -> int:
+        with self.engine.connect() as connection:
+            return int(
+                connection.execute(select(func.count()).select_from(self.table)).scalar_one()
+            )
+
+    # Writing --------------------------------------------------------------------------------
+
+    def _by_key(self) -> Any:
+        # One row by its primary key: executed for many keys at once (executemany), it uses
+        # the index on every database, where (a, b, c) IN (…) scans the table on SQLite.
+        return and_(
+            self._course == bindparam("k_course"),
+            self._user == bindparam("k_user"),
+            self._role == bindparam("k_role"),
+        )
+
+    @staticmethod
+    def _key_params(keys: Sequence[RowKey], **more: Any) -> list[dict[str, Any]]:
+        return [{"k_course": k.course, "k_user": k.user, "k_role": k.role, **more} for k in keys]
+
+    def apply(self, operations: Sequence[Operation], now: datetime) -> list[Outcome]:
+        """Applies the plan's row changes in ONE transaction, checking each against the table
+        as it is inside that transaction (a change already made is skipped, not repeated)."""
+        names = self.names
+        outcomes: list[Outcome] = []
+        inserts: list[dict[str, Any]] = []
+        deletes: list[RowKey] = []
+        marks: dict[datetime | None, list[RowKey]] = defaultdict(list)
+        if not operations:
+            return outcomes
+        with self.engine.begin() as connection:
+            present = {
+                RowKey(course, user, role or "")
+                for course, user, role in connection.execute(
+                    select(self._course, self._user, self._role)
+                ).all()
+            }
+            for op in operations:
+                values = op.after if op.action != Action.REMOVE else op.before
+                if values is None:
+                    outcomes.append(Outcome(op, "failed", "the operation carries no row"))
+                    continue
+                key = RowKey(values["course"], values["user"], values["role"])
+                if op.action == Action.ADD:
+                    if key in present:
+                        outcomes.append(Outcome(op, "skipped", "the row is already in the table"))
+                        continue
+                    present.add(key)
+                    inserts.append(
+                        {
+                            names.course: key.course,
+                            names.user: key.user,
+                            names.role: key.role,
+                            ORIGIN: values.get("origin", ""),
+                            FIRST_SEEN: now,
+                            MISSING_SINCE: None,
+                        }
+                    )
+                elif op.action == Action.REMOVE:
+                    if key not in present:
+                        outcomes.append(Outcome(op, "skipped", "the row is no longer in the table"))
+                        continue
+                    present.discard(key)
+                    deletes.append(key)
+                elif op.action == Action.UPDATE:
+                    if key not in present:
+                        outcomes.append(Outcome(op, "skipped", "the row is no longer in the table"))
+                        continue
+                    since = values.get("missing_since")
+                    marks[datetime.fromisoformat(since) if since else None].append(key)
+                else:
+                    outcomes.append(Outcome(op, "failed", f"{op.action} is not a row change"))
+                    continue
+                outcomes.append(Outcome(op, "applied"))
+            for chunk in _chunks(inserts, CHUNK):
+                connection.execute(insert(self.table), chunk)
+            for chunk in _chunks(deletes, CHUNK):
+                connection.execute(
+                    delete(self.table).where(self._by_key()), self._key_params(chunk)
+                )
+            for since, keys in marks.items():
+                for chunk in _chunks(keys, CHUNK):
+                    connection.execute(
+                        update(self.table).where(self._by_key()).values({MISSING_SINCE: since}),
+                        self._key_params(chunk),
+                    )
+        return outcomes

@@ -1,0 +1,285 @@
+"""The enrolments step (04:15): students from REFER, teachers from ADE, written as deltas to
+the external table that Moodle's enrol_database reads, then Moodle's sync triggered.
+
+plan: read REFER (the registrations of the managed years) and the timetable, stop if either
+looks truncated, then compute the desired rows (domain/enrolments.py) and compare them with
+the table. apply: write the difference in one transaction, remember the sources' sizes, and
+trigger the sync when something Moodle reads has changed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from ..config import Settings
+from ..domain import enrolments as domain
+from ..domain.course_map import CourseMap, build_course_map
+from ..domain.enrolments import AccountIndex, Accounts, CourseIndex, Desired, Grace
+from ..domain.plan import Action, Notice, Operation, Plan
+from ..domain.refer_model import EtapeKey, ReferSnapshot
+from ..journal.schema import managed
+from ..journal.store import Outcome
+from ..moodle.enrol_sync import trigger_sync
+from ..moodle.enrol_table import EnrolmentTable
+from ..sources.ade.model import AdeError, Timetable
+from ..sources.ade.reader import read_timetable
+from ..sources.ade.rules import rules_from, window
+from ..sources.ade.timetable import teaching_from
+from .base import ApplyResult, Step, StepContext
+from .offer import refer_snapshots
+from .registry import register
+
+NAME = "enrolments"
+# Sizes of the sources at the last applied run, to recognise a truncated source.
+COUNTS_FLAG = "enrolments.source_counts"
+# Set when the table changed but Moodle's sync did not run (it failed): retried next time.
+SYNC_PENDING_FLAG = "enrolments.sync_pending"
+SOURCE_COUNTS = ("refer_registrations", "ade_events")
+# Whether the registry of managed rows was written after the table ("written") or not.
+REGISTRY_FLAG = "enrolments.registry"
+USER_KIND = "user"  # the managed accounts of the users step
+KEY_WORDS = {"code": "code", "email": "e-mail", "code_or_email": "code or e-mail"}
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=None, microsecond=0)
+
+
+# The two neighbours this step depends on: the offer's catalogue and the users' accounts.
+
+
+class OfferCourses:
+    """The offer step's course maps (one per year), as this step looks courses up: a
+    registration in the map of its year; a timetable's element in the map of the timetable's
+    year (the last managed one)."""
+
+    def __init__(self, maps: Mapping[str, CourseMap], teaching_year: str) -> None:
+        self._maps = maps
+        self._of_element: dict[str, list[str]] = defaultdict(list)
+        teaching = maps.get(teaching_year)
+        for course in teaching.courses.values() if teaching else ():
+            self._of_element[course.element.code].append(course.idnumber)
+        self._by_hand = {
+            idnumber
+            for course_map in maps.values()
+            for idnumber, course in course_map.courses.items()
+            if course.foad_managed
+        }
+
+    def course_of(self, year: str, element: str, etape: EtapeKey) -> str | None:
+        course_map = self._maps.get(year)
+        ref = course_map.course_for(element, etape) if course_map else None
+        return ref.idnumber if ref else None
+
+    def courses_of_element(self, element: str) -> Sequence[str]:
+        return self._of_element.get(element, [])
+
+    def teachers_by_hand(self, course: str) -> bool:
+        return course in self._by_hand
+
+
+def catalogue_index(settings: Settings, snapshots: list[ReferSnapshot]) -> CourseIndex:
+    """The courses the offer step wants, as this step needs them."""
+    maps = {s.year: build_course_map(s, settings.policy) for s in snapshots}
+    return OfferCourses(maps, snapshots[-1].year)
+
+
+def account_index(ctx: StepContext) -> Accounts:
+    """The accounts the users step manages, by student number, employee number and e-mail."""
+    records = ctx.journal.managed(USER_KIND)
+    return AccountIndex.from_records((key, item.data) for key, item in records.items())
+
+
+def _events_in_window(timetable: Timetable) -> int:
+    return len(
+        {e.id for e in timetable.events if timetable.first_day <= e.day <= timetable.last_day}
+    )
+
+
+def _mirror(ctx: StepContext, table: EnrolmentTable, outcomes: list[Outcome], check: bool) -> bool:
+    """Keeps the state database's registry of managed objects (what `explain` reads) equal to
+    the table: the changes just made; with `check`, a comparison of the keys that repairs what
+    a run stopped between the table's commit and the registry's left. Says if it repaired."""
+    keep: list[tuple[str, int | None, dict[str, Any]]] = []
+    gone: list[str] = []
+    for outcome in outcomes:
+        op = outcome.operation
+        if outcome.outcome not in ("applied", "skipped") or op.kind != domain.KIND:
+            continue
+        # A skipped addition was already in the table; a skipped update or removal was not.
+        in_table = op.action == Action.ADD or (
+            op.action == Action.UPDATE and outcome.outcome == "applied"
+        )
+        if in_table:
+            values = op.after or {}
+            keep.append((op.key, None, {k: values.get(k) for k in ("origin", "missing_since")}))
+        else:
+            gone.append(op.key)
+    ctx.journal.save_managed(domain.KIND, keep, ctx.run_id)
+    ctx.journal.forget_managed(domain.KIND, gone)
+    if not check:
+        return False
+    with ctx.journal.engine.connect() as connection:
+        registered = set(
+            connection.execute(select(managed.c.key).where(managed.c.kind == domain.KIND))
+            .scalars()
+            .all()
+        )
+    rows = {str(key): row for key, row in table.read().items()}
+    if registered == rows.keys():
+        return False
+    ctx.journal.save_managed(
+        domain.KIND,
+        [
+            (name, None, {"origin": row.origin, "missing_since": _iso(row.missing_since)})
+            for name, row in rows.items()
+            if name not in registered
+        ],
+        ctx.run_id,
+    )
+    ctx.journal.forget_managed(domain.KIND, [name for name in registered if name not in rows])
+    return True
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+@register
+class EnrolmentsStep(Step):
+    name = NAME
+    title = "Enrolments: students from REFER, teachers from ADE"
+    requires = ("refer", "users", "offer")
+
+    async def _timetable(self, ctx: StepContext, year: str) -> tuple[Timetable | None, str]:
+        section = ctx.settings.ade
+        if not section.configured:
+            return None, "[ade] has neither url nor path: teacher enrolments are left as they are"
+        first, last = window(section, year, ctx.now.date())
+        try:
+            return await read_timetable(section, rules_from(section), first, last), ""
+        except AdeError as exc:
+            return None, f"ADE could not be read ({exc}): teacher enrolments are left as they are"
+
+    async def plan(self, ctx: StepContext) -> Plan:
+        settings = ctx.settings
+        years = settings.apogee.effective_years(ctx.now.date())
+        snapshots = await refer_snapshots(ctx)
+        timetable, ade_problem = await self._timetable(ctx, years[-1])
+        counts = {"refer_registrations": sum(len(s.pedagogical_registrations) for s in snapshots)}
+        if timetable is not None:
+            counts["ade_events"] = _events_in_window(timetable)
+        blockers = domain.shrunk_sources(
+            counts, ctx.journal.flag(COUNTS_FLAG) or {}, settings.guards.source_shrink_ratio
+        )
+        if blockers and not ctx.forced:
+            return Plan(NAME, blockers=blockers, stats=counts)
+
+        policy = settings.policy
+        courses = catalogue_index(settings, snapshots)
+        accounts = account_index(ctx)
+        parts = [domain.desired_students(snapshots, courses, accounts, policy.student_role)]
+        if timetable is not None:
+            elements = {code for snapshot in snapshots for code in snapshot.elements}
+            teaching = teaching_from(timetable, rules_from(settings.ade), elements)
+            parts.append(
+                domain.desired_teachers(
+                    teaching,
+                    courses,
+                    accounts,
+                    policy.teacher_role,
+                    KEY_WORDS[settings.ade.teacher_key],
+                )
+            )
+        desired: Desired = domain.merge(*parts)
+        table = EnrolmentTable.open(settings.enrol_database)
+        try:
+            known = table.read()
+        finally:
+            table.engine.dispose()
+        plan = domain.plan_enrolments(
+            desired,
+            known,
+            now=_naive_utc(ctx.now),
+            grace=Grace(policy.student_grace_days, policy.teacher_grace_days),
+            teacher_role=policy.teacher_role,
+            teachers_known=timetable is not None,
+            teachers_by_hand=courses.teachers_by_hand,
+        )
+        if ade_problem:
+            severity = "error" if settings.ade.configured else "info"
+            plan.notices.insert(0, Notice("ade_unavailable", "ADE", ade_problem, severity))
+        plan.stats.update(counts)
+        plan.blockers.extend(blockers)  # forced past them: kept in the journal
+        return plan
+
+    async def apply(self, ctx: StepContext, plan: Plan) -> ApplyResult:
+        settings = ctx.settings
+        table = EnrolmentTable.open(settings.enrol_database)
+        try:
+            setup = table.ensure()
+            for line in setup:
+                ctx.log.info(line)
+            rows = [op for op in plan.operations if op.kind == domain.KIND]
+            # "written" once the registry follows the table; anything else (never run, or a
+            # run stopped in between) makes this run compare them.
+            check = ctx.journal.flag(REGISTRY_FLAG) != "written"
+            ctx.journal.set_flag(REGISTRY_FLAG, "pending")
+            outcomes = table.apply(rows, _naive_utc(ctx.now))
+            stats: dict[str, Any] = {"table": table.describe(), "table_setup": setup}
+            stats["managed_repaired"] = _mirror(ctx, table, outcomes, check)
+            ctx.journal.set_flag(REGISTRY_FLAG, "written")
+        finally:
+            table.engine.dispose()
+        counts = {name: plan.stats[name] for name in SOURCE_COUNTS if name in plan.stats}
+        if counts:
+            ctx.journal.set_flag(COUNTS_FLAG, counts)
+        done = Counter(str(o.operation.action) for o in outcomes if o.outcome == "applied")
+        stats.update(
+            rows_added=done[Action.ADD],
+            rows_removed=done[Action.REMOVE],
+            rows_marked_or_unmarked=done[Action.UPDATE],
+        )
+        visible = done[Action.ADD] + done[Action.REMOVE]
+        pending = bool(ctx.journal.flag(SYNC_PENDING_FLAG))
+        if visible or pending or settings.enrol_database.sync_when_unchanged:
+            outcomes.append(await self._sync(ctx, stats, visible, pending))
+        return ApplyResult(outcomes, stats)
+
+    async def _sync(
+        self, ctx: StepContext, stats: dict[str, Any], visible: int, pending: bool
+    ) -> Outcome:
+        why = (
+            f"{visible} row(s) added or removed"
+            if visible
+            else ("the last sync failed" if pending else "sync_when_unchanged")
+        )
+        operation = Operation(
+            "enrolment_sync",
+            Action.UPDATE,
+            "enrol_database",
+            label="Moodle's enrol_database sync",
+            reason=why,
+        )
+        report = await trigger_sync(ctx.settings.enrol_database, ctx.settings.moodle)
+        if report is None:
+            stats["sync"] = {"method": "cron"}
+            return Outcome(operation, "deferred", "left to Moodle's cron")
+        stats["sync"] = report.to_json()
+        ctx.calls.add(
+            f"enrol_database_sync ({report.method})",
+            1,
+            visible,
+            report.seconds,
+            0 if report.ok else 1,
+        )
+        ctx.journal.set_flag(SYNC_PENDING_FLAG, None if report.ok else True)
+        if not report.ok:
+            ctx.log.warning("enrol_database sync failed", detail=report.detail[-500:])
+            return Outcome(operation, "failed", report.detail[-2000:])
+        return Outcome(operation, "applied", f"{report.method} in {report.seconds:.1f} s")
