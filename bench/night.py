@@ -1,0 +1,262 @@
+"""One night: `jonction nightly` in a child process, timed, its peak memory taken from the
+kernel (wait4), its steps read back from the journal, the simulator's cost read from its
+admin endpoint."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jonction.db import make_engine
+from jonction.journal.reading import last_run_id, run_view
+from jonction.journal.store import Journal
+
+from .simulator import Simulator
+
+NIGHTS = ("first", "changed", "quiet")
+NIGHT_TITLES = {
+    "first": "first night (empty Moodle, empty REFER)",
+    "changed": "night after evolve-apogee",
+    "quiet": "no-change night",
+}
+# Rows of the external enrolment table written by a step (its journaled stats).
+TABLE_ROW_STATS = ("rows_added", "rows_removed", "rows_marked_or_unmarked")
+
+
+def is_write(function: str) -> bool:
+    """Whether a web service function writes, as jonction's client classes it."""
+    try:
+        from jonction.moodle import SPECS
+    except ImportError:
+        SPECS = {}
+    spec = SPECS.get(function)
+    if spec is not None:
+        return bool(spec.is_write)
+    return not any(part in function for part in ("_get_", "_search_", "site_info"))
+
+
+@dataclass
+class StepFigures:
+    step: str
+    status: str
+    seconds: float
+    calls: dict[str, dict[str, float]]
+    operations: int
+    outcomes: dict[str, int]
+    table_rows: int
+    sync_s: float
+    error: str
+
+    @property
+    def jonction_s(self) -> float:
+        """The step's time without Moodle's enrol_database sync it waited for."""
+        return max(0.0, self.seconds - self.sync_s)
+
+    def count(self, writes: bool, what: str = "calls") -> int:
+        return int(
+            sum(entry.get(what, 0) for f, entry in self.calls.items() if is_write(f) == writes)
+        )
+
+    @property
+    def read_calls(self) -> int:
+        return self.count(False)
+
+    @property
+    def write_calls(self) -> int:
+        return self.count(True)
+
+    @property
+    def items_written(self) -> int:
+        return self.count(True, "items")
+
+    @property
+    def items_read(self) -> int:
+        return self.count(False, "items")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "step": self.step,
+            "status": self.status,
+            "seconds": round(self.seconds, 3),
+            "jonction_s": round(self.jonction_s, 3),
+            "sync_s": round(self.sync_s, 3),
+            "read_calls": self.read_calls,
+            "write_calls": self.write_calls,
+            "items_written": self.items_written,
+            "items_read": self.items_read,
+            "table_rows_written": self.table_rows,
+            "operations": self.operations,
+            "outcomes": self.outcomes,
+            "calls": self.calls,
+            "error": self.error,
+        }
+
+
+@dataclass
+class Night:
+    name: str
+    variant: str
+    students: int
+    exit_code: int
+    process_s: float
+    peak_rss_bytes: int
+    run_status: str
+    steps: list[StepFigures]
+    simulator: dict[str, Any]
+    sync: dict[str, Any] = field(default_factory=dict)
+    log: str = ""
+    profile: str = ""
+
+    @property
+    def sync_s(self) -> float:
+        return sum(step.sync_s for step in self.steps)
+
+    @property
+    def jonction_s(self) -> float:
+        """Wall time of the jonction process, less Moodle's enrol_database sync."""
+        return max(0.0, self.process_s - self.sync_s)
+
+    def total(self, attribute: str) -> int:
+        return int(sum(getattr(step, attribute) for step in self.steps))
+
+    def calls_by_function(self) -> dict[str, dict[str, float]]:
+        merged: dict[str, dict[str, float]] = {}
+        for step in self.steps:
+            for function, entry in step.calls.items():
+                into = merged.setdefault(function, {"calls": 0, "items": 0, "seconds": 0.0})
+                for key in ("calls", "items", "seconds"):
+                    into[key] += entry.get(key, 0)
+        return dict(sorted(merged.items()))
+
+    def step(self, name: str) -> StepFigures | None:
+        return next((s for s in self.steps if s.step == name), None)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "night": self.name,
+            "variant": self.variant,
+            "students": self.students,
+            "exit_code": self.exit_code,
+            "run_status": self.run_status,
+            "process_s": round(self.process_s, 3),
+            "jonction_s": round(self.jonction_s, 3),
+            "sync_s": round(self.sync_s, 3),
+            "peak_rss_bytes": self.peak_rss_bytes,
+            "read_calls": self.total("read_calls"),
+            "write_calls": self.total("write_calls"),
+            "items_written": self.total("items_written"),
+            "table_rows_written": self.total("table_rows"),
+            "calls_by_function": self.calls_by_function(),
+            "steps": [step.as_dict() for step in self.steps],
+            "simulator": self.simulator,
+            "sync": self.sync,
+            "log": self.log,
+            "profile": self.profile,
+        }
+
+
+@dataclass(frozen=True)
+class Process:
+    exit_code: int
+    seconds: float
+    peak_rss_bytes: int
+
+
+def run_child(command: list[str], cwd: Path, log: Path) -> Process:
+    """Runs `command`, its output to `log`; wall time and the peak resident memory of the
+    process (and of any process it waited for), as the kernel accounts it."""
+    with log.open("w") as output:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, stdout=output, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    # Linux gives ru_maxrss in kibibytes.
+    return Process(process.returncode, seconds, usage.ru_maxrss * 1024)
+
+
+def nightly_command(config: Path, profile: Path | None = None) -> list[str]:
+    command = [sys.executable, "-m", "jonction.cli", "nightly", "--config", str(config)]
+    if profile is None:
+        return command
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    # Raw (collapsed) stacks, summarised by bench.profile; idle threads left out.
+    return [spy, "record", "--format", "raw", "--rate", "50", "-o", str(profile), "--", *command]
+
+
+def _step_figures(view: Any) -> list[StepFigures]:
+    figures = []
+    for item in view.steps:
+        stats = item.stats or {}
+        sync = stats.get("sync") or {}
+        outcomes = (item.counts or {}).get("outcomes", {})
+        figures.append(
+            StepFigures(
+                step=item.step,
+                status=item.status,
+                seconds=item.seconds,
+                calls={k: dict(v) for k, v in (item.calls or {}).items()},
+                operations=item.operations,
+                outcomes=dict(outcomes),
+                table_rows=int(sum(int(stats.get(key, 0) or 0) for key in TABLE_ROW_STATS)),
+                sync_s=float(sync.get("seconds", 0.0) or 0.0) if sync.get("method") else 0.0,
+                error=item.error or "",
+            )
+        )
+    return figures
+
+
+def read_run(state_url: str) -> tuple[str, list[StepFigures], dict[str, Any]]:
+    """The last run of the journal: its status, its steps, and the sync's answer."""
+    engine = make_engine(state_url)
+    try:
+        journal = Journal(engine)
+        run_id = last_run_id(journal)
+        view = run_view(journal, run_id) if run_id is not None else None
+        if view is None:
+            return "not journaled", [], {}
+        sync: dict[str, Any] = {}
+        for item in view.steps:
+            found = (item.stats or {}).get("sync")
+            if found:
+                sync = dict(found)
+        return view.status, _step_figures(view), sync
+    finally:
+        engine.dispose()
+
+
+def run_night(
+    name: str,
+    variant: str,
+    students: int,
+    workspace: Path,
+    config: Path,
+    state_url: str,
+    simulator: Simulator,
+    profile: bool = False,
+) -> Night:
+    simulator.reset_stats()
+    log = workspace / f"night-{name}.log"
+    profile_file = workspace / f"profile-{name}.txt" if profile else None
+    process = run_child(nightly_command(config, profile_file), workspace, log)
+    status, steps, sync = read_run(state_url)
+    return Night(
+        name=name,
+        variant=variant,
+        students=students,
+        exit_code=process.exit_code,
+        process_s=process.seconds,
+        peak_rss_bytes=process.peak_rss_bytes,
+        run_status=status,
+        steps=steps,
+        simulator=simulator.stats(),
+        sync=sync,
+        log=str(log),
+        profile=str(profile_file) if profile_file else "",
+    )
