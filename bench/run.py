@@ -38,7 +38,7 @@ from .per_item import MODES, PerItemFigure, extrapolated, measured
 from .profile import summarise
 from .settings import sections, simulator_folder, write
 from .simulator import running
-from .university import University, prepare
+from .university import CACHE_ROOT, University, prepare
 
 WORK_ROOT = Path("var/bench/runs")
 # The per-item way runs on the same university up to this size, on a sample beyond.
@@ -53,6 +53,7 @@ class Options:
     sync_scale: float
     profile: bool
     work: Path
+    cache: Path
     extra: dict[str, dict[str, Any]]
 
 
@@ -110,7 +111,7 @@ def nights_benchmark(
     students: int, per_item_mode: str, fraction: float, options: Options, command: str
 ) -> dict[str, Any]:
     say(f"university of {students:,} students (seed {options.seed})…")
-    university = prepare(students, options.seed)
+    university = prepare(students, options.seed, root=options.cache)
     say(f"  {'cached' if university.cached else 'generated'} in {university.folder}")
     say("jonction's defaults:")
     batched = run_way(university, "batched", options, profile=options.profile)
@@ -132,7 +133,7 @@ def nights_benchmark(
     elif per_item_mode == "sample":
         small = max(SAMPLE_MINIMUM, round(students * fraction))
         say(f"the per-item way, measured at {small:,} students (both ways):")
-        sample = prepare(small, options.seed)
+        sample = prepare(small, options.seed, root=options.cache)
         small_batched = run_way(sample, "batched", options)
         small_per_item = run_way(sample, "per-item", options)
         per_item = {
@@ -233,7 +234,7 @@ def scaling_benchmark(sizes: list[int], options: Options, command: str) -> dict[
     for size in sizes:
         say(f"university of {size:,} students (seed {options.seed})…")
         try:
-            university = prepare(size, options.seed)
+            university = prepare(size, options.seed, root=options.cache)
         except Exception as exc:  # report the size that could not be generated, go on
             notes.append(f"{size:,} students: the generator failed: {type(exc).__name__}: {exc}")
             say(f"  {notes[-1]}")
@@ -333,6 +334,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--results", type=Path, default=output.RESULTS, help="where results go")
     p.add_argument("--work", type=Path, default=WORK_ROOT, help="workspaces of the nights")
     p.add_argument(
+        "--cache", type=Path, default=CACHE_ROOT, help="where generated universities are kept"
+    )
+    p.add_argument(
         "--set",
         action="append",
         default=[],
@@ -364,6 +368,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sync_scale=args.sync_scale,
         profile=args.profile,
         work=args.work,
+        cache=args.cache,
         extra=_extra(args.set),
     )
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
