@@ -122,6 +122,26 @@ def function_rows(result: Mapping[str, Any]) -> list[list[str]]:
     return rows
 
 
+def notes(result: Mapping[str, Any]) -> list[str]:
+    """What a reader must know to trust the table: unaccounted calls, a scaled sync."""
+    found = []
+    for name in _nights(result):
+        night = result["nights"][name]["batched"]
+        seen = int(night["simulator"].get("calls", 0))
+        journaled = night["read_calls"] + night["write_calls"]
+        if seen != journaled:
+            found.append(
+                f"{name} night: the simulator served {seen:,} calls, the journal accounts for "
+                f"{journaled:,}: some step does not report its calls."
+            )
+    scale = result.get("sync_scale", 1.0)
+    if scale != 1.0:
+        found.append(
+            f"Moodle's enrol_database sync ran at {scale:g}× its measured cost (--sync-scale)."
+        )
+    return ["", *(f"- {line}" for line in found)] if found else []
+
+
 def markdown(result: Mapping[str, Any]) -> str:
     if result.get("kind") == "scaling":
         return scaling_markdown(result)
@@ -169,6 +189,7 @@ def markdown(result: Mapping[str, Any]) -> str:
                 + [times(result["nights"][n]["per_item"].get("sample_ratio")) for n in names],
             ],
         )
+    lines += notes(result)
     lines += ["", "## Steps", ""]
     lines += _table(
         [
