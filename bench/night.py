@@ -186,8 +186,20 @@ def nightly_command(config: Path, profile: Path | None = None) -> list[str]:
     if profile is None:
         return command
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-    # Raw (collapsed) stacks, summarised by bench.profile; idle threads left out.
-    return [spy, "record", "--format", "raw", "--rate", "50", "-o", str(profile), "--", *command]
+    # Raw (collapsed) stacks, summarised by bench.profile; sampled without pausing the process.
+    return [
+        spy,
+        "record",
+        "--nonblocking",
+        "--format",
+        "raw",
+        "--rate",
+        "50",
+        "-o",
+        str(profile),
+        "--",
+        *command,
+    ]
 
 
 def _step_figures(view: Any) -> list[StepFigures]:

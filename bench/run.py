@@ -219,7 +219,27 @@ def night_targets(result: dict[str, Any]) -> list[targets.Target]:
         )
     peak = max(nights[n]["batched"]["peak_rss_bytes"] for n in NIGHTS)
     found.append(targets.memory_target(peak, result["students"]))
-    return found
+    partial = partial_night(result)
+    return [targets.unmeasured(t, partial) for t in found] if partial else found
+
+
+def partial_night(result: dict[str, Any]) -> str:
+    """Why the nights are not whole nights ('' when they are): a target is not measured on
+    a night that left out or failed some of its steps."""
+    reasons = []
+    if result["steps"]["missing"]:
+        reasons.append("not in this build: " + ", ".join(result["steps"]["missing"]))
+    failed = sorted(
+        {
+            step["step"]
+            for night in result["nights"].values()
+            for step in night["batched"]["steps"]
+            if step["status"] != "succeeded"
+        }
+    )
+    if failed:
+        reasons.append("did not succeed: " + ", ".join(failed))
+    return "; ".join(reasons)
 
 
 def exponent(small: float, large: float, n_small: int, n_large: int) -> float:

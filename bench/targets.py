@@ -27,6 +27,12 @@ class Target:
         }
 
 
+def unmeasured(target: Target, why: str) -> Target:
+    """The same target, not measured: the night it was measured on is not a whole one."""
+    note = f"partial night ({why})" + (f"; {target.note}" if target.note else "")
+    return Target(target.name, target.wanted, target.measured, None, note)
+
+
 def _ratio(value: float | None, digits: int = 1) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}×"
 

@@ -11,7 +11,7 @@ from bench.night import Night, StepFigures
 from bench.per_item import extrapolated, measured
 from bench.profile import summarise
 from bench.settings import render
-from bench.targets import growth_target, quiet_target, speedup_target
+from bench.targets import growth_target, quiet_target, speedup_target, unmeasured
 
 COSTS = CostFigures(
     latency_ms=20.0,
@@ -102,6 +102,9 @@ def test_targets_say_met_not_met_or_not_measured() -> None:
     assert growth_target("time", [0.95, 1.05]).met is True
     assert growth_target("time", [1.3]).met is False
     assert growth_target("time", []).met is None
+    partial = unmeasured(zero, "not in this build: groups")
+    assert partial.met is None and partial.measured == "0"
+    assert partial.note == "partial night (not in this build: groups)"
 
 
 def test_profile_counts_inclusive_and_self_samples(tmp_path: Path) -> None:
