@@ -268,7 +268,48 @@ def scaling_markdown(result: Mapping[str, Any]) -> str:
         "",
         "Exponent: log(value₂ / value₁) / log(students₂ / students₁) between consecutive sizes "
         "(1 is linear).",
+        "",
+        "Steps run: "
+        + (", ".join(result["steps"]["registered"]) or "none")
+        + (
+            f". **Not available in this build: {', '.join(result['steps']['missing'])}**."
+            if result["steps"]["missing"]
+            else "."
+        ),
+        "",
+        "## Time per step (sync excluded)",
+        "",
     ]
+    step_rows = []
+    for name in NIGHTS:
+        steps: list[str] = []
+        for size in sizes:
+            for step in result["runs"].get(str(size), {}).get(name, {}).get("steps", {}):
+                if step not in steps:
+                    steps.append(step)
+        for step in steps:
+            cells = [name, step]
+            for size in sizes:
+                night = result["runs"].get(str(size), {}).get(name)
+                value = night["steps"].get(step) if night else None
+                status = night.get("statuses", {}).get(step, "") if night else ""
+                cells.append(
+                    seconds(value) + ("" if status in ("", "succeeded") else f" ({status})")
+                )
+            step_rows.append(cells)
+    lines += _table(["night", "step", *(f"{size:,}" for size in sizes)], step_rows)
+    universities = result.get("universities", {})
+    if universities:
+        lines += [
+            "",
+            "Generated universities: "
+            + "; ".join(
+                f"{int(size):,} students: {u['figures'].get('course_elements_open') or 0:,} "
+                f"course elements, {u['figures'].get('ip_rows') or 0:,} IP rows, generated in "
+                + (f"{u['generation_s']:,.0f} s" if not u["cached"] else "an earlier run")
+                for size, u in universities.items()
+            ),
+        ]
     if result.get("notes"):
         lines += ["", *(f"- {note}" for note in result["notes"])]
     lines += ["", "## Targets", ""]

@@ -250,6 +250,7 @@ def exponent(small: float, large: float, n_small: int, n_large: int) -> float:
 
 def scaling_benchmark(sizes: list[int], options: Options, command: str) -> dict[str, Any]:
     runs: dict[str, dict[str, dict[str, Any]]] = {}
+    universities: dict[str, dict[str, Any]] = {}
     notes: list[str] = []
     for size in sizes:
         say(f"university of {size:,} students (seed {options.seed})…")
@@ -259,6 +260,7 @@ def scaling_benchmark(sizes: list[int], options: Options, command: str) -> dict[
             notes.append(f"{size:,} students: the generator failed: {type(exc).__name__}: {exc}")
             say(f"  {notes[-1]}")
             continue
+        universities[str(size)] = university.summary()
         nights = run_way(university, "batched", options)
         runs[str(size)] = {
             name: {
@@ -270,6 +272,7 @@ def scaling_benchmark(sizes: list[int], options: Options, command: str) -> dict[
                 "items_written": night.total("items_written"),
                 "run_status": night.run_status,
                 "steps": {s.step: round(s.jonction_s, 3) for s in night.steps},
+                "statuses": {s.step: s.status for s in night.steps},
             }
             for name, night in nights.items()
         }
@@ -295,15 +298,35 @@ def scaling_benchmark(sizes: list[int], options: Options, command: str) -> dict[
         "sizes": sizes,
         "steps": steps_available(),
         "runs": runs,
+        "universities": universities,
         "growth": growth,
         "notes": notes,
     }
     time_exponents = [g for n in NIGHTS if n != "quiet" for g in growth[n]["time"]]
     memory_exponents = [g for n in NIGHTS for g in growth[n]["memory"]]
-    result["targets"] = [
-        targets.growth_target("time of the first and changed nights", time_exponents).as_dict(),
-        targets.growth_target("peak memory", memory_exponents).as_dict(),
+    found = [
+        targets.growth_target("time of the first and changed nights", time_exponents),
+        targets.growth_target("peak memory", memory_exponents),
     ]
+    failed = sorted(
+        {
+            step
+            for nights in runs.values()
+            for night in nights.values()
+            for step, status in night["statuses"].items()
+            if status != "succeeded"
+        }
+    )
+    missing = result["steps"]["missing"]
+    why = "; ".join(
+        part
+        for part in (
+            "not in this build: " + ", ".join(missing) if missing else "",
+            "did not succeed: " + ", ".join(failed) if failed else "",
+        )
+        if part
+    )
+    result["targets"] = [(targets.unmeasured(t, why) if why else t).as_dict() for t in found]
     return result
 
 
