@@ -230,11 +230,16 @@ def markdown(result: Mapping[str, Any]) -> str:
         for name, summary in profiles.items():
             lines += [f"{NIGHT_TITLES.get(name, name)}: {summary['samples']:,} samples", ""]
             lines += _table(
-                ["jonction function (on the stack)", "share"],
+                ["innermost jonction function (with the libraries it calls)", "share"],
                 [
                     [f"`{item['function']}`", f"{item['share']:.0%}"]
-                    for item in summary["own_inclusive"][:12]
+                    for item in summary["own_innermost"][:12]
                 ],
+            )
+            lines += [""]
+            lines += _table(
+                ["function at the top of the stack", "share"],
+                [[f"`{item['function']}`", f"{item['share']:.0%}"] for item in summary["self"][:8]],
             )
             lines += [""]
     return "\n".join(lines) + "\n"

@@ -26,10 +26,12 @@ def _name(frame: str) -> str:
 
 
 def summarise(raw: Path, top: int = 20) -> dict[str, Any]:
-    """Total samples; per function the share of samples it is on the stack (inclusive) and at
-    the top of it (self); the same restricted to jonction's own functions."""
+    """Total samples (every thread); per function of ours, the share of samples where it is
+    the innermost of our frames (its own time and that of the libraries it calls) and where it
+    is anywhere on the stack; per function of any code, where it is at the top (self)."""
     inclusive: Counter[str] = Counter()
     own: Counter[str] = Counter()
+    deepest_own: Counter[str] = Counter()
     leaf: Counter[str] = Counter()
     total = 0
     for line in raw.read_text(errors="replace").splitlines():
@@ -42,6 +44,10 @@ def summarise(raw: Path, top: int = 20) -> dict[str, Any]:
         if not frames:
             continue
         leaf[frames[-1]] += count
+        # The innermost function of our own: where our code spends, libraries it calls included.
+        mine = [name for name in frames if any(marker in name for marker in OWN)]
+        if mine:
+            deepest_own[mine[-1]] += count
         for name in set(frames):
             inclusive[name] += count
             if any(marker in name for marker in OWN):
@@ -56,6 +62,7 @@ def summarise(raw: Path, top: int = 20) -> dict[str, Any]:
     return {
         "file": str(raw),
         "samples": total,
+        "own_innermost": share(deepest_own),
         "own_inclusive": share(own),
         "self": share(leaf),
     }

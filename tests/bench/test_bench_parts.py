@@ -119,6 +119,8 @@ def test_profile_counts_inclusive_and_self_samples(tmp_path: Path) -> None:
     own = {item["function"]: item["samples"] for item in summary["own_inclusive"]}
     assert own["<module> (jonction/cli.py)"] == 10
     assert own["plan (jonction/steps/offer.py)"] == 6
+    innermost = {item["function"]: item["samples"] for item in summary["own_innermost"]}
+    assert innermost == {"plan (jonction/steps/offer.py)": 6, "apply (jonction/steps/offer.py)": 4}
     assert summary["self"][0] == {
         "function": "loads (json/decoder.py)",
         "samples": 6,
