@@ -1,11 +1,13 @@
 """The lower bound of a night: what Moodle itself must spend, spread over its workers.
 
-    bound = (work of the items written + unavoidable reads) / workers
+    bound = sources + (work of the items written + unavoidable Moodle reads) / workers
 
 - work of the items written: for every write function, the simulator's cost of the calls the
   night made, less their fixed per-call latency (a perfect client would amortise it);
   category growth (course creation in a full category) stays in, as Moodle spends it.
-- unavoidable reads: one call to start (the service check), and for each kind of object
+- sources: the least time to read the night's sources (bench/sources_floor.py), for the
+  sources that the steps of the night read: no incremental feed exists, a night must read them.
+- unavoidable Moodle reads: one call to start (the service check), and for each kind of object
   created, one bulk check that no object with the same key exists yet (an account made by a
   CAS login, a course made by hand), at the per-item cost of the cheapest read of that kind.
 
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .night import is_write
+from .sources_floor import SOURCE_STEPS
 
 # For each creation, the read that tells whether an object with the same key already exists.
 EXISTENCE_CHECKS: Mapping[str, str] = {
@@ -51,22 +54,35 @@ class LowerBound:
     write_work_ms: dict[str, float] = field(default_factory=dict)
     read_ms: dict[str, float] = field(default_factory=dict)
     by_step_ms: dict[str, float] = field(default_factory=dict)
+    # Seconds to read each source of the night, and the step that reads it.
+    source_s: dict[str, float] = field(default_factory=dict)
 
     @property
-    def seconds(self) -> float:
+    def moodle_seconds(self) -> float:
         total = sum(self.write_work_ms.values()) + sum(self.read_ms.values())
         return total / self.workers / 1000
 
+    @property
+    def seconds(self) -> float:
+        return sum(self.source_s.values()) + self.moodle_seconds
+
     def step_seconds(self, step: str) -> float:
-        return self.by_step_ms.get(step, 0.0) / self.workers / 1000
+        sources = sum(s for name, s in self.source_s.items() if SOURCE_STEPS.get(name) == step)
+        return sources + self.by_step_ms.get(step, 0.0) / self.workers / 1000
+
+    def steps(self) -> list[str]:
+        named = [SOURCE_STEPS[name] for name in self.source_s if name in SOURCE_STEPS]
+        return list(dict.fromkeys([*named, *self.by_step_ms]))
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "seconds": round(self.seconds, 3),
+            "sources_s": {k: round(v, 3) for k, v in self.source_s.items()},
+            "moodle_s": round(self.moodle_seconds, 3),
             "workers": self.workers,
             "write_work_ms": {k: round(v, 1) for k, v in sorted(self.write_work_ms.items())},
             "unavoidable_read_ms": {k: round(v, 1) for k, v in sorted(self.read_ms.items())},
-            "by_step_s": {k: round(self.step_seconds(k), 3) for k in self.by_step_ms},
+            "by_step_s": {k: round(self.step_seconds(k), 3) for k in self.steps()},
         }
 
 
@@ -74,10 +90,15 @@ def lower_bound(
     simulator_stats: Mapping[str, Any],
     step_calls: Mapping[str, Mapping[str, Mapping[str, float]]],
     costs: CostFigures,
+    source_s: Mapping[str, float] | None = None,
 ) -> LowerBound:
     """`simulator_stats` is the simulator's /admin/stats of the night; `step_calls` the
-    journal's calls of each step (function → calls, items), to share the bound among steps."""
+    journal's calls of each step (function → calls, items), to share the bound among steps;
+    `source_s` the seconds to read each source, counted when the step that reads it ran."""
     bound = LowerBound(workers=int(simulator_stats["workers"]))
+    for name, seconds in (source_s or {}).items():
+        if SOURCE_STEPS.get(name) in step_calls:
+            bound.source_s[name] = seconds
     functions: Mapping[str, Mapping[str, float]] = simulator_stats.get("functions", {})
     for function, entry in functions.items():
         if not is_write(function) or not entry.get("items"):

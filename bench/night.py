@@ -17,6 +17,7 @@ from jonction.db import make_engine
 from jonction.journal.reading import last_run_id, run_view
 from jonction.journal.store import Journal
 
+from . import sources_floor
 from .simulator import Simulator
 
 NIGHTS = ("first", "changed", "quiet")
@@ -112,6 +113,8 @@ class Night:
     sync: dict[str, Any] = field(default_factory=dict)
     log: str = ""
     profile: str = ""
+    # Seconds to read each source of the night at the least (bench/sources_floor.py).
+    source_floor: dict[str, float] = field(default_factory=dict)
 
     @property
     def sync_s(self) -> float:
@@ -158,6 +161,7 @@ class Night:
             "sync": self.sync,
             "log": self.log,
             "profile": self.profile,
+            "source_floor_s": {k: round(v, 3) for k, v in self.source_floor.items()},
         }
 
 
@@ -253,6 +257,7 @@ def run_night(
     simulator: Simulator,
     profile: bool = False,
 ) -> Night:
+    floor = sources_floor.measure(workspace)
     simulator.reset_stats()
     log = workspace / f"night-{name}.log"
     profile_file = workspace / f"profile-{name}.txt" if profile else None
@@ -271,4 +276,5 @@ def run_night(
         sync=sync,
         log=str(log),
         profile=str(profile_file) if profile_file else "",
+        source_floor=floor,
     )

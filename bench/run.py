@@ -177,7 +177,9 @@ def nights_benchmark(
     }
     for name in NIGHTS:
         night = batched[name]
-        bound = lower_bound(night.simulator, {s.step: s.calls for s in night.steps}, costs)
+        bound = lower_bound(
+            night.simulator, {s.step: s.calls for s in night.steps}, costs, night.source_floor
+        )
         figure = per_item.get(name) or PerItemFigure(name, "unavailable", None)
         entry: dict[str, Any] = {
             "batched": night.as_dict(),

@@ -56,6 +56,16 @@ def test_bound_counts_item_work_and_existence_checks_over_workers() -> None:
     assert bound.step_seconds("groups") == pytest.approx(5400 / 6 / 1000)
 
 
+def test_bound_adds_the_reading_of_the_sources_of_the_steps_that_ran() -> None:
+    stats = {"workers": 6, "functions": {}}
+    floor = {"apogee": 2.0, "directory": 0.5, "timetable": 0.25}
+    bound = lower_bound(stats, {"refer": {}, "enrolments": {}}, COSTS, floor)
+    # the directory is read by the users step, which did not run
+    assert bound.source_s == {"apogee": 2.0, "timetable": 0.25}
+    assert bound.seconds == pytest.approx(2.25)
+    assert bound.step_seconds("refer") == 2.0 and bound.step_seconds("users") == 0
+
+
 def test_bound_of_a_night_without_writes_is_nothing_but_the_start() -> None:
     stats = {
         "workers": 6,
