@@ -7,7 +7,7 @@ BENCH_STAMP := $(VENV)/.bench-installed
 STUDENTS ?= 30000
 PYTEST_WORKERS ?= 2
 
-.PHONY: all demo test lint unit bench clean services
+.PHONY: all demo demo-stop test lint unit bench clean services
 
 all: test
 
@@ -21,6 +21,9 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python -m jonction.demo
 
+demo-stop: $(STAMP)
+	$(BIN)/python -m jonction.demo --stop
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
@@ -28,6 +31,7 @@ lint: $(STAMP)
 
 services:
 	./scripts/ensure-services
+	./scripts/ensure-test-tools
 
 test: $(STAMP) lint services
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup

@@ -61,6 +61,7 @@ def sample_snapshot(year: str = "2026") -> ReferSnapshot:
         1001: Student(1001, "21100001", "Dupont", "Élodie"),
         1002: Student(1002, None, "N'Diaye", "Moussa"),
     }
+    snap.people_left_out = {1003: Student(1003, "21100003", "Lefèvre", "Inès")}
     snap.admin_registrations = [
         AdminRegistration(1001, L1, LIC, "SCI", True),
         AdminRegistration(1001, L1B, LIC, "SCI", False),

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from . import config_cmd, generate, pause, report, steps_cmd
+from . import (
+    config_cmd,
+    explain,
+    generate,
+    moodle_sim,
+    pause,
+    report,
+    serve,
+    steps_cmd,
+    web_user,
+)
 
 
 def register_all(app: typer.Typer) -> None:
@@ -13,3 +23,7 @@ def register_all(app: typer.Typer) -> None:
     report.register(app)
     pause.register(app)
     generate.register(app)
+    explain.register(app)
+    serve.register(app)
+    web_user.register(app)
+    moodle_sim.register(app)

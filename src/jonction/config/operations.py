@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from ipaddress import ip_network
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
 from ._base import Section
 
@@ -50,12 +52,69 @@ class PipelineSection(Section):
 
 
 class WebSection(Section):
-    host: str = Field("127.0.0.1", description="Address the dashboard listens on.")
+    """The dashboard (`jonction serve`): who may log in, how sessions and proxies are trusted."""
+
+    host: str = Field("127.0.0.1", description="Address the dashboard listens on (loopback).")
     port: int = Field(8000, ge=1, le=65535, description="Port of the dashboard.")
     secret_key: SecretStr | None = Field(
-        None, description="Signs session cookies (or JONCTION_WEB__SECRET_KEY); generated if empty."
+        None,
+        description="Signs session cookies (or JONCTION_WEB__SECRET_KEY). Empty: a random key is "
+        "kept in secret_key_file, created on first start with mode 600.",
     )
-    language: str = Field("fr", description="Default language of the dashboard (fr or en).")
+    secret_key_file: Path = Field(
+        Path("var/web-secret.key"), description="Where the generated session key is kept."
+    )
+    language: Literal["fr", "en"] = Field(
+        "fr", description="Default language of the dashboard (fr or en)."
+    )
+    session_minutes: int = Field(
+        480, ge=5, description="A session ends this many minutes after login."
+    )
+    cookie_secure: Literal["auto", "always", "never"] = Field(
+        "auto",
+        description="Mark the session cookie Secure (HTTPS only). auto: Secure unless the "
+        "dashboard is served on a loopback address without a proxy or TLS.",
+    )
+    tls_certfile: Path | None = Field(None, description="Serve HTTPS with this certificate.")
+    tls_keyfile: Path | None = Field(None, description="Private key of tls_certfile.")
+    local_login: bool = Field(
+        True, description="Allow the login form (accounts managed by `jonction web-user`)."
+    )
+    proxy_header: str = Field(
+        "",
+        description="Header carrying the user name set by a trusted reverse proxy (CAS, "
+        "Shibboleth), e.g. X-Remote-User. Empty: off. The user must also have an account.",
+    )
+    proxy_addresses: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks (CIDR) of the reverse proxies trusted for "
+        "proxy_header and X-Forwarded-*; the header is refused from any other address.",
+    )
+    login_attempts: int = Field(
+        5, ge=1, description="Failed logins allowed per user name and address within the window."
+    )
+    login_window_s: int = Field(
+        300, ge=1, description="Window of the failed-login limit, in seconds."
+    )
+    plan_file: Path = Field(
+        Path("var/plan.json"),
+        description="The saved plan the dashboard shows as tonight's (`jonction plan --save`); "
+        "the dashboard writes it when an administrator asks for a fresh plan.",
+    )
+    page_size: int = Field(100, ge=10, le=5000, description="Rows per page of long tables.")
+    timezone: str = Field("Europe/Paris", description="Time zone of the dates shown.")
+
+    @field_validator("proxy_addresses")
+    @classmethod
+    def _networks(cls, values: list[str]) -> list[str]:
+        for value in values:
+            try:
+                ip_network(value, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{value!r} is not an address or a network (e.g. 127.0.0.1 or 10.0.0.0/24)"
+                ) from None
+        return values
 
 
 class ReportSection(Section):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
-from ._base import Section
+from ._base import Section, secret_from
 
 
 def current_academic_year(today: date | None = None) -> str:
@@ -21,6 +22,10 @@ class ApogeeSection(Section):
         "sqlite:///var/apogee.db",
         description="SQLAlchemy URL of Apogée (oracle+oracledb://…) or of its stand-in.",
     )
+    password: SecretStr | None = Field(
+        None, description="Password, if not in the URL (or JONCTION_APOGEE_PASSWORD)."
+    )
+    password_file: Path | None = Field(None, description="File holding the password.")
     years: list[str] = Field(
         default_factory=list,
         description="Academic years to read (COD_ANU, e.g. ['2026']); empty = the current one.",
@@ -37,6 +42,19 @@ class ApogeeSection(Section):
         default_factory=lambda: ["EXT"],
         description="COMPOSANTE.COD_TPC values left out (partner schools).",
     )
+    fictitious_natures: list[str] = Field(
+        default_factory=list,
+        description="COD_NEL of technical natures, pruned when they have nothing under them; "
+        "natures flagged NATURE_ELP.TEM_FICTIF='O' are pruned too.",
+    )
+    foad_etapes: list[str] = Field(
+        default_factory=list,
+        description="COD_ETP of distance-learning étapes, beside those with TEM_TLS_VET='O'.",
+    )
+    foad_diplomes: list[str] = Field(
+        default_factory=list,
+        description="COD_DIP of distance-learning diplômes: all their étapes are FOAD.",
+    )
     schema_name: str = Field("", description="Oracle schema prefix of Apogée's tables, if any.")
     repair_encoding: bool = Field(
         True, description="Repair labels damaged by single-byte charsets (d¿activités)."
@@ -50,12 +68,31 @@ class ApogeeSection(Section):
                 raise ValueError(f"a year is written with four digits, like '2026' (got {year!r})")
         return years
 
+    @model_validator(mode="after")
+    def _load_password(self) -> ApogeeSection:
+        password = secret_from(
+            self.password, self.password_file, ("JONCTION_APOGEE_PASSWORD",), "Apogée password"
+        )
+        if password is not self.password:
+            object.__setattr__(self, "password", password)
+        return self
+
     def effective_years(self, today: date | None = None) -> list[str]:
         return list(self.years) or [current_academic_year(today)]
 
 
 class ReferSection(Section):
     url: str = Field("sqlite:///var/refer.db", description="SQLAlchemy URL of REFER.")
+    password: SecretStr | None = Field(
+        None, description="Password, if not in the URL (or JONCTION_REFER_PASSWORD)."
+    )
+
+    @model_validator(mode="after")
+    def _load_password(self) -> ReferSection:
+        password = secret_from(self.password, None, ("JONCTION_REFER_PASSWORD",), "REFER password")
+        if password is not self.password:
+            object.__setattr__(self, "password", password)
+        return self
 
 
 class StateSection(Section):

@@ -158,6 +158,9 @@ class ReferSnapshot:
     links: list[ParentLink] = field(default_factory=list)
     charges: list[TeachingCharge] = field(default_factory=list)
     students: dict[int, Student] = field(default_factory=dict)
+    # Individuals registered in the year (IAE or IP) with no valid administrative registration
+    # (unpaid, cancelled…): they get nothing, but `explain` must find them to say why.
+    people_left_out: dict[int, Student] = field(default_factory=dict)
     admin_registrations: list[AdminRegistration] = field(default_factory=list)
     pedagogical_registrations: list[PedagogicalRegistration] = field(default_factory=list)
     groups: dict[int, Group] = field(default_factory=dict)

@@ -108,3 +108,20 @@ flags = Table(
     Column("name", String(60), primary_key=True),
     Column("value", JSON, nullable=False),
 )
+
+# Accounts of the dashboard. `password_hash` is an argon2 hash, empty for accounts that log in
+# only through a trusted reverse proxy; `composantes` restricts what a scolarité account sees;
+# `generation` grows on every change of password or role, which ends the account's sessions.
+web_accounts = Table(
+    "web_accounts",
+    metadata,
+    Column("username", String(255), primary_key=True),
+    Column("role", String(20), nullable=False),
+    Column("composantes", JSON, nullable=False, default=list),
+    Column("display_name", String(255), nullable=False, default=""),
+    Column("password_hash", String(255), nullable=False, default=""),
+    Column("generation", Integer, nullable=False, default=1),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("last_login_at", DateTime),
+)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Table
@@ -26,6 +27,8 @@ class TableSpec:
     table: Table
     key: tuple[str, ...]  # key columns, the year excepted
     values: tuple[str, ...]  # the other columns
+    # Large tables keyed by student first (cod_ind): compared with REFER slice by slice.
+    by_student: bool = False
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -51,19 +54,32 @@ SPECS: tuple[TableSpec, ...] = (
     TableSpec("link", schema.refer_link, (*_ETP, "element", "parent"), ("list_code",)),
     TableSpec("charge", schema.refer_charge, ("element",), _ETP),
     TableSpec(
-        "student", schema.refer_student, ("cod_ind",), ("cod_etu", "last_name", "first_name")
+        "student",
+        schema.refer_student,
+        ("cod_ind",),
+        ("cod_etu", "last_name", "first_name"),
+        by_student=True,
+    ),
+    TableSpec(
+        "person_left_out",
+        schema.refer_person_left_out,
+        ("cod_ind",),
+        ("cod_etu", "last_name", "first_name"),
+        by_student=True,
     ),
     TableSpec(
         "admin_registration",
         schema.refer_admin_registration,
         ("cod_ind", *_ETP),
         ("diplome_code", "diplome_version", "composante", "main"),
+        by_student=True,
     ),
     TableSpec(
         "pedagogical_registration",
         schema.refer_pedagogical_registration,
         ("cod_ind", *_ETP, "element"),
         (),
+        by_student=True,
     ),
     TableSpec(
         "group",
@@ -71,7 +87,13 @@ SPECS: tuple[TableSpec, ...] = (
         ("code",),
         ("ext_code", "label", "kind", "element", *_ETP, "parent"),
     ),
-    TableSpec("group_membership", schema.refer_group_membership, ("group_code", "cod_ind"), ()),
+    TableSpec(
+        "group_membership",
+        schema.refer_group_membership,
+        ("cod_ind", "group_code"),
+        (),
+        by_student=True,
+    ),
     TableSpec(
         "exclusion",
         schema.refer_exclusion,
@@ -81,6 +103,9 @@ SPECS: tuple[TableSpec, ...] = (
 )
 
 SPEC_BY_NAME: dict[str, TableSpec] = {spec.name: spec for spec in SPECS}
+
+
+_by_student = attrgetter("cod_ind")
 
 
 def _etape(key: EtapeKey | None) -> tuple[str | None, int | None]:
@@ -124,9 +149,15 @@ def _rows(snapshot: ReferSnapshot, name: str) -> Iterator[tuple[Key, Values]]:
         for charge in s.charges:
             yield (charge.element,), (charge.etape.code, charge.etape.version)
     elif name == "student":
-        for st in s.students.values():
+        for cod_ind in sorted(s.students):
+            st = s.students[cod_ind]
+            yield (st.cod_ind,), (st.cod_etu, st.last_name, st.first_name)
+    elif name == "person_left_out":
+        for cod_ind in sorted(s.people_left_out):
+            st = s.people_left_out[cod_ind]
             yield (st.cod_ind,), (st.cod_etu, st.last_name, st.first_name)
     elif name == "admin_registration":
+        s.admin_registrations.sort(key=_by_student)
         for a in s.admin_registrations:
             yield (
                 (a.cod_ind, a.etape.code, a.etape.version),
@@ -138,19 +169,27 @@ def _rows(snapshot: ReferSnapshot, name: str) -> Iterator[tuple[Key, Values]]:
                 ),
             )
     elif name == "pedagogical_registration":
+        s.pedagogical_registrations.sort(key=_by_student)
         for p in s.pedagogical_registrations:
             yield (p.cod_ind, p.etape.code, p.etape.version, p.element), ()
     elif name == "group":
         for g in s.groups.values():
             yield (g.code,), (g.ext_code, g.label, g.kind, g.element, *_etape(g.etape), g.parent)
     elif name == "group_membership":
+        s.memberships.sort(key=_by_student)
         for m in s.memberships:
-            yield (m.group, m.cod_ind), ()
+            yield (m.cod_ind, m.group), ()
     elif name == "exclusion":
         for x in s.exclusions:
             yield (x.kind, x.key), (x.reason, x.detail, x.cod_ind, x.element, *_etape(x.etape))
     else:  # pragma: no cover - SPECS and this function go together
         raise KeyError(name)
+
+
+def student_rows(snapshot: ReferSnapshot, name: str) -> Iterator[tuple[Key, Values]]:
+    """The rows of a `by_student` table in ascending order of student (the snapshot's lists
+    are sorted in place on the way)."""
+    return _rows(snapshot, name)
 
 
 def table_rows(snapshot: ReferSnapshot, name: str) -> Rows:

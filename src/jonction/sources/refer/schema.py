@@ -139,6 +139,18 @@ refer_student = Table(
     Index("ix_refer_student_cod_etu", "cod_etu"),
 )
 
+# Individuals registered in the year with no valid administrative registration (for explain).
+refer_person_left_out = Table(
+    "refer_person_left_out",
+    metadata,
+    _year(),
+    Column("cod_ind", Integer, primary_key=True, autoincrement=False),
+    Column("cod_etu", String(20)),
+    Column("last_name", String(LABEL), nullable=False),
+    Column("first_name", String(LABEL), nullable=False),
+    Index("ix_refer_person_left_out_cod_etu", "cod_etu"),
+)
+
 refer_admin_registration = Table(
     "refer_admin_registration",
     metadata,

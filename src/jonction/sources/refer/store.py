@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
@@ -34,6 +35,7 @@ from ...domain.refer_model import (
 )
 from ...migrations import upgrade
 from . import schema
+from .fetch import stream_tuples
 from .rows import SPECS, Key, TableSpec, Values
 
 MIGRATIONS = "jonction.sources.refer:migrations"
@@ -52,7 +54,7 @@ def ensure_schema(engine: Engine) -> None:
 
 def open_refer(settings: Settings) -> Engine:
     """The engine of `[refer] url`, its schema brought up to date."""
-    engine = make_engine(settings.refer.url)
+    engine = make_engine(settings.refer.url, password=settings.refer.password)
     ensure_schema(engine)
     return engine
 
@@ -63,17 +65,35 @@ def refer_years(engine: Engine) -> list[str]:
         return sorted(connection.execute(select(schema.refer_year.c.year)).scalars())
 
 
-def read_rows(connection: Connection, spec: TableSpec, year: str) -> Iterator[tuple[Key, Values]]:
-    """Streams the rows of one table for one year as (key, values) tuples."""
+def _stream(connection: Connection, query: Any) -> Iterator[Any]:
+    """The rows of `query`, fetched in batches (much cheaper than row by row)."""
+    result = connection.execute(query.execution_options(yield_per=FETCH))
+    return chain.from_iterable(result.partitions())
+
+
+def read_rows(
+    connection: Connection,
+    spec: TableSpec,
+    year: str,
+    low: int | None = None,
+    high: int | None = None,
+) -> Iterator[tuple[Key, Values]]:
+    """Streams one table's rows of a year as (key, values); `low`/`high` bound the first key
+    column (low ≤ value < high) of the tables compared by slices of students."""
     table = spec.table
     columns = [table.c[name] for name in spec.columns]
+    conditions = [table.c.year == year]
+    first = table.c[spec.key[0]]
+    if low is not None:
+        conditions.append(first >= low)
+    if high is not None:
+        conditions.append(first < high)
     size = len(spec.key)
-    # yield_per on the statement: on the connection it would stick to later statements.
-    result = connection.execute(
-        select(*columns).where(table.c.year == year).execution_options(yield_per=FETCH)
-    )
-    for row in result:
-        yield tuple(row[:size]), tuple(row[size:])
+    query = select(*columns).where(*conditions)
+    if not spec.values:
+        # Key-only tables hold plain integers and strings: the driver's tuples are the keys.
+        return ((row, ()) for row in stream_tuples(connection, query))
+    return ((tuple(row[:size]), tuple(row[size:])) for row in _stream(connection, query))
 
 
 def source_counts(connection: Connection, year: str) -> dict[str, int]:
@@ -92,11 +112,9 @@ def table_counts(connection: Connection, year: str) -> dict[str, int]:
     return counts
 
 
-def _select(connection: Connection, table: Any, year: str, *names: str) -> Any:
+def _select(connection: Connection, table: Any, year: str, *names: str) -> Iterator[Any]:
     columns = [table.c[name] for name in names]
-    return connection.execute(
-        select(*columns).where(table.c.year == year).execution_options(yield_per=FETCH)
-    )
+    return _stream(connection, select(*columns).where(table.c.year == year))
 
 
 def load_snapshot(engine: Engine, year: str, *, exclusions: bool = True) -> ReferSnapshot:
@@ -200,6 +218,10 @@ def load_snapshot(engine: Engine, year: str, *, exclusions: bool = True) -> Refe
             c, schema.refer_student, year, "cod_ind", "cod_etu", "last_name", "first_name"
         ):
             snap.students[cod_ind] = Student(cod_ind, cod_etu, last, first)
+        for cod_ind, cod_etu, last, first in _select(
+            c, schema.refer_person_left_out, year, "cod_ind", "cod_etu", "last_name", "first_name"
+        ):
+            snap.people_left_out[cod_ind] = Student(cod_ind, cod_etu, last, first)
         # One int object per student, shared by all of the student's rows.
         individuals = {cod_ind: cod_ind for cod_ind in snap.students}
 
@@ -227,18 +249,9 @@ def load_snapshot(engine: Engine, year: str, *, exclusions: bool = True) -> Refe
                 "main",
             )
         ]
-        snap.pedagogical_registrations = [
-            PedagogicalRegistration(individual(cod_ind), etape(e_code, e_version), element(elp))
-            for cod_ind, e_code, e_version, elp in _select(
-                c,
-                schema.refer_pedagogical_registration,
-                year,
-                "cod_ind",
-                "etape_code",
-                "etape_version",
-                "element",
-            )
-        ]
+        snap.pedagogical_registrations = _pedagogical_registrations(
+            c, year, individuals, etapes, {code: e.code for code, e in elements.items()}
+        )
         for code, ext, label, kind, elp, e_code, e_version, parent in _select(
             c,
             schema.refer_group,
@@ -261,15 +274,51 @@ def load_snapshot(engine: Engine, year: str, *, exclusions: bool = True) -> Refe
                 etape(e_code, e_version) if e_code is not None else None,
                 parent,
             )
+        table = schema.refer_group_membership
         snap.memberships = [
             GroupMembership(individual(cod_ind), group)
-            for group, cod_ind in _select(
-                c, schema.refer_group_membership, year, "group_code", "cod_ind"
+            for cod_ind, group in stream_tuples(
+                c, select(table.c.cod_ind, table.c.group_code).where(table.c.year == year)
             )
         ]
         if exclusions:
             snap.exclusions = list(_exclusions(c, year))
     return snap
+
+
+def _pedagogical_registrations(
+    connection: Connection,
+    year: str,
+    individuals: dict[int, int],
+    etapes: dict[tuple[str, int], EtapeKey],
+    codes: dict[str, str],
+) -> list[PedagogicalRegistration]:
+    """The largest table (tens of rows per student), read with as little work per row as
+    possible: driver tuples, and the student's objects reused from one row to the next (rows
+    come grouped by student, the first column of the key)."""
+    table = schema.refer_pedagogical_registration
+    query = select(table.c.cod_ind, table.c.etape_code, table.c.etape_version, table.c.element)
+    registrations: list[PedagogicalRegistration] = []
+    append = registrations.append
+    registration = PedagogicalRegistration
+    get_code = codes.get
+    last_ind, shared_ind = None, 0
+    last_etape: tuple[str, int] | None = None
+    shared_etape = EtapeKey("", 0)
+    for cod_ind, e_code, e_version, elp in stream_tuples(
+        connection, query.where(table.c.year == year)
+    ):
+        if cod_ind != last_ind:
+            last_ind = cod_ind
+            shared_ind = individuals.setdefault(cod_ind, cod_ind)
+        if (e_code, e_version) != last_etape:
+            last_etape = (e_code, e_version)
+            found = etapes.get(last_etape)
+            if found is None:
+                found = etapes[last_etape] = EtapeKey(sys.intern(e_code), e_version)
+            shared_etape = found
+        append(registration(shared_ind, shared_etape, get_code(elp) or sys.intern(elp)))
+    return registrations
 
 
 def _exclusions(connection: Connection, year: str, *conditions: Any) -> Iterator[Exclusion]:

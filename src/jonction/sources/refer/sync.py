@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
 from ...domain.refer_model import ReferSnapshot
 from . import schema
-from .diff import TableDelta, diff_rows
-from .rows import SPECS, table_rows
+from .diff import TableDelta, diff_rows, diff_sliced
+from .rows import SPECS, TableSpec, student_rows, table_rows
 from .store import read_rows
 from .store import source_counts as stored_counts
 from .writer import mark_changed, write_all, write_source_counts
@@ -20,13 +21,24 @@ def _ignore(amount: int) -> None:
     del amount
 
 
-def compute_deltas(connection: Connection, snapshot: ReferSnapshot) -> list[TableDelta]:
+def compute_deltas(
+    connection: Connection, snapshot: ReferSnapshot, advance: Callable[[int], None] = _ignore
+) -> list[TableDelta]:
     """The delta of every REFER table between what it holds for the year and `snapshot`."""
     deltas = []
+    year = snapshot.year
     for spec in SPECS:
-        desired = table_rows(snapshot, spec.name)
-        existing = read_rows(connection, spec, snapshot.year)
-        deltas.append(diff_rows(spec.name, snapshot.year, desired, existing))
+        if spec.by_student:
+
+            def read(low: int | None, high: int | None, spec: TableSpec = spec) -> Any:
+                return read_rows(connection, spec, year, low, high)
+
+            rows = student_rows(snapshot, spec.name)
+            deltas.append(diff_sliced(spec.name, year, rows, read))
+        else:
+            desired = table_rows(snapshot, spec.name)
+            deltas.append(diff_rows(spec.name, year, desired, read_rows(connection, spec, year)))
+        advance(1)
     return deltas
 
 

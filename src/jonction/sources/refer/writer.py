@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from itertools import islice
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, delete, insert, update
@@ -62,14 +63,55 @@ def write_delta(connection: Connection, delta: TableDelta, advance: Callable[[in
             connection.execute(updating, params)
             advance(len(chunk))
     if delta.inserts:
-        inserting = insert(table)
-        columns = ("year", *spec.columns)
-        for chunk in _chunks(delta.inserts):
-            params = [
-                dict(zip(columns, (year, *key, *values), strict=True)) for key, values in chunk
-            ]
-            connection.execute(inserting, params)
-            advance(len(chunk))
+        _insert(connection, spec, year, delta.inserts, advance)
+
+
+def _insert(
+    connection: Connection,
+    spec: TableSpec,
+    year: str,
+    rows: Sequence[tuple[Any, ...]],
+    advance: Callable[[int], None],
+) -> None:
+    columns = ("year", *spec.columns)
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    dialect = connection.dialect
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        # COPY: the fastest way into PostgreSQL, inside the same transaction.
+        copying = f"COPY {spec.table.name} ({', '.join(columns)}) FROM STDIN"
+        cursor: Any = raw.cursor()  # a psycopg cursor
+        try:
+            with cursor.copy(copying) as copy:
+                for chunk in _chunks(rows):
+                    for row in chunk:
+                        copy.write_row((year, *row))
+                    advance(len(chunk))
+        finally:
+            cursor.close()
+        return
+    if dialect.name == "sqlite":
+        # The first refresh inserts millions of rows: hand SQLite's driver plain tuples (same
+        # connection, same transaction) rather than a dictionary per row.
+        statement = insert(spec.table).values({name: bindparam(name) for name in columns})
+        compiled = statement.compile(dialect=connection.dialect)
+        order = [columns.index(name) for name in compiled.positiontup or ()]
+        reorder = None if order == list(range(len(columns))) else itemgetter(*order)
+        cursor = raw.cursor()
+        try:
+            for chunk in _chunks(rows):
+                values = [(year, *row) for row in chunk]
+                if reorder is not None:
+                    values = [reorder(row) for row in values]
+                cursor.executemany(str(compiled), values)
+                advance(len(chunk))
+        finally:
+            cursor.close()
+        return
+    for chunk in _chunks(rows):
+        params = [dict(zip(columns, (year, *row), strict=True)) for row in chunk]
+        connection.execute(insert(spec.table), params)
+        advance(len(chunk))
 
 
 def write_source_counts(

@@ -1,0 +1,3 @@
+from jonction.cli import main
+
+main()

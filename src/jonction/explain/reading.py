@@ -1,0 +1,268 @@
+"""Reading the facts about one person: REFER for the sources, the state database for Moodle.
+
+Every query is keyed: a student by number (indexed), registrations and exclusions by
+(year, cod_ind) (primary key and index prefixes), the last operation of an object by
+(kind, key) (index). Only the search of a name and of the managed objects that mention a
+username read a whole table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, and_, func, or_, select
+
+from ..journal.schema import managed, operations
+from ..sources.refer import schema as refer
+from .model import (
+    ElementRegistration,
+    GroupAssignment,
+    Left,
+    MoodleObject,
+    PersonFacts,
+    Registration,
+)
+
+MAX_MATCHES = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    year: str
+    cod_ind: int
+    cod_etu: str | None
+    last_name: str
+    first_name: str
+    composantes: tuple[str, ...]
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def latest_year(refer_engine: Engine) -> str | None:
+    with refer_engine.connect() as connection:
+        return connection.execute(select(func.max(refer.refer_year.c.year))).scalar_one_or_none()
+
+
+def username_student_number(state: Engine, username: str) -> str | None:
+    """The student number carried by the idnumber of a managed Moodle account, if any."""
+    with state.connect() as connection:
+        data = connection.execute(
+            select(managed.c.data).where(managed.c.kind == "user", managed.c.key == username)
+        ).scalar_one_or_none()
+    idnumber = str((data or {}).get("idnumber") or "")
+    # The idnumber is the number with its source's prefix (e.g. "E" for students).
+    number = idnumber.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_:")
+    return number or None
+
+
+def username_of(state: Engine, cod_etu: str | None) -> str | None:
+    """The username of the managed account whose idnumber ends with the student number."""
+    if not cod_etu:
+        return None
+    idnumber = managed.c.data["idnumber"].as_string()
+    with state.connect() as connection:
+        return connection.execute(
+            select(managed.c.key)
+            .where(managed.c.kind == "user", idnumber.like(f"%{cod_etu}"))
+            .limit(1)
+        ).scalar_one_or_none()
+
+
+def find_people(refer_engine: Engine, state: Engine, year: str, query: str) -> list[Person]:
+    """The students whose number, internal number, username or name matches `query`."""
+    query = query.strip()
+    if not query:
+        return []
+    student = refer.refer_student
+    conditions = [student.c.cod_etu == query]
+    if query.isdigit():
+        conditions.append(student.c.cod_ind == int(query))
+    number = username_student_number(state, query.lower())
+    if number:
+        conditions.append(student.c.cod_etu == number)
+    if len(query) >= 2 and not query.isdigit():
+        pattern = _like(query.casefold())
+        full = func.lower(student.c.first_name + " " + student.c.last_name)
+        reverse = func.lower(student.c.last_name + " " + student.c.first_name)
+        conditions.append(or_(full.like(pattern, escape="\\"), reverse.like(pattern, escape="\\")))
+    registration = refer.refer_admin_registration
+    with refer_engine.connect() as connection:
+        rows = connection.execute(
+            select(student)
+            .where(student.c.year == year, or_(*conditions))
+            .order_by(student.c.last_name, student.c.first_name)
+            .limit(MAX_MATCHES)
+        ).all()
+        composantes: dict[int, list[str]] = {}
+        if rows:
+            for cod_ind, composante in connection.execute(
+                select(registration.c.cod_ind, registration.c.composante).where(
+                    registration.c.year == year,
+                    registration.c.cod_ind.in_([row.cod_ind for row in rows]),
+                )
+            ):
+                composantes.setdefault(cod_ind, []).append(composante)
+    return [
+        Person(
+            year,
+            row.cod_ind,
+            row.cod_etu,
+            row.last_name,
+            row.first_name,
+            tuple(sorted(set(composantes.get(row.cod_ind, [])))),
+        )
+        for row in rows
+    ]
+
+
+def _etape(code: str | None, version: int | None) -> str | None:
+    return f"{code}-{version}" if code is not None else None
+
+
+def _moodle_objects(state: Engine, username: str) -> list[MoodleObject]:
+    mentions = or_(
+        managed.c.key.like(f"%|{_escape(username)}|%", escape="\\"),
+        managed.c.key.like(f"%|{_escape(username)}", escape="\\"),
+        and_(managed.c.kind == "user", managed.c.key == username),
+    )
+    with state.connect() as connection:
+        rows = connection.execute(
+            select(managed.c.kind, managed.c.key, managed.c.updated_run, managed.c.updated_at)
+            .where(mentions)
+            .order_by(managed.c.kind, managed.c.key)
+        ).all()
+        found = []
+        for row in rows:
+            last = connection.execute(
+                select(operations.c.action, operations.c.reason)
+                .where(operations.c.kind == row.kind, operations.c.key == row.key)
+                .order_by(operations.c.id.desc())
+                .limit(1)
+            ).first()
+            found.append(
+                MoodleObject(
+                    row.kind,
+                    row.key,
+                    row.updated_run,
+                    row.updated_at,
+                    last.action if last else "",
+                    last.reason if last else "",
+                )
+            )
+    return found
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def read_facts(refer_engine: Engine, state: Engine, person: Person) -> PersonFacts:
+    year, cod_ind = person.year, person.cod_ind
+    iae, etape = refer.refer_admin_registration, refer.refer_etape
+    ip, element = refer.refer_pedagogical_registration, refer.refer_element
+    membership, group = refer.refer_group_membership, refer.refer_group
+    exclusion = refer.refer_exclusion
+    with refer_engine.connect() as connection:
+        registrations = [
+            Registration(
+                f"{row.etape_code}-{row.etape_version}",
+                row.label or "",
+                row.composante,
+                f"{row.diplome_code}-{row.diplome_version}",
+                bool(row.foad),
+            )
+            for row in connection.execute(
+                select(iae, etape.c.label, etape.c.foad)
+                .join(
+                    etape,
+                    and_(
+                        etape.c.year == iae.c.year,
+                        etape.c.etape_code == iae.c.etape_code,
+                        etape.c.etape_version == iae.c.etape_version,
+                    ),
+                    isouter=True,
+                )
+                .where(iae.c.year == year, iae.c.cod_ind == cod_ind)
+            )
+        ]
+        elements = [
+            ElementRegistration(
+                f"{row.etape_code}-{row.etape_version}",
+                row.element,
+                row.label or "",
+                row.nature or "",
+                row.composante or "",
+            )
+            for row in connection.execute(
+                select(ip, element.c.label, element.c.nature, element.c.composante)
+                .join(
+                    element,
+                    and_(element.c.year == ip.c.year, element.c.code == ip.c.element),
+                    isouter=True,
+                )
+                .where(ip.c.year == year, ip.c.cod_ind == cod_ind)
+            )
+        ]
+        groups = [
+            GroupAssignment(
+                row.group_code,
+                row.label or "",
+                row.kind or "",
+                row.element,
+                _etape(row.etape_code, row.etape_version),
+            )
+            for row in connection.execute(
+                select(
+                    membership.c.group_code,
+                    group.c.label,
+                    group.c.kind,
+                    group.c.element,
+                    group.c.etape_code,
+                    group.c.etape_version,
+                )
+                .join(
+                    group,
+                    and_(
+                        group.c.year == membership.c.year, group.c.code == membership.c.group_code
+                    ),
+                    isouter=True,
+                )
+                .where(membership.c.year == year, membership.c.cod_ind == cod_ind)
+            )
+        ]
+        left_out = [
+            Left(
+                row.kind,
+                row.key,
+                row.reason,
+                row.detail,
+                row.element,
+                _etape(row.etape_code, row.etape_version),
+            )
+            for row in connection.execute(
+                select(exclusion).where(exclusion.c.year == year, exclusion.c.cod_ind == cod_ind)
+            )
+        ]
+    username = username_of(state, person.cod_etu)
+    return PersonFacts(
+        year=year,
+        cod_ind=cod_ind,
+        cod_etu=person.cod_etu,
+        last_name=person.last_name,
+        first_name=person.first_name,
+        username=username,
+        registrations=registrations,
+        elements=elements,
+        groups=groups,
+        left_out=left_out,
+        moodle=_moodle_objects(state, username) if username else [],
+    )
+
+
+def visible_to(person: Person, composantes: Sequence[str] | None) -> bool:
+    """None: every person; otherwise people registered in one of `composantes`."""
+    return composantes is None or bool(set(person.composantes) & set(composantes))

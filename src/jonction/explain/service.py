@@ -1,0 +1,43 @@
+"""Explaining a person from the settings: open REFER and the state database, find, explain."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from ..config import Settings
+from .model import Explanation, explain
+from .reading import Person, find_people, latest_year, read_facts, visible_to
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """Who matched the query (beyond the visible ones, only a count), and the explanation
+    when exactly one person matched."""
+
+    people: list[Person]
+    hidden: int
+    explanation: Explanation | None
+    year: str | None
+
+
+def answer(
+    settings: Settings,
+    refer_engine: Engine,
+    state: Engine,
+    query: str,
+    composantes: Sequence[str] | None = None,
+    year: str | None = None,
+) -> Answer:
+    year = year or latest_year(refer_engine)
+    if year is None:
+        return Answer([], 0, None, None)
+    found = find_people(refer_engine, state, year, query)
+    people = [person for person in found if visible_to(person, composantes)]
+    explanation = None
+    if len(people) == 1:
+        facts = read_facts(refer_engine, state, people[0])
+        explanation = explain(facts, settings.policy.course_natures)
+    return Answer(people, len(found) - len(people), explanation, year)

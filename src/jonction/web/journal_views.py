@@ -1,0 +1,361 @@
+"""Read-only queries of the journal for the dashboard: nights, steps, operations, notices."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Engine, Select, and_, false, func, or_, select
+
+from ..journal.schema import notices, operations, runs, step_runs
+from .accounts import Account
+
+
+def _seconds(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return (end - start).total_seconds()
+
+
+@dataclass(frozen=True, slots=True)
+class StepView:
+    id: int
+    run_id: int
+    step: str
+    mode: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    counts: Mapping[str, Any]
+    stats: Mapping[str, Any]
+    calls: Mapping[str, Mapping[str, float]]
+    guards: Sequence[str]
+    error: str
+
+    @property
+    def seconds(self) -> float | None:
+        return _seconds(self.started_at, self.finished_at)
+
+    def outcomes(self) -> Counter[str]:
+        """Operations by outcome (applied, failed, skipped, deferred)."""
+        totals: Counter[str] = Counter()
+        for key, value in (self.counts.get("outcomes") or {}).items():
+            totals[key.rsplit(".", 1)[-1]] += int(value)
+        return totals
+
+    def planned(self) -> int:
+        return sum(int(v) for v in (self.counts.get("planned") or {}).values())
+
+    def planned_by_kind(self) -> list[tuple[str, str, int]]:
+        rows = []
+        for key, value in sorted((self.counts.get("planned") or {}).items()):
+            kind, _, action = key.rpartition(".")
+            rows.append((kind, action, int(value)))
+        return rows
+
+    def moodle_calls(self) -> int:
+        return int(sum(entry.get("calls", 0) for entry in self.calls.values()))
+
+
+@dataclass(frozen=True, slots=True)
+class RunView:
+    id: int
+    command: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    host: str
+    forced: Sequence[str]
+    steps: list[StepView] = field(default_factory=list)
+
+    @property
+    def seconds(self) -> float | None:
+        return _seconds(self.started_at, self.finished_at)
+
+    def outcomes(self) -> Counter[str]:
+        total: Counter[str] = Counter()
+        for step in self.steps:
+            total.update(step.outcomes())
+        return total
+
+    def guards(self) -> list[str]:
+        return [guard for step in self.steps for guard in step.guards]
+
+
+def _step(row: Any) -> StepView:
+    return StepView(
+        id=row.id,
+        run_id=row.run_id,
+        step=row.step,
+        mode=row.mode,
+        status=row.status,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        counts=row.counts or {},
+        stats=row.stats or {},
+        calls=row.calls or {},
+        guards=list(row.guards or []),
+        error=row.error or "",
+    )
+
+
+def _runs(engine: Engine, query: Select[Any]) -> list[RunView]:
+    with engine.connect() as connection:
+        found = [
+            RunView(
+                id=row.id,
+                command=row.command,
+                status=row.status,
+                started_at=row.started_at,
+                finished_at=row.finished_at,
+                host=row.host,
+                forced=list(row.forced or []),
+            )
+            for row in connection.execute(query)
+        ]
+        if not found:
+            return []
+        by_id = {run.id: run for run in found}
+        steps = connection.execute(
+            select(step_runs).where(step_runs.c.run_id.in_(by_id)).order_by(step_runs.c.id)
+        )
+        for row in steps:
+            by_id[row.run_id].steps.append(_step(row))
+    return found
+
+
+def recent_runs(engine: Engine, limit: int, offset: int = 0) -> list[RunView]:
+    """The latest runs first, each with its steps."""
+    return _runs(engine, select(runs).order_by(runs.c.id.desc()).limit(limit).offset(offset))
+
+
+def count_runs(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(runs)).scalar_one())
+
+
+def get_run(engine: Engine, run_id: int) -> RunView | None:
+    found = _runs(engine, select(runs).where(runs.c.id == run_id))
+    return found[0] if found else None
+
+
+# Operations --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OperationFilter:
+    step: str = ""
+    kind: str = ""
+    action: str = ""
+    outcome: str = ""
+    text: str = ""
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, str]) -> OperationFilter:
+        return cls(**{name: query.get(name, "").strip()[:200] for name in cls.__slots__})
+
+    def as_query(self) -> dict[str, str]:
+        return {name: getattr(self, name) for name in self.__slots__ if getattr(self, name)}
+
+
+@dataclass(frozen=True, slots=True)
+class OperationView:
+    id: int
+    step: str
+    seq: int
+    kind: str
+    action: str
+    key: str
+    label: str
+    scope: str
+    before: Mapping[str, Any] | None
+    after: Mapping[str, Any] | None
+    reason: str
+    source: Mapping[str, Any]
+    outcome: str
+    message: str
+
+
+def composante_clause(column: Any, account: Account) -> ColumnElement[bool] | None:
+    """Restricts rows to the account's composantes, read from the JSON `composante` entry
+    that steps put in an operation's source (a row without one is hidden)."""
+    if not account.restricted:
+        return None
+    if not account.composantes:
+        return false()
+    clause: ColumnElement[bool] = column["composante"].as_string().in_(account.composantes)
+    return clause
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _operation_conditions(
+    run_id: int, wanted: OperationFilter, account: Account
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [step_runs.c.run_id == run_id]
+    for name, column in (
+        ("step", step_runs.c.step),
+        ("kind", operations.c.kind),
+        ("action", operations.c.action),
+        ("outcome", operations.c.outcome),
+    ):
+        value = getattr(wanted, name)
+        if value:
+            conditions.append(column == value)
+    if wanted.text:
+        pattern = _like(wanted.text)
+        conditions.append(
+            or_(
+                *(
+                    column.ilike(pattern, escape="\\")
+                    for column in (
+                        operations.c.key,
+                        operations.c.label,
+                        operations.c.scope,
+                        operations.c.reason,
+                        operations.c.message,
+                    )
+                )
+            )
+        )
+    restriction = composante_clause(operations.c.source, account)
+    if restriction is not None:
+        conditions.append(restriction)
+    return conditions
+
+
+def operation_page(
+    engine: Engine,
+    run_id: int,
+    wanted: OperationFilter,
+    account: Account,
+    limit: int,
+    offset: int = 0,
+) -> tuple[list[OperationView], int]:
+    """One page of a run's operations matching `wanted`, and how many match in all."""
+    joined = operations.join(step_runs, operations.c.step_run_id == step_runs.c.id)
+    where = and_(*_operation_conditions(run_id, wanted, account))
+    query = (
+        select(operations, step_runs.c.step)
+        .select_from(joined)
+        .where(where)
+        .order_by(step_runs.c.id, operations.c.seq)
+        .limit(limit)
+        .offset(offset)
+    )
+    with engine.connect() as connection:
+        total = connection.execute(
+            select(func.count()).select_from(joined).where(where)
+        ).scalar_one()
+        rows = [
+            OperationView(
+                id=row.id,
+                step=row.step,
+                seq=row.seq,
+                kind=row.kind,
+                action=row.action,
+                key=row.key,
+                label=row.label,
+                scope=row.scope,
+                before=row.before,
+                after=row.after,
+                reason=row.reason,
+                source=row.source or {},
+                outcome=row.outcome,
+                message=row.message,
+            )
+            for row in connection.execute(query)
+        ]
+    return rows, int(total)
+
+
+def operation_facets(engine: Engine, run_id: int) -> dict[str, list[str]]:
+    """The values each filter can take in a run (for the filter's choices)."""
+    joined = operations.join(step_runs, operations.c.step_run_id == step_runs.c.id)
+    facets: dict[str, list[str]] = {}
+    with engine.connect() as connection:
+        facets["step"] = [
+            row[0]
+            for row in connection.execute(
+                select(step_runs.c.step)
+                .where(step_runs.c.run_id == run_id)
+                .group_by(step_runs.c.step)
+                .order_by(func.min(step_runs.c.id))
+            )
+        ]
+        for name, column in (
+            ("kind", operations.c.kind),
+            ("action", operations.c.action),
+            ("outcome", operations.c.outcome),
+        ):
+            facets[name] = [
+                row[0]
+                for row in connection.execute(
+                    select(column)
+                    .select_from(joined)
+                    .where(step_runs.c.run_id == run_id)
+                    .group_by(column)
+                    .order_by(column)
+                )
+            ]
+    return facets
+
+
+# Notices -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeView:
+    step: str
+    kind: str
+    key: str
+    message: str
+    severity: str
+    data: Mapping[str, Any]
+
+
+def run_notices(
+    engine: Engine, run_id: int, account: Account, text: str = "", limit: int = 500
+) -> tuple[list[NoticeView], int]:
+    joined = notices.join(step_runs, notices.c.step_run_id == step_runs.c.id)
+    conditions: list[ColumnElement[bool]] = [step_runs.c.run_id == run_id]
+    if text:
+        pattern = _like(text)
+        conditions.append(
+            or_(
+                notices.c.kind.ilike(pattern, escape="\\"),
+                notices.c.key.ilike(pattern, escape="\\"),
+                notices.c.message.ilike(pattern, escape="\\"),
+            )
+        )
+    restriction = composante_clause(notices.c.data, account)
+    if restriction is not None:
+        conditions.append(restriction)
+    where = and_(*conditions)
+    with engine.connect() as connection:
+        total = connection.execute(
+            select(func.count()).select_from(joined).where(where)
+        ).scalar_one()
+        rows = [
+            NoticeView(row.step, row.kind, row.key, row.message, row.severity, row.data or {})
+            for row in connection.execute(
+                select(notices, step_runs.c.step)
+                .select_from(joined)
+                .where(where)
+                .order_by(notices.c.id)
+                .limit(limit)
+            )
+        ]
+    return rows, int(total)
+
+
+def latest_run_id(engine: Engine) -> int | None:
+    with engine.connect() as connection:
+        value = connection.execute(select(func.max(runs.c.id))).scalar_one_or_none()
+    return int(value) if value is not None else None

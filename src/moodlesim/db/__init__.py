@@ -1,0 +1,1 @@
+"""The simulated Moodle's database: tables, engine, first install, id sequences."""

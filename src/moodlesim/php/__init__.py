@@ -1,0 +1,1 @@
+"""How PHP and Moodle's helper functions treat request data and text."""

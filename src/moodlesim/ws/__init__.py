@@ -1,0 +1,1 @@
+"""Moodle's external API machinery: descriptions, validation, errors, REST rendering."""

@@ -1,0 +1,126 @@
+"""Anomalies: the pure rules over a REFER snapshot, the page by composante, the CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from starlette.testclient import TestClient
+
+from jonction.domain.anomalies import find_anomalies
+from jonction.domain.refer_model import (
+    Composante,
+    Element,
+    Etape,
+    EtapeKey,
+    Exclusion,
+    Group,
+    PedagogicalRegistration,
+    ReferSnapshot,
+)
+from jonction.web import i18n
+
+from .conftest import log_in
+
+
+def _element(code: str, label: str, nature: str = "UE", composante: str = "SCI") -> Element:
+    return Element(code, label, label[:10], "", nature, composante, "", None)
+
+
+def test_rules() -> None:
+    etape = EtapeKey("SL1", 101)
+    snapshot = ReferSnapshot(
+        year="2026",
+        composantes={"SCI": Composante("SCI", "Sciences")},
+        etapes={
+            etape: Etape(etape, "L1", "SCI", False, ()),
+            EtapeKey("XX1", 1): Etape(EtapeKey("XX1", 1), "Orpheline", "ZZZ", False, ()),
+        },
+        elements={
+            "A1": _element("A1", "Analyse"),
+            "B1": _element("B1", ""),
+            "C1": _element("C1", "x" * 300),
+            "S1": _element("S1", "Semestre", "SEM"),
+        },
+        pedagogical_registrations=[
+            PedagogicalRegistration(1, etape, "A1"),
+            PedagogicalRegistration(1, etape, "B1"),
+            PedagogicalRegistration(1, etape, "C1"),
+        ],
+        groups={
+            1: Group(1, "TD1", "TD 1", "TD", "A1", None),
+            2: Group(2, "TD2", "TD 2", "TD", None, None),
+            3: Group(3, "TD3", "TD 3", "TD", "GONE", None),
+        },
+        exclusions=[
+            Exclusion("link", "k1", "cycle", "A1 under itself", element="A1"),
+            Exclusion("pedagogical_registration", "k2", "unpaid", "not paid", 5, "A1"),
+            Exclusion("element", "k3", "element_closed", "closed", element="C1"),
+        ],
+    )
+    found = {(a.rule, a.code) for a in find_anomalies(snapshot, ["UE"])}
+    assert found == {
+        ("element_without_label", "B1"),
+        ("label_too_long", "C1"),
+        ("etape_without_composante", "XX1-1"),
+        ("group_attached_to_nothing", "2 (TD2)"),
+        ("group_attached_to_nothing", "3 (TD3)"),
+        ("catalogue_cycle", "k1"),
+        ("left_out_of_catalogue", "k3"),
+    }
+    # The semester has no course nature: no "without students" anomaly for it; A1 has students.
+    lonely = find_anomalies(
+        ReferSnapshot(year="2026", elements={"E1": _element("E1", "Optique")}), ["UE"]
+    )
+    assert [(a.rule, a.composante) for a in lonely] == [("course_element_without_students", "SCI")]
+
+
+def test_every_rule_is_explained_in_both_languages() -> None:
+    from jonction.domain.anomalies import RULES
+
+    for language in ("fr", "en"):
+        catalogue = i18n.translations(language)
+        for rule in RULES:
+            for key in (rule, f"why:{rule}", f"fix:{rule}"):
+                assert catalogue.gettext(key) != key, (language, key)
+
+
+def test_page_by_composante(client: TestClient) -> None:
+    log_in(client, "admin")
+    page = client.get("/anomalies").text
+    assert (
+        "Topologie" in page and "TP orphelin" in page and "LLA1U01 is listed under itself" in page
+    )
+    assert "Saisir le libellé" in page  # how to fix it, in French
+    only = client.get("/anomalies", params={"composante": "LET"}).text
+    assert "Topologie" not in only and "LHI1U07" in only
+
+
+def test_scolarite_sees_its_composante_only(client: TestClient) -> None:
+    log_in(client, "scol-let")
+    page = client.get("/anomalies").text
+    assert "LHI1U07" in page and "Topologie" not in page
+    asked = client.get("/anomalies", params={"composante": "SCI"}).text
+    assert "Topologie" not in asked
+    exported = client.get("/anomalies.csv", params={"composante": "SCI"}).text
+    assert "Topologie" not in exported
+
+
+def test_csv_export(client: TestClient) -> None:
+    log_in(client, "scol-sci")
+    answer = client.get("/anomalies.csv")
+    assert answer.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(answer.text.lstrip("\ufeff")), delimiter=";"))
+    assert rows[0][0] == "Anomalie"
+    assert rows[1][:4] == [
+        "Élément porteur de cours sans étudiant inscrit",
+        "SCI",
+        "SMA1U09",
+        "Topologie",
+    ]
+
+
+def test_support_has_no_anomalies(client: TestClient) -> None:
+    log_in(client, "helpdesk")
+    assert client.get("/anomalies").status_code == 403
+    assert client.get("/anomalies.csv").status_code == 403
