@@ -4,6 +4,7 @@ admin endpoint."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import subprocess
@@ -30,13 +31,18 @@ NIGHT_TITLES = {
 TABLE_ROW_STATS = ("rows_added", "rows_removed", "rows_marked_or_unmarked")
 
 
+def client_specs() -> dict[str, Any]:
+    """The web service functions of jonction's Moodle client (none while it is missing)."""
+    try:
+        module = importlib.import_module("jonction.moodle")
+    except ImportError:
+        return {}
+    return dict(getattr(module, "SPECS", {}))
+
+
 def is_write(function: str) -> bool:
     """Whether a web service function writes, as jonction's client classes it."""
-    try:
-        from jonction.moodle import SPECS
-    except ImportError:
-        SPECS = {}
-    spec = SPECS.get(function)
+    spec = client_specs().get(function)
     if spec is not None:
         return bool(spec.is_write)
     return not any(part in function for part in ("_get_", "_search_", "site_info"))

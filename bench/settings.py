@@ -11,6 +11,7 @@ from typing import Any
 
 from jonction.config import Settings, load_settings
 
+from .night import client_specs
 from .simulator import ENROL_DB, Simulator, sqlite_url
 from .university import ADE, DATABASE, LDIF
 
@@ -19,11 +20,7 @@ CONFIG_FILE = "jonction.toml"
 
 def web_service_functions() -> list[str]:
     """The functions jonction's Moodle client calls (empty while the client is missing)."""
-    try:
-        from jonction.moodle import SPECS
-    except ImportError:
-        return []
-    return sorted(SPECS)
+    return sorted(client_specs())
 
 
 def per_item_options() -> dict[str, Any]:
