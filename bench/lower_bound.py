@@ -11,6 +11,10 @@
   created, one bulk check that no object with the same key exists yet (an account made by a
   CAS login, a course made by hand), at the per-item cost of the cheapest read of that kind.
 
+The same figures give the least the per-item way must spend on the same writes (each item
+in a call of its own, one call at a time, after reading the sources), hence the most any
+client can gain over it: `speedup_ceiling`.
+
 Everything is taken from the simulator's cost model (moodlesim.costs), so the bound moves with
 it. Moodle's enrol_database sync is left out, as it is from jonction's time.
 """
@@ -56,6 +60,18 @@ class LowerBound:
     by_step_ms: dict[str, float] = field(default_factory=dict)
     # Seconds to read each source of the night, and the step that reads it.
     source_s: dict[str, float] = field(default_factory=dict)
+    # What the per-item way must spend at least on the same writes: each item in a call of
+    # its own (latency included), one call at a time.
+    per_item_ms: float = 0.0
+
+    @property
+    def per_item_floor(self) -> float:
+        return sum(self.source_s.values()) + self.per_item_ms / 1000
+
+    @property
+    def speedup_ceiling(self) -> float | None:
+        """The most any client can gain over the per-item way on this night's writes."""
+        return self.per_item_floor / self.seconds if self.seconds > 0 else None
 
     @property
     def moodle_seconds(self) -> float:
@@ -80,6 +96,10 @@ class LowerBound:
             "sources_s": {k: round(v, 3) for k, v in self.source_s.items()},
             "moodle_s": round(self.moodle_seconds, 3),
             "workers": self.workers,
+            "per_item_floor_s": round(self.per_item_floor, 3),
+            "speedup_ceiling": None
+            if self.speedup_ceiling is None
+            else round(self.speedup_ceiling, 2),
             "write_work_ms": {k: round(v, 1) for k, v in sorted(self.write_work_ms.items())},
             "unavoidable_read_ms": {k: round(v, 1) for k, v in sorted(self.read_ms.items())},
             "by_step_s": {k: round(self.step_seconds(k), 3) for k in self.steps()},
@@ -105,6 +125,7 @@ def lower_bound(
             continue
         work = max(0.0, float(entry["cost_ms"]) - costs.latency_ms * float(entry["calls"]))
         bound.write_work_ms[function] = work
+        bound.per_item_ms += work + costs.latency_ms * float(entry["items"])
         check = EXISTENCE_CHECKS.get(function)
         if check is not None:
             per_item = costs.per_item_ms.get(check, 0.0)

@@ -74,7 +74,14 @@ def summary_rows(result: Mapping[str, Any]) -> list[list[str]]:
             "rows written to the enrolment table",
             lambda n: f"{n['batched']['table_rows_written']:,}",
         ),
-        row("peak memory (RSS)", lambda n: mib(n["batched"]["peak_rss_bytes"])),
+        row(
+            "peak memory (RSS)",
+            lambda n: (
+                "not measured (profiled)"
+                if n["batched"].get("profile")
+                else mib(n["batched"]["peak_rss_bytes"])
+            ),
+        ),
         row(
             "lower bound: sources + Moodle",
             lambda n: (
@@ -86,6 +93,10 @@ def summary_rows(result: Mapping[str, Any]) -> list[list[str]]:
         row("jonction ÷ lower bound", lambda n: times(n.get("bound_ratio"), 2)),
         row("per-item way", lambda n: _per_item_text(n["per_item"])),
         row("faster than per-item", lambda n: times(n.get("speedup"))),
+        row(
+            "most any client can gain over per-item",
+            lambda n: times(n["lower_bound"].get("speedup_ceiling")),
+        ),
         row("run status", lambda n: n["batched"]["run_status"]),
     ]
 
@@ -141,6 +152,11 @@ def notes(result: Mapping[str, Any]) -> list[str]:
                 f"{name} night: the simulator served {seen:,} calls, the journal accounts for "
                 f"{journaled:,}: some step does not report its calls."
             )
+    if result.get("profile"):
+        found.append(
+            "The batched nights ran under py-spy (sampling without pausing): their times carry "
+            "its small overhead, and the kernel's peak memory is py-spy's, not jonction's."
+        )
     scale = result.get("sync_scale", 1.0)
     if scale != 1.0:
         found.append(

@@ -220,9 +220,14 @@ def night_targets(result: dict[str, Any]) -> list[targets.Target]:
             )
         )
     peak = max(nights[n]["batched"]["peak_rss_bytes"] for n in NIGHTS)
-    found.append(targets.memory_target(peak, result["students"]))
+    memory = targets.memory_target(peak, result["students"])
+    if result.get("profile"):
+        memory = targets.unmeasured(memory, "profiled: the peak measured is py-spy's")
+    found.append(memory)
     partial = partial_night(result)
-    return [targets.unmeasured(t, partial) for t in found] if partial else found
+    if not partial:
+        return found
+    return [targets.unmeasured(t, f"partial night ({partial})") for t in found]
 
 
 def partial_night(result: dict[str, Any]) -> str:
@@ -328,7 +333,9 @@ def scaling_benchmark(sizes: list[int], options: Options, command: str) -> dict[
         )
         if part
     )
-    result["targets"] = [(targets.unmeasured(t, why) if why else t).as_dict() for t in found]
+    result["targets"] = [
+        (targets.unmeasured(t, f"partial night ({why})") if why else t).as_dict() for t in found
+    ]
     return result
 
 

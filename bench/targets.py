@@ -28,8 +28,8 @@ class Target:
 
 
 def unmeasured(target: Target, why: str) -> Target:
-    """The same target, not measured: the night it was measured on is not a whole one."""
-    note = f"partial night ({why})" + (f"; {target.note}" if target.note else "")
+    """The same target, not measured, with the reason (a partial night, a profiled one…)."""
+    note = why + (f"; {target.note}" if target.note else "")
     return Target(target.name, target.wanted, target.measured, None, note)
 
 

@@ -54,6 +54,9 @@ def test_bound_counts_item_work_and_existence_checks_over_workers() -> None:
     assert bound.seconds == pytest.approx((5600 + 5400 + 10020 + 20) / 6 / 1000)
     assert bound.step_seconds("users") == pytest.approx((5600 + 10020) / 6 / 1000)
     assert bound.step_seconds("groups") == pytest.approx(5400 / 6 / 1000)
+    # one call per item, one at a time: 3,000 items × 20 ms of latency on top of the work
+    assert bound.per_item_floor == pytest.approx((5600 + 5400 + 3000 * 20) / 1000)
+    assert bound.speedup_ceiling == pytest.approx(bound.per_item_floor / bound.seconds)
 
 
 def test_bound_adds_the_reading_of_the_sources_of_the_steps_that_ran() -> None:
@@ -112,7 +115,7 @@ def test_targets_say_met_not_met_or_not_measured() -> None:
     assert growth_target("time", [0.95, 1.05]).met is True
     assert growth_target("time", [1.3]).met is False
     assert growth_target("time", []).met is None
-    partial = unmeasured(zero, "not in this build: groups")
+    partial = unmeasured(zero, "partial night (not in this build: groups)")
     assert partial.met is None and partial.measured == "0"
     assert partial.note == "partial night (not in this build: groups)"
 
