@@ -178,38 +178,38 @@ class Process:
     peak_rss_bytes: int
 
 
-def run_child(command: list[str], cwd: Path, log: Path) -> Process:
+def run_child(command: list[str], cwd: Path, log: Path, profile: Path | None = None) -> Process:
     """Runs `command`, its output to `log`; wall time and the peak resident memory of the
-    process (and of any process it waited for), as the kernel accounts it."""
+    process, as the kernel accounts it. With `profile`, py-spy attaches to the process (from
+    outside: the process and its memory are its own) and writes its samples there."""
     with log.open("w") as output:
         started = time.perf_counter()
         process = subprocess.Popen(command, cwd=cwd, stdout=output, stderr=subprocess.STDOUT)
+        spy = _attach_py_spy(process.pid, profile, log) if profile is not None else None
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
+    if spy is not None:
+        try:
+            spy.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            spy.kill()
+            spy.wait()
     # Linux gives ru_maxrss in kibibytes.
     return Process(process.returncode, seconds, usage.ru_maxrss * 1024)
 
 
-def nightly_command(config: Path, profile: Path | None = None) -> list[str]:
-    command = [sys.executable, "-m", "jonction.cli", "nightly", "--config", str(config)]
-    if profile is None:
-        return command
+def _attach_py_spy(pid: int, profile: Path, log: Path) -> subprocess.Popen[bytes]:
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     # Raw (collapsed) stacks, summarised by bench.profile; sampled without pausing the process.
-    return [
-        spy,
-        "record",
-        "--nonblocking",
-        "--format",
-        "raw",
-        "--rate",
-        "50",
-        "-o",
-        str(profile),
-        "--",
-        *command,
-    ]
+    command = [spy, "record", "--nonblocking", "--format", "raw", "--rate", "50"]
+    command += ["-o", str(profile), "--pid", str(pid)]
+    spy_log = log.with_suffix(".py-spy.log").open("w")
+    return subprocess.Popen(command, stdout=spy_log, stderr=subprocess.STDOUT)
+
+
+def nightly_command(config: Path) -> list[str]:
+    return [sys.executable, "-m", "jonction.cli", "nightly", "--config", str(config)]
 
 
 def _step_figures(view: Any) -> list[StepFigures]:
@@ -267,7 +267,7 @@ def run_night(
     simulator.reset_stats()
     log = workspace / f"night-{name}.log"
     profile_file = workspace / f"profile-{name}.txt" if profile else None
-    process = run_child(nightly_command(config, profile_file), workspace, log)
+    process = run_child(nightly_command(config), workspace, log, profile_file)
     status, steps, sync = read_run(state_url)
     return Night(
         name=name,

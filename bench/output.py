@@ -74,14 +74,7 @@ def summary_rows(result: Mapping[str, Any]) -> list[list[str]]:
             "rows written to the enrolment table",
             lambda n: f"{n['batched']['table_rows_written']:,}",
         ),
-        row(
-            "peak memory (RSS)",
-            lambda n: (
-                "not measured (profiled)"
-                if n["batched"].get("profile")
-                else mib(n["batched"]["peak_rss_bytes"])
-            ),
-        ),
+        row("peak memory (RSS)", lambda n: mib(n["batched"]["peak_rss_bytes"])),
         row(
             "lower bound: sources + Moodle",
             lambda n: (
@@ -154,8 +147,8 @@ def notes(result: Mapping[str, Any]) -> list[str]:
             )
     if result.get("profile"):
         found.append(
-            "The batched nights ran under py-spy (sampling without pausing): their times carry "
-            "its small overhead, and the kernel's peak memory is py-spy's, not jonction's."
+            "The batched nights ran with py-spy attached (sampling without pausing): their "
+            "times carry its small overhead."
         )
     scale = result.get("sync_scale", 1.0)
     if scale != 1.0:

@@ -220,10 +220,7 @@ def night_targets(result: dict[str, Any]) -> list[targets.Target]:
             )
         )
     peak = max(nights[n]["batched"]["peak_rss_bytes"] for n in NIGHTS)
-    memory = targets.memory_target(peak, result["students"])
-    if result.get("profile"):
-        memory = targets.unmeasured(memory, "profiled: the peak measured is py-spy's")
-    found.append(memory)
+    found.append(targets.memory_target(peak, result["students"]))
     partial = partial_night(result)
     if not partial:
         return found
