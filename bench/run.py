@@ -243,6 +243,16 @@ def partial_night(result: dict[str, Any]) -> str:
     )
     if failed:
         reasons.append("did not succeed: " + ", ".join(failed))
+    absent = [
+        name
+        for name in result["steps"]["registered"]
+        if any(
+            name not in {step["step"] for step in night["batched"]["steps"]}
+            for night in result["nights"].values()
+        )
+    ]
+    if absent:
+        reasons.append("did not run: " + ", ".join(absent))
     return "; ".join(reasons)
 
 
