@@ -9,8 +9,10 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +61,10 @@ class StepFigures:
     table_rows: int
     sync_s: float
     error: str
+    # Unix times of the step, and the highest resident memory sampled meanwhile.
+    started: float = 0.0
+    finished: float = 0.0
+    peak_rss_bytes: int | None = None
 
     @property
     def jonction_s(self) -> float:
@@ -102,6 +108,7 @@ class StepFigures:
             "outcomes": self.outcomes,
             "calls": self.calls,
             "error": self.error,
+            "peak_rss_bytes": self.peak_rss_bytes,
         }
 
 
@@ -176,6 +183,31 @@ class Process:
     exit_code: int
     seconds: float
     peak_rss_bytes: int
+    # (Unix time, resident bytes) every quarter of a second: the peak of each step.
+    rss_samples: list[tuple[float, int]] = field(default_factory=list)
+
+
+class RssSampler(threading.Thread):
+    """Reads a process's resident memory from /proc while it runs (Linux)."""
+
+    def __init__(self, pid: int, every_s: float = 0.25) -> None:
+        super().__init__(daemon=True)
+        self.status = Path(f"/proc/{pid}/status")
+        self.every_s = every_s
+        self.samples: list[tuple[float, int]] = []
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            try:
+                text = self.status.read_text()
+            except OSError:
+                return
+            for line in text.splitlines():
+                if line.startswith("VmRSS:"):
+                    self.samples.append((time.time(), int(line.split()[1]) * 1024))
+                    break
+            self.done.wait(self.every_s)
 
 
 def run_child(command: list[str], cwd: Path, log: Path, profile: Path | None = None) -> Process:
@@ -186,8 +218,12 @@ def run_child(command: list[str], cwd: Path, log: Path, profile: Path | None = N
         started = time.perf_counter()
         process = subprocess.Popen(command, cwd=cwd, stdout=output, stderr=subprocess.STDOUT)
         spy = _attach_py_spy(process.pid, profile, log) if profile is not None else None
+        sampler = RssSampler(process.pid)
+        sampler.start()
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started
+        sampler.done.set()
+        sampler.join()
     process.returncode = os.waitstatus_to_exitcode(status)
     if spy is not None:
         try:
@@ -196,7 +232,7 @@ def run_child(command: list[str], cwd: Path, log: Path, profile: Path | None = N
             spy.kill()
             spy.wait()
     # Linux gives ru_maxrss in kibibytes.
-    return Process(process.returncode, seconds, usage.ru_maxrss * 1024)
+    return Process(process.returncode, seconds, usage.ru_maxrss * 1024, sampler.samples)
 
 
 def _attach_py_spy(pid: int, profile: Path, log: Path) -> subprocess.Popen[bytes]:
@@ -229,9 +265,26 @@ def _step_figures(view: Any) -> list[StepFigures]:
                 table_rows=int(sum(int(stats.get(key, 0) or 0) for key in TABLE_ROW_STATS)),
                 sync_s=float(sync.get("seconds", 0.0) or 0.0) if sync.get("method") else 0.0,
                 error=item.error or "",
+                started=_unix(item.started_at),
+                finished=_unix(item.finished_at),
             )
         )
     return figures
+
+
+def _unix(moment: datetime | None) -> float:
+    if moment is None:
+        return 0.0
+    if moment.tzinfo is None:  # the journal keeps UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def step_peaks(steps: list[StepFigures], samples: list[tuple[float, int]]) -> None:
+    """Sets each step's peak resident memory from the samples taken while it ran."""
+    for step in steps:
+        inside = [rss for at, rss in samples if step.started <= at <= (step.finished or at)]
+        step.peak_rss_bytes = max(inside) if inside else None
 
 
 def read_run(state_url: str) -> tuple[str, list[StepFigures], dict[str, Any]]:
@@ -269,6 +322,7 @@ def run_night(
     profile_file = workspace / f"profile-{name}.txt" if profile else None
     process = run_child(nightly_command(config), workspace, log, profile_file)
     status, steps, sync = read_run(state_url)
+    step_peaks(steps, process.rss_samples)
     return Night(
         name=name,
         variant=variant,

@@ -113,6 +113,7 @@ def step_rows(result: Mapping[str, Any]) -> list[list[str]]:
                     f"{step['table_rows_written']:,}",
                     seconds(bound.get(step["step"])) if step["step"] in bound else "—",
                     seconds(per_item.get(step["step"])),
+                    mib(step.get("peak_rss_bytes")),
                 ]
             )
     return rows
@@ -219,6 +220,7 @@ def markdown(result: Mapping[str, Any]) -> str:
             "table rows",
             "lower bound",
             "per-item",
+            "peak memory",
         ],
         step_rows(result),
     )

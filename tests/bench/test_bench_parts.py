@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from bench.lower_bound import CostFigures, lower_bound
-from bench.night import Night, StepFigures
+from bench.night import Night, StepFigures, step_peaks
 from bench.per_item import extrapolated, measured
 from bench.profile import summarise
 from bench.settings import render
@@ -148,3 +148,14 @@ def test_rendered_configuration_reads_back() -> None:
         "enrol_database": {"sync_url": "http://127.0.0.1:1/admin/enrol_database_sync"},
     }
     assert tomllib.loads(render(config)) == config
+
+
+def test_each_step_gets_the_highest_memory_sampled_while_it_ran() -> None:
+    first = _step("refer", 2.0, {})
+    first.started, first.finished = 100.0, 102.0
+    second = _step("users", 1.0, {})
+    second.started, second.finished = 102.5, 103.5
+    idle = _step("groups", 0.0, {})
+    idle.started, idle.finished = 200.0, 200.1
+    step_peaks([first, second, idle], [(100.5, 10), (101.9, 30), (102.6, 20), (103.0, 25)])
+    assert (first.peak_rss_bytes, second.peak_rss_bytes, idle.peak_rss_bytes) == (30, 25, None)
