@@ -25,9 +25,11 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from .config import current_academic_year, load_settings
+from .commands.render import print_run, rich_progress
+from .config import Settings, current_academic_year, load_settings
 from .config.example import HEADER
 from .db import make_engine
+from .sources.generator.evolve import evolve
 from .sources.generator.generate import generate
 from .sources.refer.store import ensure_schema, refer_years, table_counts
 from .steps.runner import run_steps
@@ -200,17 +202,19 @@ def main(argv: list[str] | None = None) -> None:
     _start_moodle(token)
     console.print(f"simulated Moodle on http://127.0.0.1:{MOODLE_PORT}")
 
-    console.rule("3. The night")
     settings = load_settings(config)
-    from .commands.render import print_run, rich_progress
-
-    report = asyncio.run(
-        run_steps(settings, list_steps(), command="nightly", progress=rich_progress(console))
-    )
-    print_run(console, report)
+    console.rule("3. The first night: an empty Moodle")
+    _night(settings)
     _print_refer(settings.refer.url)
 
-    console.rule("4. The dashboard")
+    console.rule("4. A night of change in Apogée, the directory and ADE, then the next night")
+    evolution = evolve(settings.apogee.url, options.seed + 1)
+    console.print(
+        ", ".join(f"{kind.replace('_', ' ')} {n}" for kind, n in sorted(evolution.counts.items()))
+    )
+    _night(settings)
+
+    console.rule("5. The dashboard")
     password = secrets.token_urlsafe(9)
     AccountStore(make_engine(settings.state.url)).add(
         "demo", Role.ADMIN, display_name="Demo", password=password
@@ -227,6 +231,13 @@ def main(argv: list[str] | None = None) -> None:
     console.print(
         f"Try: .venv/bin/jonction plan offer --config {config}   (stop the servers: make demo-stop)"
     )
+
+
+def _night(settings: Settings) -> None:
+    report = asyncio.run(
+        run_steps(settings, list_steps(), command="nightly", progress=rich_progress(console))
+    )
+    print_run(console, report)
 
 
 def list_steps() -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
@@ -135,3 +136,45 @@ def test_report_without_runs() -> None:
     result = runner.invoke(app, ["report"])
     assert result.exit_code == 1
     assert "no run" in result.output
+
+
+def test_nightly_mails_its_summary(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    received: list[str] = []
+
+    class Collect(Message):  # type: ignore[misc]
+        def handle_message(self, message: object) -> None:
+            received.append(str(message))
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Collect(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        monkeypatch.setenv("JONCTION_REPORT__SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv(
+            "JONCTION_REPORT__SMTP_PORT", str(controller.server.sockets[0].getsockname()[1])
+        )
+        monkeypatch.setenv("JONCTION_REPORT__RECIPIENTS", '["admin@univ.example"]')
+        invoke("nightly")
+    finally:
+        controller.stop()
+    assert len(received) == 1
+    assert "Subject: [jonction] run 1: succeeded" in received[0]
+    assert "- offer: succeeded, 1 change(s) applied" in received[0]
+
+
+def test_nightly_due_runs_only_steps_whose_time_has_come(monkeypatch: pytest.MonkeyPatch) -> None:
+    result = runner.invoke(app, ["nightly", "--due"])
+    assert result.exit_code == 2 and "schedules" in result.output
+    monkeypatch.setenv(
+        "JONCTION_PIPELINE__SCHEDULES", '{"users": "* * * * *", "groups": "0 0 1 1 *"}'
+    )
+    invoke("nightly", "--due")
+    assert APPLIED == ["users", "groups"]
+    APPLIED.clear()
+    assert "no step is due" in invoke("nightly", "--due")
+    assert APPLIED == []

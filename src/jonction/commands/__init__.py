@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from . import (
+    adopt,
     config_cmd,
     explain,
     generate,
@@ -27,3 +28,4 @@ def register_all(app: typer.Typer) -> None:
     serve.register(app)
     web_user.register(app)
     moodle_sim.register(app)
+    adopt.register(app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -69,8 +70,28 @@ def print_run(console: Console, report: RunReport) -> None:
         )
     console.print(table)
     for step in report.steps:
+        changes = changes_line(step)
+        if changes:
+            console.print(f"[bold]{step.step}[/]: {escape(changes)}", highlight=False)
         if step.error:
             console.print(f"[bold]{step.step}[/]: {escape(step.error)}")
+
+
+def changes_line(step: StepReport) -> str:
+    """What a step changed, by kind and action: "course create 420, course rename 3"."""
+    if step.result is None:
+        return ""
+    counts: Counter[tuple[str, str, str]] = Counter()
+    for item in step.result.outcomes:
+        op = item.operation
+        # Compact operations (a table of REFER) say how many rows they stand for.
+        rows = (op.after or {}).get("rows") if op.after else None
+        counts[(op.kind, str(op.action), item.outcome)] += rows if isinstance(rows, int) else 1
+    parts = [
+        f"{kind} {action} {n}" + ("" if outcome == "applied" else f" ({outcome})")
+        for (kind, action, outcome), n in sorted(counts.items())
+    ]
+    return ", ".join(parts)
 
 
 class _RichTask:

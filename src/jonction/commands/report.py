@@ -11,7 +11,14 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from ..journal.reading import RunView, last_run_id, run_notices, run_operations, run_view
+from ..journal.reading import (
+    RunView,
+    get_run,
+    latest_run_id,
+    run_notices,
+    run_operations,
+    step_sizes,
+)
 from ..steps.runner import open_journal
 from .common import ConfigOption, console, err_console, settings_or_exit
 
@@ -40,23 +47,26 @@ def register(app: typer.Typer) -> None:
     app.command("report")(report)
 
 
-def _print_text(view: RunView, notices: list[dict[str, Any]]) -> None:
+def _print_text(
+    view: RunView, sizes: dict[int, tuple[int, int]], notices: list[dict[str, Any]]
+) -> None:
     console.print(
         f"[bold]run {view.id}[/] ({view.command}) {view.status}, "
-        f"started {view.started_at:%Y-%m-%d %H:%M:%S} UTC, {view.seconds:.0f} s"
+        f"started {view.started_at:%Y-%m-%d %H:%M:%S} UTC, {view.seconds or 0:.0f} s"
         + (f", forced: {', '.join(view.forced)}" if view.forced else "")
     )
     table = Table()
     for column in ("step", "status", "operations", "notices", "calls", "seconds"):
         table.add_column(column, justify="left" if column in {"step", "status"} else "right")
     for step in view.steps:
+        operations, notices_count = sizes.get(step.id, (0, 0))
         table.add_row(
             step.step,
             step.status,
-            str(step.operations),
-            str(step.notices),
-            str(step.total_calls),
-            f"{step.seconds:.1f}",
+            str(operations),
+            str(notices_count),
+            str(step.moodle_calls()),
+            f"{step.seconds or 0:.1f}",
         )
     console.print(table)
     for step in view.steps:
@@ -86,8 +96,8 @@ def report(
     """Print what a run did: steps, counts, calls, durations, guards, and every operation."""
     settings = settings_or_exit(config)
     journal = open_journal(settings)
-    run_id = run if run is not None else last_run_id(journal)
-    view = run_view(journal, run_id) if run_id is not None else None
+    run_id = run if run is not None else latest_run_id(journal.engine)
+    view = get_run(journal.engine, run_id) if run_id is not None else None
     if view is None:
         err_console.print("no such run" if run is not None else "no run has been journaled yet")
         raise typer.Exit(1)
@@ -112,7 +122,7 @@ def report(
                 {
                     "step": item.step,
                     "status": item.status,
-                    "seconds": item.seconds,
+                    "seconds": item.seconds or 0.0,
                     "counts": item.counts,
                     "stats": item.stats,
                     "calls": item.calls,
@@ -126,4 +136,4 @@ def report(
         }
         typer.echo(json.dumps(document, ensure_ascii=False, indent=1, default=str))
         return
-    _print_text(view, notices)
+    _print_text(view, step_sizes(journal.engine, view.id), notices)

@@ -13,9 +13,12 @@ import typer
 
 from ..config import Settings
 from ..domain.plan import Plan
+from ..journal.mail import send_summary
+from ..journal.reading import get_run, last_step_starts, step_sizes
 from ..steps import registry
 from ..steps.lock import AlreadyRunning
-from ..steps.runner import Paused, RunReport, run_steps
+from ..steps.runner import Paused, RunReport, open_journal, run_steps
+from ..steps.schedule import due_steps
 from .common import ConfigOption, console, err_console, settings_or_exit
 from .render import print_plan, print_run, rich_progress
 
@@ -133,6 +136,12 @@ def nightly(
         str | None, typer.Option("--from", help="Start at this step (e.g. after a failure).")
     ] = None,
     force: ForceOption = None,
+    due: bool = typer.Option(
+        False,
+        "--due",
+        help="Run only the steps whose clock time ([pipeline] schedules) has come since their "
+        "last run; for a timer that starts jonction every few minutes.",
+    ),
 ) -> None:
     """Run the whole night: refer → users → cohorts → offer → enrolments → groups.
 
@@ -141,6 +150,11 @@ def nightly(
     """
     settings = settings_or_exit(config)
     names = list(registry.all_steps())
+    if due:
+        names = _due(settings, names)
+        if not names:
+            console.print("no step is due")
+            return
     if only:
         names = [name for name in names if name in _known(_split(only))]
     if skip:
@@ -149,7 +163,28 @@ def nightly(
     if from_step:
         _known([from_step])
         names = names[names.index(from_step) :] if from_step in names else []
-    _finish(_execute(settings, names, force=_known(_split(force)), command="nightly"))
+    report = _execute(settings, names, force=_known(_split(force)), command="nightly")
+    engine = open_journal(settings).engine
+    view = get_run(engine, report.run_id) if report.run_id else None
+    if view is not None:
+        send_summary(settings.report, view, step_sizes(engine, view.id))
+    _finish(report)
+
+
+def _due(settings: Settings, names: list[str]) -> list[str]:
+    schedules = settings.pipeline.schedules
+    if not schedules:
+        err_console.print("--due needs clock times in [pipeline] schedules")
+        raise typer.Exit(2)
+    _known(list(schedules))
+    starts = last_step_starts(open_journal(settings))
+    # The journal keeps UTC; cron expressions are in local time.
+    local_starts = {
+        step: started.replace(tzinfo=UTC).astimezone().replace(tzinfo=None)
+        for step, started in starts.items()
+    }
+    wanted = due_steps(schedules, local_starts, datetime.now())
+    return [name for name in names if name in wanted]
 
 
 def apply_saved(

@@ -17,6 +17,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from .accounts import AccountsSection, CohortsSection
 from .directory import AdeSection, LdapSection
 from .moodle import EnrolDatabaseSection, MoodleSection
 from .operations import GuardsSection, PipelineSection, ReportSection, WebSection
@@ -48,6 +49,8 @@ class Settings(BaseSettings):
     ldap: LdapSection = Field(default_factory=LdapSection)
     ade: AdeSection = Field(default_factory=AdeSection)
     policy: PolicySection = Field(default_factory=PolicySection)
+    accounts: AccountsSection = Field(default_factory=AccountsSection)
+    cohorts: CohortsSection = Field(default_factory=CohortsSection)
     guards: GuardsSection = Field(default_factory=GuardsSection)
     pipeline: PipelineSection = Field(default_factory=PipelineSection)
     web: WebSection = Field(default_factory=WebSection)

@@ -6,9 +6,9 @@ from ipaddress import ip_network
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
-from ._base import Section
+from ._base import Section, secret_from
 
 
 class GuardsSection(Section):
@@ -44,11 +44,28 @@ class GuardsSection(Section):
 
 
 class PipelineSection(Section):
+    """The nightly pipeline: one run at a time, optional per-step clock times."""
+
     lock_file: Path = Field(Path("var/jonction.lock"), description="Forbids overlapping runs.")
     schedules: dict[str, str] = Field(
         default_factory=dict,
-        description="Optional cron expression per step, for sites that keep separate clock jobs.",
+        description="Optional cron expression per step (local time), for sites that keep the "
+        'original chronology, e.g. { refer = "0 18 * * *", users = "0 0 * * *" }; '
+        "`jonction nightly --due`, started every few minutes, runs the steps whose time has come.",
     )
+
+    @field_validator("schedules")
+    @classmethod
+    def _valid_cron(cls, schedules: dict[str, str]) -> dict[str, str]:
+        from croniter import croniter
+
+        for step, expression in schedules.items():
+            if not croniter.is_valid(expression):
+                raise ValueError(
+                    f"{step}: {expression!r} is not a cron expression (minute hour day month "
+                    "weekday, e.g. '15 4 * * *')"
+                )
+        return schedules
 
 
 class WebSection(Section):
@@ -118,7 +135,27 @@ class WebSection(Section):
 
 
 class ReportSection(Section):
+    """The summary e-mailed to the administrators after each night."""
+
     smtp_host: str = Field("", description="SMTP server for the nightly summary; empty: no mail.")
-    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_port: int = Field(25, ge=1, le=65535, description="SMTP port (587 with starttls).")
+    starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_user: str = Field("", description="SMTP login, if the server needs one.")
+    smtp_password: SecretStr | None = Field(
+        None, description="SMTP password (or JONCTION_REPORT_PASSWORD)."
+    )
     sender: str = Field("jonction@localhost", description="From address of the summary.")
     recipients: list[str] = Field(default_factory=list, description="Who gets the summary.")
+    subject_prefix: str = Field("[jonction]", description="Start of the summary's subject.")
+    dashboard_url: str = Field(
+        "", description="Public address of the dashboard, linked from the summary."
+    )
+
+    @model_validator(mode="after")
+    def _load_password(self) -> ReportSection:
+        password = secret_from(
+            self.smtp_password, None, ("JONCTION_REPORT_PASSWORD",), "SMTP password"
+        )
+        if password is not self.smtp_password:
+            object.__setattr__(self, "smtp_password", password)
+        return self

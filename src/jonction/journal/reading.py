@@ -2,40 +2,61 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, Select, func, select
 
 from .schema import notices, operations, runs, step_runs
 from .store import Journal
 
 
+def _seconds(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return (end - start).total_seconds()
+
+
 @dataclass(frozen=True, slots=True)
-class StepRunView:
+class StepView:
     id: int
+    run_id: int
     step: str
+    mode: str
     status: str
     started_at: datetime
     finished_at: datetime | None
-    counts: dict[str, Any]
-    stats: dict[str, Any]
-    calls: dict[str, dict[str, float]]
-    guards: list[str]
+    counts: Mapping[str, Any]
+    stats: Mapping[str, Any]
+    calls: Mapping[str, Mapping[str, float]]
+    guards: Sequence[str]
     error: str
-    operations: int
-    notices: int
 
     @property
-    def seconds(self) -> float:
-        if self.finished_at is None:
-            return 0.0
-        return (self.finished_at - self.started_at).total_seconds()
+    def seconds(self) -> float | None:
+        return _seconds(self.started_at, self.finished_at)
 
-    @property
-    def total_calls(self) -> int:
+    def outcomes(self) -> Counter[str]:
+        """Operations by outcome (applied, failed, skipped, deferred)."""
+        totals: Counter[str] = Counter()
+        for key, value in (self.counts.get("outcomes") or {}).items():
+            totals[key.rsplit(".", 1)[-1]] += int(value)
+        return totals
+
+    def planned(self) -> int:
+        return sum(int(v) for v in (self.counts.get("planned") or {}).values())
+
+    def planned_by_kind(self) -> list[tuple[str, str, int]]:
+        rows = []
+        for key, value in sorted((self.counts.get("planned") or {}).items()):
+            kind, _, action = key.rpartition(".")
+            rows.append((kind, action, int(value)))
+        return rows
+
+    def moodle_calls(self) -> int:
         return int(sum(entry.get("calls", 0) for entry in self.calls.values()))
 
 
@@ -46,71 +67,103 @@ class RunView:
     status: str
     started_at: datetime
     finished_at: datetime | None
-    forced: list[str]
-    steps: list[StepRunView]
+    host: str
+    forced: Sequence[str]
+    steps: list[StepView] = field(default_factory=list)
 
     @property
-    def seconds(self) -> float:
-        if self.finished_at is None:
-            return 0.0
-        return (self.finished_at - self.started_at).total_seconds()
+    def seconds(self) -> float | None:
+        return _seconds(self.started_at, self.finished_at)
+
+    def outcomes(self) -> Counter[str]:
+        total: Counter[str] = Counter()
+        for step in self.steps:
+            total.update(step.outcomes())
+        return total
+
+    def guards(self) -> list[str]:
+        return [guard for step in self.steps for guard in step.guards]
 
 
-def last_run_id(journal: Journal) -> int | None:
-    with journal.engine.connect() as connection:
-        value = connection.execute(select(func.max(runs.c.id))).scalar()
-    return int(value) if value is not None else None
+def _step(row: Any) -> StepView:
+    return StepView(
+        id=row.id,
+        run_id=row.run_id,
+        step=row.step,
+        mode=row.mode,
+        status=row.status,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        counts=row.counts or {},
+        stats=row.stats or {},
+        calls=row.calls or {},
+        guards=list(row.guards or []),
+        error=row.error or "",
+    )
 
 
-def run_view(journal: Journal, run_id: int) -> RunView | None:
-    with journal.engine.connect() as connection:
-        run = connection.execute(select(runs).where(runs.c.id == run_id)).mappings().first()
-        if run is None:
-            return None
-        op_counts: dict[int, int] = dict(
-            connection.execute(
-                select(operations.c.step_run_id, func.count())
-                .join(step_runs, step_runs.c.id == operations.c.step_run_id)
-                .where(step_runs.c.run_id == run_id)
-                .group_by(operations.c.step_run_id)
-            ).all()
-        )
-        notice_counts: dict[int, int] = dict(
-            connection.execute(
-                select(notices.c.step_run_id, func.count())
-                .join(step_runs, step_runs.c.id == notices.c.step_run_id)
-                .where(step_runs.c.run_id == run_id)
-                .group_by(notices.c.step_run_id)
-            ).all()
-        )
-        steps = [
-            StepRunView(
+def _runs(engine: Engine, query: Select[Any]) -> list[RunView]:
+    with engine.connect() as connection:
+        found = [
+            RunView(
                 id=row.id,
-                step=row.step,
+                command=row.command,
                 status=row.status,
                 started_at=row.started_at,
                 finished_at=row.finished_at,
-                counts=row.counts,
-                stats=row.stats,
-                calls=row.calls,
-                guards=row.guards,
-                error=row.error,
-                operations=op_counts.get(row.id, 0),
-                notices=notice_counts.get(row.id, 0),
+                host=row.host,
+                forced=list(row.forced or []),
             )
-            for row in connection.execute(
-                select(step_runs).where(step_runs.c.run_id == run_id).order_by(step_runs.c.id)
-            )
+            for row in connection.execute(query)
         ]
-    return RunView(
-        id=run["id"],
-        command=run["command"],
-        status=run["status"],
-        started_at=run["started_at"],
-        finished_at=run["finished_at"],
-        forced=run["forced"],
-        steps=steps,
-    )
+        if not found:
+            return []
+        by_id = {run.id: run for run in found}
+        steps = connection.execute(
+            select(step_runs).where(step_runs.c.run_id.in_(by_id)).order_by(step_runs.c.id)
+        )
+        for row in steps:
+            by_id[row.run_id].steps.append(_step(row))
+    return found
+
+
+def recent_runs(engine: Engine, limit: int, offset: int = 0) -> list[RunView]:
+    """The latest runs first, each with its steps."""
+    return _runs(engine, select(runs).order_by(runs.c.id.desc()).limit(limit).offset(offset))
+
+
+def count_runs(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(runs)).scalar_one())
+
+
+def get_run(engine: Engine, run_id: int) -> RunView | None:
+    found = _runs(engine, select(runs).where(runs.c.id == run_id))
+    return found[0] if found else None
+
+
+def latest_run_id(engine: Engine) -> int | None:
+    with engine.connect() as connection:
+        value = connection.execute(select(func.max(runs.c.id))).scalar_one_or_none()
+    return int(value) if value is not None else None
+
+
+def step_sizes(engine: Engine, run_id: int) -> dict[int, tuple[int, int]]:
+    """Operations and notices journaled by each step of a run, by step-run id."""
+    sizes: dict[int, tuple[int, int]] = {}
+    with engine.connect() as connection:
+        for table, position in ((operations, 0), (notices, 1)):
+            query = (
+                select(table.c.step_run_id, func.count())
+                .join(step_runs, step_runs.c.id == table.c.step_run_id)
+                .where(step_runs.c.run_id == run_id)
+                .group_by(table.c.step_run_id)
+            )
+            for step_run_id, count in connection.execute(query):
+                current = list(sizes.get(step_run_id, (0, 0)))
+                current[position] = int(count)
+                sizes[step_run_id] = (current[0], current[1])
+    return sizes
 
 
 def run_operations(
@@ -140,3 +193,10 @@ def run_notices(journal: Journal, run_id: int) -> Iterator[dict[str, Any]]:
     with journal.engine.connect() as connection:
         for row in connection.execute(query).mappings():
             yield dict(row)
+
+
+def last_step_starts(journal: Journal) -> dict[str, datetime]:
+    """When each step was last started by a run that applied changes (UTC, naive)."""
+    query = select(step_runs.c.step, func.max(step_runs.c.started_at)).group_by(step_runs.c.step)
+    with journal.engine.connect() as connection:
+        return {step: started for step, started in connection.execute(query)}

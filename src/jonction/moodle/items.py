@@ -126,6 +126,7 @@ class NewUser:
     department: str | None = None
     institution: str | None = None
     lang: str | None = None
+    maildisplay: int | None = None  # 0 hidden, 1 everyone, 2 course members
 
     def to_param(self) -> dict[str, Any]:
         return _compact(
@@ -139,6 +140,7 @@ class NewUser:
             department=self.department,
             institution=self.institution,
             lang=self.lang,
+            maildisplay=self.maildisplay,
         )
 
     def __repr__(self) -> str:
@@ -159,6 +161,7 @@ class UserUpdate:
     suspended: bool | None = None
     department: str | None = None
     institution: str | None = None
+    maildisplay: int | None = None
 
     def to_param(self) -> dict[str, Any]:
         return _compact(
@@ -172,6 +175,7 @@ class UserUpdate:
             suspended=self.suspended,
             department=self.department,
             institution=self.institution,
+            maildisplay=self.maildisplay,
         )
 
 

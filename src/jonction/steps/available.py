@@ -1,3 +1,3 @@
 """Imports every step module so that each registers itself."""
 
-from . import refer  # noqa: F401
+from . import cohorts, offer, refer, users  # noqa: F401

@@ -2,145 +2,14 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Select, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Engine, and_, false, func, or_, select
 
-from ..journal.schema import notices, operations, runs, step_runs
+from ..journal.schema import notices, operations, step_runs
 from .accounts import Account
-
-
-def _seconds(start: datetime | None, end: datetime | None) -> float | None:
-    if start is None or end is None:
-        return None
-    return (end - start).total_seconds()
-
-
-@dataclass(frozen=True, slots=True)
-class StepView:
-    id: int
-    run_id: int
-    step: str
-    mode: str
-    status: str
-    started_at: datetime
-    finished_at: datetime | None
-    counts: Mapping[str, Any]
-    stats: Mapping[str, Any]
-    calls: Mapping[str, Mapping[str, float]]
-    guards: Sequence[str]
-    error: str
-
-    @property
-    def seconds(self) -> float | None:
-        return _seconds(self.started_at, self.finished_at)
-
-    def outcomes(self) -> Counter[str]:
-        """Operations by outcome (applied, failed, skipped, deferred)."""
-        totals: Counter[str] = Counter()
-        for key, value in (self.counts.get("outcomes") or {}).items():
-            totals[key.rsplit(".", 1)[-1]] += int(value)
-        return totals
-
-    def planned(self) -> int:
-        return sum(int(v) for v in (self.counts.get("planned") or {}).values())
-
-    def planned_by_kind(self) -> list[tuple[str, str, int]]:
-        rows = []
-        for key, value in sorted((self.counts.get("planned") or {}).items()):
-            kind, _, action = key.rpartition(".")
-            rows.append((kind, action, int(value)))
-        return rows
-
-    def moodle_calls(self) -> int:
-        return int(sum(entry.get("calls", 0) for entry in self.calls.values()))
-
-
-@dataclass(frozen=True, slots=True)
-class RunView:
-    id: int
-    command: str
-    status: str
-    started_at: datetime
-    finished_at: datetime | None
-    host: str
-    forced: Sequence[str]
-    steps: list[StepView] = field(default_factory=list)
-
-    @property
-    def seconds(self) -> float | None:
-        return _seconds(self.started_at, self.finished_at)
-
-    def outcomes(self) -> Counter[str]:
-        total: Counter[str] = Counter()
-        for step in self.steps:
-            total.update(step.outcomes())
-        return total
-
-    def guards(self) -> list[str]:
-        return [guard for step in self.steps for guard in step.guards]
-
-
-def _step(row: Any) -> StepView:
-    return StepView(
-        id=row.id,
-        run_id=row.run_id,
-        step=row.step,
-        mode=row.mode,
-        status=row.status,
-        started_at=row.started_at,
-        finished_at=row.finished_at,
-        counts=row.counts or {},
-        stats=row.stats or {},
-        calls=row.calls or {},
-        guards=list(row.guards or []),
-        error=row.error or "",
-    )
-
-
-def _runs(engine: Engine, query: Select[Any]) -> list[RunView]:
-    with engine.connect() as connection:
-        found = [
-            RunView(
-                id=row.id,
-                command=row.command,
-                status=row.status,
-                started_at=row.started_at,
-                finished_at=row.finished_at,
-                host=row.host,
-                forced=list(row.forced or []),
-            )
-            for row in connection.execute(query)
-        ]
-        if not found:
-            return []
-        by_id = {run.id: run for run in found}
-        steps = connection.execute(
-            select(step_runs).where(step_runs.c.run_id.in_(by_id)).order_by(step_runs.c.id)
-        )
-        for row in steps:
-            by_id[row.run_id].steps.append(_step(row))
-    return found
-
-
-def recent_runs(engine: Engine, limit: int, offset: int = 0) -> list[RunView]:
-    """The latest runs first, each with its steps."""
-    return _runs(engine, select(runs).order_by(runs.c.id.desc()).limit(limit).offset(offset))
-
-
-def count_runs(engine: Engine) -> int:
-    with engine.connect() as connection:
-        return int(connection.execute(select(func.count()).select_from(runs)).scalar_one())
-
-
-def get_run(engine: Engine, run_id: int) -> RunView | None:
-    found = _runs(engine, select(runs).where(runs.c.id == run_id))
-    return found[0] if found else None
-
 
 # Operations --------------------------------------------------------------------------------
 
@@ -353,9 +222,3 @@ def run_notices(
             )
         ]
     return rows, int(total)
-
-
-def latest_run_id(engine: Engine) -> int | None:
-    with engine.connect() as connection:
-        value = connection.execute(select(func.max(runs.c.id))).scalar_one_or_none()
-    return int(value) if value is not None else None

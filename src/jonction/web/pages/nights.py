@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ...journal import reading
 from .. import journal_views as views
 from ..charts import stacked_bars
 from ..context import account_of, requires, web
@@ -18,7 +19,7 @@ from .common import is_htmx, page_number, with_query
 CHART_NIGHTS = 30
 
 
-def _charts(chronological: list[views.RunView], _: Callable[..., str]) -> dict[str, str]:
+def _charts(chronological: list[reading.RunView], _: Callable[..., str]) -> dict[str, str]:
     labels = [f"#{run.id}" for run in chronological]
     changes = {
         _("applied"): [float(run.outcomes().get("applied", 0)) for run in chronological],
@@ -43,10 +44,10 @@ async def nights(request: Request) -> Response:
     context = web(request)
     size = context.settings.web.page_size
     page = page_number(request)
-    runs = views.recent_runs(context.engine, size, (page - 1) * size)
-    total = views.count_runs(context.engine)
+    runs = reading.recent_runs(context.engine, size, (page - 1) * size)
+    total = reading.count_runs(context.engine)
     helpers = context.templates.helpers(request.state.language)
-    history = list(reversed(views.recent_runs(context.engine, CHART_NIGHTS)))
+    history = list(reversed(reading.recent_runs(context.engine, CHART_NIGHTS)))
     return context.templates.render(
         request,
         "nights.html",
@@ -61,8 +62,8 @@ async def nights(request: Request) -> Response:
     )
 
 
-def _run_or_404(request: Request) -> views.RunView:
-    run = views.get_run(web(request).engine, request.path_params["run_id"])
+def _run_or_404(request: Request) -> reading.RunView:
+    run = reading.get_run(web(request).engine, request.path_params["run_id"])
     if run is None:
         raise HTTPException(404)
     return run
