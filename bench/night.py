@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from jonction.db import make_engine
-from jonction.journal.reading import last_run_id, run_view
-from jonction.journal.store import Journal
+from jonction.journal.reading import RunView, get_run, latest_run_id, step_sizes
 
 from . import sources_floor
 from .simulator import Simulator
@@ -248,7 +247,7 @@ def nightly_command(config: Path) -> list[str]:
     return [sys.executable, "-m", "jonction.cli", "nightly", "--config", str(config)]
 
 
-def _step_figures(view: Any) -> list[StepFigures]:
+def _step_figures(view: RunView, sizes: dict[int, tuple[int, int]]) -> list[StepFigures]:
     figures = []
     for item in view.steps:
         stats = item.stats or {}
@@ -258,9 +257,9 @@ def _step_figures(view: Any) -> list[StepFigures]:
             StepFigures(
                 step=item.step,
                 status=item.status,
-                seconds=item.seconds,
+                seconds=item.seconds or 0.0,
                 calls={k: dict(v) for k, v in (item.calls or {}).items()},
-                operations=item.operations,
+                operations=sizes.get(item.id, (0, 0))[0],
                 outcomes=dict(outcomes),
                 table_rows=int(sum(int(stats.get(key, 0) or 0) for key in TABLE_ROW_STATS)),
                 sync_s=float(sync.get("seconds", 0.0) or 0.0) if sync.get("method") else 0.0,
@@ -291,9 +290,8 @@ def read_run(state_url: str) -> tuple[str, list[StepFigures], dict[str, Any]]:
     """The last run of the journal: its status, its steps, and the sync's answer."""
     engine = make_engine(state_url)
     try:
-        journal = Journal(engine)
-        run_id = last_run_id(journal)
-        view = run_view(journal, run_id) if run_id is not None else None
+        run_id = latest_run_id(engine)
+        view = get_run(engine, run_id) if run_id is not None else None
         if view is None:
             return "not journaled", [], {}
         sync: dict[str, Any] = {}
@@ -301,7 +299,7 @@ def read_run(state_url: str) -> tuple[str, list[StepFigures], dict[str, Any]]:
             found = (item.stats or {}).get("sync")
             if found:
                 sync = dict(found)
-        return view.status, _step_figures(view), sync
+        return view.status, _step_figures(view, step_sizes(engine, view.id)), sync
     finally:
         engine.dispose()
 
