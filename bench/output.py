@@ -53,6 +53,22 @@ def _per_item_text(figure: Mapping[str, Any]) -> str:
     return "n/a"
 
 
+def sync_text(night: Mapping[str, Any], scale: float) -> str:
+    """The sync's time; when it ran at a scaled cost, also its time at the measured cost."""
+    if not night["sync_s"]:
+        return "none"
+    text = seconds(night["sync_s"])
+    cost_ms = night["simulator"].get("enrol_database_sync", {}).get("cost_ms")
+    if scale != 1.0 and scale > 0 and cost_ms is not None:
+        text += f" at {scale:g}× its cost ({seconds(cost_ms / scale / 1000)} at the measured cost)"
+    answer = night.get("sync", {}).get("answer")
+    if isinstance(answer, dict):
+        done = {k: v for k, v in answer.items() if isinstance(v, int) and v and k != "cost_ms"}
+        if done:
+            text += ": " + ", ".join(f"{k} {v:,}" for k, v in sorted(done.items()))
+    return text
+
+
 def summary_rows(result: Mapping[str, Any]) -> list[list[str]]:
     nights = [result["nights"][name] for name in _nights(result)]
 
@@ -63,7 +79,7 @@ def summary_rows(result: Mapping[str, Any]) -> list[list[str]]:
         row("jonction's time (sync excluded)", lambda n: seconds(n["batched"]["jonction_s"])),
         row(
             "Moodle's enrol_database sync (not counted)",
-            lambda n: seconds(n["batched"]["sync_s"]) if n["batched"]["sync_s"] else "none",
+            lambda n: sync_text(n["batched"], result.get("sync_scale", 1.0)),
         ),
         row(
             "Moodle calls: reads / writes",
