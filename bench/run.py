@@ -43,7 +43,7 @@ from .university import CACHE_ROOT, University, prepare
 WORK_ROOT = Path("var/bench/runs")
 # The per-item way runs on the same university up to this size, on a sample beyond.
 PER_ITEM_SAME_UP_TO = 1000
-SAMPLE_MINIMUM = 300
+SAMPLE_MINIMUM = 100
 # A first enrol_database sync costs 5.3 ms a row: about 55 minutes at 30,000 students, spent
 # waiting. It is outside jonction's figures, and its time at the measured cost is reported
 # from the simulator's cost model, so by default it runs at a tenth of it.
@@ -95,6 +95,12 @@ def run_way(
     return nights
 
 
+def sample_size(students: int) -> int:
+    """The per-item way's university in sample mode: a hundredth of the size, so that its
+    nights (one call per item, one at a time) take minutes, not hours."""
+    return max(SAMPLE_MINIMUM, round(students / 100))
+
+
 def machine() -> dict[str, Any]:
     return {
         "cpus": os.cpu_count(),
@@ -112,7 +118,7 @@ def steps_available() -> dict[str, list[str]]:
 
 
 def nights_benchmark(
-    students: int, per_item_mode: str, fraction: float, options: Options, command: str
+    students: int, per_item_mode: str, sample: int | None, options: Options, command: str
 ) -> dict[str, Any]:
     say(f"university of {students:,} students (seed {options.seed})…")
     university = prepare(students, options.seed, root=options.cache)
@@ -135,11 +141,11 @@ def nights_benchmark(
             "measured on the same university in the same run."
         )
     elif per_item_mode == "sample":
-        small = max(SAMPLE_MINIMUM, round(students * fraction))
+        small = sample or sample_size(students)
         say(f"the per-item way, measured at {small:,} students (both ways):")
-        sample = prepare(small, options.seed, root=options.cache)
-        small_batched = run_way(sample, "batched", options)
-        small_per_item = run_way(sample, "per-item", options)
+        sampled = prepare(small, options.seed, root=options.cache)
+        small_batched = run_way(sampled, "batched", options)
+        small_per_item = run_way(sampled, "per-item", options)
         per_item = {
             name: extrapolated(batched[name], small_batched[name], small_per_item[name], small)
             for name in NIGHTS
@@ -380,10 +386,11 @@ def parser() -> argparse.ArgumentParser:
         "students, sample beyond",
     )
     p.add_argument(
-        "--per-item-fraction",
-        type=float,
-        default=0.1,
-        help=f"size of the sample university (at least {SAMPLE_MINIMUM})",
+        "--per-item-students",
+        type=int,
+        default=None,
+        help="size of the university the per-item way is measured on in sample mode "
+        f"(default: a hundredth of --students, at least {SAMPLE_MINIMUM})",
     )
     p.add_argument("--workers", type=int, default=6, help="the simulator's PHP-FPM workers")
     p.add_argument(
@@ -445,7 +452,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         stem = f"scaling-{stamp}"
     else:
         result = nights_benchmark(
-            args.students, args.per_item, args.per_item_fraction, options, command
+            args.students, args.per_item, args.per_item_students, options, command
         )
         stem = f"bench-n{args.students}-{stamp}"
     written = output.write(result, stem, args.results, with_chart=not args.no_chart)
