@@ -21,11 +21,20 @@ MARIADB_ADMIN_URL = os.environ.get(
 
 
 def shared_dir() -> Path:
-    """The project's shared references (Moodle recordings, source formats)."""
-    path = Path(os.environ.get("JONCTION_SHARED_DIR", REPO.parent / "shared"))
-    if not (path / "moodle").is_dir():
-        pytest.fail(f"the shared references are missing: {path} (set JONCTION_SHARED_DIR)")
-    return path
+    """The project's shared references (Moodle recordings, source formats): the folder named
+    by JONCTION_SHARED_DIR, else a `shared/` folder beside the repository or one of its
+    parents (a clone anywhere under the workspace finds it)."""
+    if os.environ.get("JONCTION_SHARED_DIR"):
+        candidates = [Path(os.environ["JONCTION_SHARED_DIR"])]
+    else:
+        candidates = [folder / "shared" for folder in REPO.parents] + [Path("/work/shared")]
+    for path in candidates:
+        if (path / "moodle").is_dir():
+            return path
+    pytest.fail(
+        "the shared references are missing: no shared/moodle beside the repository or its "
+        f"parents ({candidates[0]}…); set JONCTION_SHARED_DIR"
+    )
 
 
 def _fresh_database(admin_url: str, prefix: str) -> Iterator[str]:

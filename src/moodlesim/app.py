@@ -5,6 +5,7 @@
     POST /admin/reset_stats
     POST /admin/settings                   debug=0|1, fault_rate=R
     POST /admin/enrol_database_sync        runs Moodle's enrol_database sync
+    POST /admin/course_access              courseid=C userid=U: U opens course C
 
 Admin endpoints need the web service token: `wstoken` in the form or query, or the header
 `X-Moodlesim-Token`.
@@ -12,6 +13,7 @@ Admin endpoints need the web service token: `wstoken` in the form or query, or t
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from starlette.applications import Starlette
@@ -142,6 +144,20 @@ async def _enrol_database_sync(request: Request) -> Response:
     return JSONResponse(summary)
 
 
+async def _course_access(request: Request) -> Response:
+    simulator = await _authorised(request)
+    if simulator is None:
+        return _forbidden()
+    form = dict(await _form_pairs(request))
+    try:
+        course, user = int(form["courseid"]), int(form["userid"])
+        when = int(form.get("time") or time.time())
+    except (KeyError, ValueError):
+        return JSONResponse({"error": "courseid and userid are numbers"}, status_code=400)
+    await simulator.record_course_access(course, user, when)
+    return JSONResponse({"courseid": course, "userid": user, "timeaccess": when})
+
+
 def create_app(
     config: SimulatorConfig | None = None, simulator: Simulator | None = None
 ) -> Starlette:
@@ -156,6 +172,7 @@ def create_app(
         Route("/admin/reset_stats", _reset_stats, methods=["POST"]),
         Route("/admin/settings", _settings, methods=["POST"]),
         Route("/admin/enrol_database_sync", _enrol_database_sync, methods=["POST"]),
+        Route("/admin/course_access", _course_access, methods=["POST"]),
     ]
     app = Starlette(routes=routes)
     app.state.simulator = simulator

@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from .call import Call
 from .config import SimulatorConfig
 from .costs import CostMeter
+from .db import schema
 from .db.bootstrap import ensure_installed
 from .db.engine import make_engine
 from .db.sequences import Sequences
@@ -209,6 +210,22 @@ class Simulator:
             self.stats.record_sync(cost_ms)
             summary["seconds"] = round(cost_ms / 1000, 3)
             return summary
+
+    # -- what people do in courses --------------------------------------------------------
+
+    def _record_access(self, course_id: int, user_id: int, when: int) -> None:
+        last = schema.user_lastaccess
+        with self.engine.begin() as connection:
+            connection.execute(
+                last.delete().where(last.c.courseid == course_id, last.c.userid == user_id)
+            )
+            connection.execute(
+                last.insert().values(courseid=course_id, userid=user_id, timeaccess=when)
+            )
+
+    async def record_course_access(self, course_id: int, user_id: int, when: int) -> None:
+        """A person opens a course (Moodle then writes its user_lastaccess)."""
+        await self.in_db_thread(self._record_access, course_id, user_id, when)
 
     def reset_stats(self) -> None:
         self.stats = Stats(self.config.workers)

@@ -63,6 +63,10 @@ class RunningSimulator:
     def settings(self, **fields: str) -> Any:
         return self._admin("settings", **fields)
 
+    def course_access(self, course_id: int, user_id: int) -> Any:
+        """Someone opens a course (what Moodle records as the last course access)."""
+        return self._admin("course_access", courseid=str(course_id), userid=str(user_id))
+
     def enrol_database_sync(self) -> dict[str, Any]:
         result: dict[str, Any] = self._admin("enrol_database_sync")
         return result

@@ -12,8 +12,11 @@ from . import (
     moodle_sim,
     pause,
     report,
+    rollover,
     serve,
+    spaces,
     steps_cmd,
+    undo,
     web_user,
 )
 
@@ -29,3 +32,6 @@ def register_all(app: typer.Typer) -> None:
     web_user.register(app)
     moodle_sim.register(app)
     adopt.register(app)
+    rollover.register(app)
+    spaces.register(app)
+    undo.register(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 from typing import Annotated
 
 import typer
@@ -23,6 +24,7 @@ from ..steps.offer_adopt import (
 )
 from ..steps.offer_moodle import MoodleOfferGateway
 from ..steps.runner import open_journal
+from ..steps.years import settings_for_day
 from .common import ConfigOption, console, err_console, settings_or_exit
 
 
@@ -34,6 +36,7 @@ async def _adopt(
     settings: Settings, course: str | None, key: str | None, category: str | None
 ) -> Adoption:
     journal = open_journal(settings)
+    settings = settings_for_day(settings, journal, date.today())
     engine = open_refer(settings)
     snapshots = [
         load_snapshot(engine, year, exclusions=False) for year in settings.apogee.effective_years()

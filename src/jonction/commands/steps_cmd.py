@@ -21,7 +21,7 @@ from ..steps.schedule import due_steps
 from .common import ConfigOption, console, err_console, settings_or_exit
 from .render import print_plan, print_run, rich_progress
 
-STEP_HELP = "refer | users | cohorts | offer | enrolments | groups"
+STEP_HELP = "refer | users | cohorts | offer | enrolments | groups | obsolescence | spaces"
 PLAN_FORMAT = 1
 
 ForceOption = Annotated[
@@ -142,7 +142,8 @@ def nightly(
         "last run; for a timer that starts jonction every few minutes.",
     ),
 ) -> None:
-    """Run the whole night: refer → users → cohorts → offer → enrolments → groups.
+    """Run the whole night: refer → users → cohorts → offer → enrolments → groups →
+    obsolescence → spaces.
 
     A step runs when the steps it needs succeeded; a failed step stops those that depend on
     it, not the others. Two runs never overlap; a paused service (`jonction pause`) refuses.

@@ -19,7 +19,9 @@ from pydantic_settings import (
 
 from .accounts import AccountsSection, CohortsSection
 from .directory import AdeSection, LdapSection
+from .groups import GroupsSection
 from .moodle import EnrolDatabaseSection, MoodleSection
+from .obsolescence import ObsolescenceSection, SpacesSection
 from .operations import GuardsSection, PipelineSection, ReportSection, WebSection
 from .policy import PolicySection
 from .sources import ApogeeSection, ReferSection, StateSection, current_academic_year
@@ -51,6 +53,9 @@ class Settings(BaseSettings):
     policy: PolicySection = Field(default_factory=PolicySection)
     accounts: AccountsSection = Field(default_factory=AccountsSection)
     cohorts: CohortsSection = Field(default_factory=CohortsSection)
+    groups: GroupsSection = Field(default_factory=GroupsSection)
+    obsolescence: ObsolescenceSection = Field(default_factory=ObsolescenceSection)
+    spaces: SpacesSection = Field(default_factory=SpacesSection)
     guards: GuardsSection = Field(default_factory=GuardsSection)
     pipeline: PipelineSection = Field(default_factory=PipelineSection)
     web: WebSection = Field(default_factory=WebSection)

@@ -28,6 +28,7 @@ from typing import Any
 
 from ..config.policy import PolicySection
 from .catalogue import Catalogue, DesiredCategory, DesiredCourse, course_reason
+from .intents import recovery_operation
 from .naming import comparable, same_label
 from .offer_state import (
     CATEGORY_KIND,
@@ -400,7 +401,7 @@ class _Planner:
             add(
                 Action.SHOW,
                 {"visible": False},
-                {"visible": True, "hidden_by_jonction": False},
+                {"visible": True, "hidden_by_jonction": False, "hidden_on": None},
                 f"element {wanted.element} is back in the catalogue of {wanted.year}; jonction "
                 "had hidden its course",
             )
@@ -506,7 +507,11 @@ class _Planner:
                         key,
                         current.fullname,
                         before={"visible": True},
-                        after={"visible": False, "hidden_by_jonction": True},
+                        after={
+                            "visible": False,
+                            "hidden_by_jonction": True,
+                            "hidden_on": self.known.today,
+                        },
                         reason=f"element {record.element} left the catalogue of {record.year} "
                         f"(obsolete since {record.obsolete_since or self.known.today}); "
                         + (
@@ -536,6 +541,31 @@ class _Planner:
             and record.year < latest
         )
 
+    # Objects a stopped run created --------------------------------------------------------
+
+    def recoveries(self) -> None:
+        """Records the objects a stopped run created without recording them (found through
+        its write-ahead intents): no Moodle write; from now on they are managed."""
+        for key, category in sorted(self.known.recovered_categories.items()):
+            self.stats["categories_recovered"] += 1
+            self.operations.append(
+                recovery_operation(
+                    CATEGORY_KIND, key, category.found.name, category, "category", "idnumber"
+                )
+            )
+        for key, course in sorted(self.known.recovered_courses.items()):
+            self.stats["courses_recovered"] += 1
+            self.operations.append(
+                recovery_operation(
+                    COURSE_KIND,
+                    key,
+                    course.found.fullname,
+                    course,
+                    "course",
+                    "idnumber and shortname",
+                )
+            )
+
     # The plan -------------------------------------------------------------------------------
 
     def blockers(self) -> list[str]:
@@ -554,6 +584,7 @@ class _Planner:
         return found
 
     def plan(self) -> Plan:
+        self.recoveries()
         self.categories()
         self.unused_categories()
         self.courses()

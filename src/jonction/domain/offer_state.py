@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .intents import Recovered
 from .refer_model import EtapeKey
 
 CATEGORY_KIND = "category"
@@ -142,6 +143,12 @@ class KnownCatalogue:
     course_records: dict[str, CourseRecord] = field(default_factory=dict)
     root: int = 0  # Moodle id of the category the tree hangs under
     today: str = ""  # ISO date, for the marks of obsolescence
+    # Objects a stopped run created without recording them, recognised by their intents
+    # (their records are already among the records above).
+    recovered_categories: dict[str, Recovered[MoodleCategory]] = field(default_factory=dict)
+    recovered_courses: dict[str, Recovered[MoodleCourse]] = field(default_factory=dict)
+    # Intents examined while reading that name nothing to take back (kind → keys).
+    settled_intents: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def placements(self) -> dict[str, EtapeKey]:
         """By course idnumber, the étape each managed course was placed under."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -124,4 +125,40 @@ web_accounts = Table(
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
     Column("last_login_at", DateTime),
+)
+
+# Write-ahead record of the Moodle objects a step is about to create: the key of each object
+# is written before the create call and removed once the answer is known. An object found in
+# Moodle under a key still intended was created by a run that stopped before it could record
+# it: the next run recognises it as jonction's own instead of taking it for a hand-made one.
+intents = Table(
+    "intents",
+    metadata,
+    Column("kind", String(40), primary_key=True),
+    Column("key", String(512), primary_key=True),
+    Column("run_id", Integer),
+    # What must match in Moodle (idnumber, shortname…) and the record to keep once created.
+    Column("data", JSON, nullable=False, default=dict),
+    Column("created_at", DateTime, nullable=False),
+)
+
+# Complementary spaces: courses made on demand outside the catalogue, registered with their
+# owner, purpose, the students they take and the day their cohort-based access ends.
+spaces = Table(
+    "spaces",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("moodle_id", Integer, nullable=False),
+    Column("shortname", String(255), nullable=False, default=""),
+    Column("idnumber", String(100), nullable=False, default=""),
+    Column("fullname", String(255), nullable=False, default=""),
+    Column("owner", String(255), nullable=False),
+    Column("purpose", Text, nullable=False, default=""),
+    Column("composante", String(40), nullable=False, default=""),
+    Column("etapes", JSON, nullable=False, default=list),
+    Column("cohorts", JSON, nullable=False, default=list),
+    Column("ends_on", Date, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Index("ux_spaces_moodle_id", "moodle_id", unique=True),
 )

@@ -80,6 +80,35 @@ class Journal:
             )
             return int(_primary_key(result))
 
+    def interrupt_dead_runs(self) -> list[int]:
+        """Marks `interrupted` the runs of this host still shown as running: called under the
+        run lock, so none of them is alive (the process was killed, or the machine stopped)."""
+        host = socket.gethostname()
+        with self.engine.begin() as connection:
+            dead = [
+                int(row)
+                for row in connection.execute(
+                    select(runs.c.id).where(runs.c.status == "running", runs.c.host == host)
+                ).scalars()
+            ]
+            if dead:
+                now = utcnow()
+                connection.execute(
+                    update(runs)
+                    .where(runs.c.id.in_(dead))
+                    .values(status="interrupted", finished_at=now)
+                )
+                connection.execute(
+                    update(step_runs)
+                    .where(step_runs.c.run_id.in_(dead), step_runs.c.status == "running")
+                    .values(
+                        status="interrupted",
+                        finished_at=now,
+                        error="the run stopped before this step finished (process killed?)",
+                    )
+                )
+        return dead
+
     def finish_run(self, run_id: int, status: str, summary: Mapping[str, Any]) -> None:
         with self.engine.begin() as connection:
             connection.execute(

@@ -18,13 +18,14 @@ from .errors import (
     MoodleTransportError,
     PhpError,
 )
-from .functions import DEFAULT_BATCH_SIZES, REQUIRED_FUNCTIONS, SPECS
+from .functions import DEFAULT_BATCH_SIZES, OPTIONAL_FUNCTIONS, REQUIRED_FUNCTIONS, SPECS
 from .items import (
     SYSTEM,
     CategoryUpdate,
     CohortContext,
     CohortMember,
     CohortUpdate,
+    CourseDeletion,
     CourseUpdate,
     Enrolment,
     GroupMember,
@@ -55,6 +56,7 @@ from .transport import MoodleTransport, RetryPolicy, TooManyFields
 
 __all__ = [
     "DEFAULT_BATCH_SIZES",
+    "OPTIONAL_FUNCTIONS",
     "REQUIRED_FUNCTIONS",
     "SPECS",
     "SYSTEM",
@@ -69,6 +71,7 @@ __all__ = [
     "CohortMember",
     "CohortUpdate",
     "Course",
+    "CourseDeletion",
     "CourseUpdate",
     "EnrolledUser",
     "Enrolment",

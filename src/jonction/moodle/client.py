@@ -19,6 +19,7 @@ from .cohort_warnings import trace_cohort_warnings, unexplained_warnings
 from .engine import (
     BatchWriter,
     Found,
+    Interpret,
     Outcome,
     created,
     nothing_returned,
@@ -30,6 +31,7 @@ from .items import (
     CategoryUpdate,
     CohortMember,
     CohortUpdate,
+    CourseDeletion,
     CourseUpdate,
     Enrolment,
     GroupMember,
@@ -51,6 +53,19 @@ from .transport import MoodleTransport, RetryPolicy, Sleep
 
 if TYPE_CHECKING:
     from jonction.config.moodle import MoodleSection
+
+
+async def _deleted(
+    items: list[CourseDeletion], answer: Any, notes: list[str]
+) -> list[Outcome[CourseDeletion]]:
+    by_itemid: Interpret[CourseDeletion] = warnings_by_itemid("core_course_delete_courses")
+    outcomes = await by_itemid(items, answer, notes)
+    return [
+        Applied(o.item, note="already gone")
+        if isinstance(o, Failed) and o.code == "unknowncourseidnumber"
+        else o
+        for o in outcomes
+    ]
 
 
 class MoodleClient(Reads):
@@ -213,6 +228,18 @@ class MoodleClient(Reads):
             items,
             param=CourseUpdate.to_param,
             interpret=warnings_by_itemid("core_course_update_courses"),
+        )
+
+    async def delete_courses(self, items: Sequence[CourseDeletion]) -> WriteReport[CourseDeletion]:
+        """Deletes courses with all their content (Moodle's recycle bin may keep a backup). A
+        course already gone counts as deleted: repeating a deletion whose answer was lost
+        must not report a failure."""
+        return await self._writer.run(
+            "core_course_delete_courses",
+            "courseids",
+            items,
+            param=CourseDeletion.to_param,
+            interpret=_deleted,
         )
 
     async def _find_courses(self, items: list[NewCourse]) -> list[Found]:

@@ -62,6 +62,8 @@ SPECS: dict[str, FunctionSpec] = {
         FunctionSpec("core_course_update_categories", "atomic", 50),
         FunctionSpec("core_course_create_courses", "atomic", 50, "readback", "shortname"),
         FunctionSpec("core_course_update_courses", "warnings", 100),
+        # Deleting a course purges its content: slow, so small batches.
+        FunctionSpec("core_course_delete_courses", "warnings", 10),
         FunctionSpec("core_user_create_users", "atomic", 200, "readback", "username"),
         FunctionSpec("core_user_update_users", "warnings", 200),
         FunctionSpec("enrol_manual_enrol_users", "atomic", 200),
@@ -78,8 +80,12 @@ SPECS: dict[str, FunctionSpec] = {
     )
 }
 
+# Functions needed only when a setting asks for them: deleting unused archived courses
+# ([obsolescence] delete = "unused").
+OPTIONAL_FUNCTIONS: frozenset[str] = frozenset({"core_course_delete_courses"})
+
 # What the external service given to jonction must contain (checked at start).
-REQUIRED_FUNCTIONS: tuple[str, ...] = tuple(sorted(SPECS))
+REQUIRED_FUNCTIONS: tuple[str, ...] = tuple(sorted(set(SPECS) - OPTIONAL_FUNCTIONS))
 
 DEFAULT_BATCH_SIZES: dict[str, int] = {name: spec.batch_size for name, spec in SPECS.items()}
 

@@ -109,6 +109,14 @@ class CourseUpdate:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class CourseDeletion:
+    id: int
+
+    def to_param(self) -> int:
+        return self.id
+
+
 # --- users ---------------------------------------------------------------------------------
 
 

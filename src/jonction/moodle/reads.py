@@ -218,6 +218,27 @@ class Reads:
             for course, answer in zip(ids, answers, strict=True)
         }
 
+    async def course_visits(self, course_ids: Iterable[int]) -> dict[int, dict[int, int] | None]:
+        """For each course, its enrolled people (suspended ones included) with the time they
+        last entered it (0: never), from Moodle's last course access (one call a course). None
+        for a course Moodle would not show: what cannot be read is not known."""
+        ids = sorted(set(course_ids))
+
+        async def visits(course: int) -> dict[int, int] | None:
+            try:
+                answer = await self._read("core_enrol_get_enrolled_users", {"courseid": course})
+            except MoodleException:
+                return None
+            found: dict[int, int] = {}
+            for entry in _as_list("core_enrol_get_enrolled_users", answer):
+                if "lastcourseaccess" not in entry:
+                    return None  # hidden from the service user: unknown
+                found[int(entry["id"])] = int(entry.get("lastcourseaccess") or 0)
+            return found
+
+        answers = await asyncio.gather(*(visits(course) for course in ids))
+        return dict(zip(ids, answers, strict=True))
+
     # --- groups --------------------------------------------------------------------------
 
     async def groups_of_courses(self, course_ids: Iterable[int]) -> dict[int, list[Group]]:

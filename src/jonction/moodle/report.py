@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from .errors import MoodleError
+from .errors import MoodleError, MoodleException
 
 T = TypeVar("T")
 
@@ -33,6 +33,16 @@ class Failed(Generic[T]):
     code: str
     message: str
     error: MoodleError | None = None
+
+    @property
+    def may_exist(self) -> bool:
+        """The write may have been applied although no success came back (the answer was
+        lost): a creation must then be looked for before it is made again."""
+        if self.code in ("notsent", "toomanyfields"):
+            return False
+        if self.code == "unknown":
+            return True
+        return self.error is not None and not isinstance(self.error, MoodleException)
 
 
 @dataclass

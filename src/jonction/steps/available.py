@@ -1,3 +1,3 @@
 """Imports every step module so that each registers itself."""
 
-from . import cohorts, offer, refer, users  # noqa: F401
+from . import cohorts, groups, obsolescence, offer, refer, spaces, users  # noqa: F401

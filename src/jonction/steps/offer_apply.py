@@ -3,9 +3,11 @@
 Order: categories are created level by level (a category needs its parent's Moodle id),
 then categories are renamed and moved, then courses are created, then courses are updated
 (all the changes of one course go in one item). Each phase is one bulk operation of the
-gateway (batched and concurrent); created objects are recorded in the state database after
-every chunk, so that a run stopped half-way leaves no course that jonction made but does not
-know as its own.
+gateway (batched and concurrent). The key of every object about to be created is written
+first as an intent (`journal/intents.py`); created objects are recorded in the state database
+after every chunk and their intents settled, so that an object made by a run stopped
+half-way is recognised by the next run as jonction's own, never taken for a hand-made one.
+Objects recognised that way are recorded first (no Moodle write).
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ from dataclasses import dataclass, field
 from itertools import groupby, islice
 from typing import Any
 
+from ..domain.intents import is_recovery
 from ..domain.offer_plan import MOODLE_COURSE_FIELDS
 from ..domain.offer_state import CATEGORY_KIND, COURSE_KIND, KnownCatalogue
 from ..domain.plan import Action, Operation, Plan
+from ..journal.intents import intend, settle
 from ..journal.store import Journal, Outcome
 from .base import ProgressTask
-from .offer_gateway import CategoryWrite, CourseWrite, OfferGateway
+from .offer_gateway import CategoryWrite, CourseWrite, OfferGateway, WriteResult
 
 # Courses created between two saves of the records (a few full batches of every worker).
 CHUNK = 300
@@ -74,7 +78,10 @@ class OfferApplier:
         return self.category_ids.get(idnumber)
 
     async def apply(self, plan: Plan) -> list[Outcome]:
-        ops = plan.operations
+        self._recover([o for o in plan.operations if is_recovery(o)])
+        for kind, keys in self.known.settled_intents.items():
+            settle(self.journal, kind, keys)
+        ops = [o for o in plan.operations if not is_recovery(o)]
         await self._create_categories(
             [o for o in ops if o.kind == CATEGORY_KIND and o.action is Action.CREATE]
         )
@@ -88,6 +95,26 @@ class OfferApplier:
             [o for o in ops if o.kind == COURSE_KIND and o.action is not Action.CREATE]
         )
         return self.outcomes
+
+    def _recover(self, ops: list[Operation]) -> None:
+        """Records the objects a stopped run created (recognised by their intents)."""
+        for kind, store in ((CATEGORY_KIND, self.category_data), (COURSE_KIND, self.course_data)):
+            mine = [op for op in ops if op.kind == kind]
+            records = []
+            for op in mine:
+                moodle_id = int(op.source["moodle_id"])
+                record = dict(op.source.get("record") or {})
+                records.append((op.key, moodle_id, record))
+                store[op.key] = record
+                if kind == CATEGORY_KIND:
+                    self.category_ids[op.key] = moodle_id
+                self._done(op, "applied", moodle_id=moodle_id)
+            self.journal.save_managed(kind, records, self.run_id)
+            settle(self.journal, kind, [op.key for op in mine])
+
+    def _settle(self, kind: str, results: Sequence[WriteResult]) -> None:
+        """Forgets the intents whose answer is known (kept when the answer was lost)."""
+        settle(self.journal, kind, [r.key for r in results if r.ok or not r.may_exist])
 
     # Categories -----------------------------------------------------------------------------
 
@@ -110,6 +137,16 @@ class OfferApplier:
                     CategoryWrite(op.key, name=str(after["name"]), parent=parent, idnumber=op.key)
                 )
                 pending[op.key] = op
+            intend(
+                self.journal,
+                CATEGORY_KIND,
+                [
+                    (item.key, {"match": {"name": item.name}, "record": self._category_data(op)})
+                    for item in items
+                    for op in (pending[item.key],)
+                ],
+                self.run_id,
+            )
             results = await self.gateway.create_categories(items) if items else []
             records = []
             for result in results:
@@ -121,6 +158,7 @@ class OfferApplier:
                 else:
                     self._done(op, "failed", result.message)
             self.journal.save_managed(CATEGORY_KIND, records, self.run_id)
+            self._settle(CATEGORY_KIND, results)
 
     @staticmethod
     def _category_data(op: Operation) -> dict[str, Any]:
@@ -198,18 +236,33 @@ class OfferApplier:
                     )
                 )
                 pending[op.key] = (op, category)
+            intend(
+                self.journal,
+                COURSE_KIND,
+                [
+                    (item.key, {"match": {"shortname": item.shortname}, "record": record})
+                    for item in items
+                    for record in (self._new_course_record(*pending[item.key]),)
+                ],
+                self.run_id,
+            )
             results = await self.gateway.create_courses(items) if items else []
             records = []
             for result in results:
                 op, category = pending[result.key]
                 if result.ok and result.id is not None:
-                    data = _course_record({}, op.after or {})
-                    data["category_id"] = category
-                    records.append((op.key, result.id, data))
+                    records.append((op.key, result.id, self._new_course_record(op, category)))
                     self._done(op, "applied", moodle_id=result.id)
                 else:
                     self._done(op, "failed", result.message)
             self.journal.save_managed(COURSE_KIND, records, self.run_id)
+            self._settle(COURSE_KIND, results)
+
+    @staticmethod
+    def _new_course_record(op: Operation, category: int) -> dict[str, Any]:
+        data = _course_record({}, op.after or {})
+        data["category_id"] = category
+        return data
 
     def _course_write(
         self, key: str, moodle_id: int, group: list[Operation]

@@ -48,6 +48,8 @@ class WriteResult:
     ok: bool
     id: int | None = None  # of what a create made
     message: str = ""
+    # A failed write whose answer was lost: it may have been applied all the same.
+    may_exist: bool = False
 
 
 class OfferGateway(Protocol):

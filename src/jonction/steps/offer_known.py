@@ -17,6 +17,10 @@ must not do it. What the offer step reads instead:
 5. before changing courses that were not read tonight, those courses are read by id
    (batched), so that no change rests on a stale record.
 
+Objects a stopped run created without recording them are recognised by their write-ahead
+intents (`journal/intents.py`): categories among those just read, courses looked up by
+idnumber (only when intents are pending, i.e. after a run was stopped).
+
 A quiet night therefore costs one call, and a night with changes a few more. What this does
 not see: a managed course renamed by hand in Moodle (the count does not change); jonction
 then keeps its own record and renames it only when Apogée's label changes.
@@ -30,15 +34,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..config.policy import PolicySection
+from ..domain.intents import recognise
+from ..domain.naming import comparable, same_label
 from ..domain.offer_state import (
     CATEGORY_KIND,
     COURSE_KIND,
     CategoryRecord,
     CourseRecord,
     KnownCatalogue,
+    MoodleCategory,
     MoodleCourse,
 )
 from ..domain.plan import Action, Plan
+from ..journal.intents import pending
 from ..journal.store import Journal
 from .offer_gateway import OfferGateway
 
@@ -106,8 +114,70 @@ async def read_known(
             courses[course.id] = course
     known = KnownCatalogue(categories, courses, category_records, course_records, root, today)
     state = KnownState(known, foreign=_foreign_flag(journal.flag(FOREIGN_FLAG)))
+    _recognise_categories(journal, known)
     await _check_drift(gateway, state)
+    await _recognise_courses(gateway, journal, known)
     return state
+
+
+def _same_category(match: Mapping[str, Any], category: MoodleCategory) -> bool:
+    return same_label(str(match.get("name", "")), category.name)
+
+
+def _same_course(match: Mapping[str, Any], course: MoodleCourse) -> bool:
+    return comparable(str(match.get("shortname", ""))) == comparable(course.shortname)
+
+
+def _recognise_categories(journal: Journal, known: KnownCatalogue) -> None:
+    """Categories a stopped run created: every category was just read."""
+    intended = pending(journal, CATEGORY_KIND)
+    if not intended:
+        return
+    by_idnumber = {c.idnumber: c for c in known.categories.values() if c.idnumber}
+    alive = {k: r for k, r in known.category_records.items() if r.moodle_id in known.categories}
+    result = recognise(
+        intended,
+        {key: by_idnumber[key] for key in intended if key in by_idnumber},
+        managed=alive,
+        managed_ids={r.moodle_id for r in alive.values() if r.moodle_id is not None},
+        moodle_id=lambda category: category.id,
+        matches=_same_category,
+    )
+    for key, item in result.recovered.items():
+        known.category_records[key] = CategoryRecord.from_data(key, item.moodle_id, item.record)
+    known.recovered_categories = result.recovered
+    known.settled_intents[CATEGORY_KIND] = result.settled
+
+
+async def _recognise_courses(
+    gateway: OfferGateway, journal: Journal, known: KnownCatalogue
+) -> None:
+    """Courses a stopped run created: looked up by idnumber and shortname wherever they are."""
+    intended = pending(journal, COURSE_KIND)
+    if not intended:
+        return
+    alive = {key: r for key, r in known.course_records.items() if known.course_of(key) is not None}
+    wanted = [key for key in intended if key not in alive]
+    found: dict[str, MoodleCourse] = {}
+    if wanted:
+        shortnames = [str(intended[key].match.get("shortname", "")) for key in wanted]
+        site_courses = sum(category.coursecount for category in known.categories.values())
+        for course in await gateway.find_courses(wanted, shortnames, site_courses):
+            if course.idnumber in intended:
+                found[course.idnumber] = _fresh(course)
+    result = recognise(
+        intended,
+        found,
+        managed=alive,
+        managed_ids={r.moodle_id for r in alive.values() if r.moodle_id is not None},
+        moodle_id=lambda course: course.id,
+        matches=_same_course,
+    )
+    for key, item in result.recovered.items():
+        known.course_records[key] = CourseRecord.from_data(key, item.moodle_id, item.record)
+        known.courses[item.moodle_id] = item.found
+    known.recovered_courses = result.recovered
+    known.settled_intents[COURSE_KIND] = result.settled
 
 
 def _foreign_flag(value: Any) -> dict[str, int]:

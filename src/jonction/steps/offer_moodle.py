@@ -8,10 +8,12 @@ from collections.abc import Hashable, Sequence
 from typing import TypeVar
 
 from ..domain.naming import comparable
+from ..domain.obsolescence import Usage
 from ..domain.offer_state import MoodleCategory, MoodleCourse
 from ..moodle import (
     CategoryUpdate,
     Course,
+    CourseDeletion,
     CourseUpdate,
     MoodleClient,
     NewCategory,
@@ -40,7 +42,9 @@ def _results(report: WriteReport[Item], keys: dict[Item, str]) -> list[WriteResu
     report.raise_if_fatal()
     results = [WriteResult(keys[a.item], True, a.id, a.note) for a in report.applied]
     results += [
-        WriteResult(keys[f.item], False, message=f"{f.code}: {f.message}".strip(": "))
+        WriteResult(
+            keys[f.item], False, message=f"{f.code}: {f.message}".strip(": "), may_exist=f.may_exist
+        )
         for f in report.failed
     ]
     return results
@@ -85,6 +89,21 @@ class MoodleOfferGateway:
         )
         found = {course.id: course for answer in answers for course in answer}
         return [_course(found[i]) for i in sorted(found)]
+
+    async def course_usage(self, ids: Sequence[int]) -> dict[int, Usage]:
+        """Whether anybody enrolled ever entered each course (see domain.obsolescence.Usage)."""
+        visits = await self.client.course_visits(ids)
+        return {
+            course: Usage(False)
+            if seen is None
+            else Usage(True, sum(1 for when in seen.values() if when > 0), len(seen))
+            for course, seen in visits.items()
+        }
+
+    async def delete_courses(self, items: Sequence[tuple[str, int]]) -> list[WriteResult]:
+        """Deletes courses: (key, Moodle id) pairs."""
+        keys = {CourseDeletion(moodle_id): key for key, moodle_id in items}
+        return _results(await self.client.delete_courses(list(keys)), keys)
 
     async def create_categories(self, items: Sequence[CategoryWrite]) -> list[WriteResult]:
         keys = {

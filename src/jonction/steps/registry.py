@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from .base import Step
 
-# refer → users → cohorts → offer → enrolments → groups
-ORDER: tuple[str, ...] = ("refer", "users", "cohorts", "offer", "enrolments", "groups")
+# refer → users → cohorts → offer → enrolments → groups, then what follows from them:
+# obsolete and closed-year courses, complementary spaces.
+ORDER: tuple[str, ...] = (
+    "refer",
+    "users",
+    "cohorts",
+    "offer",
+    "enrolments",
+    "groups",
+    "obsolescence",
+    "spaces",
+)
 
 _STEPS: dict[str, type[Step]] = {}
 

@@ -20,6 +20,7 @@ from ..journal.store import Journal, Outcome
 from . import registry
 from .base import ApplyResult, StepContext, silent_progress
 from .lock import run_lock
+from .years import settings_for_day
 
 log = structlog.get_logger("jonction.runner")
 T = TypeVar("T")
@@ -116,6 +117,7 @@ class RunOptions:
     # Plans saved by `jonction plan --save`, applied as they are if their basis still holds.
     saved: Mapping[str, Plan] | None = None
     ignore_pause: bool = False
+    replace: Mapping[str, Plan] | None = None
 
 
 async def run_steps(
@@ -129,22 +131,33 @@ async def run_steps(
     ignore_pause: bool = False,
     progress: Callable[[str, int | None], Any] = silent_progress,
     on_step: Callable[[StepReport], None] | None = None,
+    now: datetime | None = None,
+    replace: Mapping[str, Plan] | None = None,
 ) -> RunReport:
-    """Plans (and applies) the named steps in the registry's order, with their dependencies."""
-    options = RunOptions(apply, tuple(force), command, saved, ignore_pause)
+    """Plans (and applies) the named steps in the registry's order, with their dependencies.
+
+    `now` is the run's clock (tests); `replace` gives, by step, a plan to apply instead of the
+    one computed (undo): the step still plans first, to read the state its apply needs, and the
+    replacing plan takes that plan's basis.
+    """
+    options = RunOptions(apply, tuple(force), command, saved, ignore_pause, replace)
     steps = registry.all_steps()
     ordered = [name for name in steps if name in names]
     journal = open_journal(settings)
+    clock = now or datetime.now(UTC)
+    settings = settings_for_day(settings, journal, clock.date())
     if not apply:
-        return await _run(settings, journal, None, ordered, options, progress, on_step)
+        return await _run(settings, journal, None, ordered, options, progress, on_step, clock)
     pause = pause_state(journal)
     if pause and not ignore_pause:
         until = f" until {pause['until']}" if pause.get("until") else ""
         reason = f" ({pause['reason']})" if pause.get("reason") else ""
         raise Paused(f"runs are paused{until}{reason}; `jonction resume` lifts the pause")
     with run_lock(settings.pipeline.lock_file):
+        for dead in journal.interrupt_dead_runs():
+            log.warning("an earlier run was interrupted", run=dead)
         run_id = journal.start_run(command, ordered, force)
-        report = await _run(settings, journal, run_id, ordered, options, progress, on_step)
+        report = await _run(settings, journal, run_id, ordered, options, progress, on_step, clock)
         journal.finish_run(
             run_id,
             report.status,
@@ -161,6 +174,7 @@ async def _run(
     options: RunOptions,
     progress: Callable[[str, int | None], Any],
     on_step: Callable[[StepReport], None] | None,
+    now: datetime,
 ) -> RunReport:
     steps = registry.all_steps()
     reports: list[StepReport] = []
@@ -168,7 +182,7 @@ async def _run(
     context = StepContext(
         settings=settings,
         journal=journal,
-        now=datetime.now(UTC),
+        now=now,
         run_id=run_id,
         progress=progress,
     )
@@ -218,6 +232,17 @@ async def _one(
             raise _Stop
         if saved is not None:
             plan = saved
+        replacement = options.replace.get(name) if options.replace else None
+        if replacement is not None:
+            plan = Plan(
+                name,
+                operations=list(replacement.operations),
+                notices=list(replacement.notices),
+                existing=plan.existing,
+                existing_by_scope=plan.existing_by_scope,
+                basis=plan.basis,
+                stats=dict(replacement.stats),
+            )
         report.plan = plan
         report.violations = check_plan(plan, context.settings.guards)
         if plan.blockers and not forced:

@@ -297,6 +297,19 @@ cohort_members = Table(
     Index("mdl_cohomemb_user", "userid"),
 )
 
+# Moodle's record of each person's last visit of each course (written on every course view;
+# the simulator has no course pages: the admin endpoint /admin/course_access writes it).
+user_lastaccess = Table(
+    "mdl_user_lastaccess",
+    metadata,
+    _serial(),
+    _int("userid"),
+    _int("courseid"),
+    _int("timeaccess"),
+    UniqueConstraint("userid", "courseid", name="mdl_userlast_usecou_uix"),
+    Index("mdl_userlast_cou", "courseid"),
+)
+
 CONTEXT_SYSTEM, CONTEXT_USER, CONTEXT_COURSECAT, CONTEXT_COURSE = 10, 30, 40, 50
 
 # Column widths that Moodle's schema enforces: a longer value fails the insert.

@@ -201,10 +201,16 @@ def get_enrolled_users(call: Call, params: dict[str, Any]) -> list[dict[str, Any
     groups = _user_groups(conn, course_id, shown)
     roles = _user_roles(conn, context_id, shown)
     courses = _enrolled_courses(call, shown)
+    last = schema.user_lastaccess
+    visits = dict(
+        conn.execute(
+            select(last.c.userid, last.c.timeaccess).where(last.c.courseid == course_id)
+        ).all()
+    )
     result = []
     for row in rows:
         details = user_details(call, row)
-        details["lastcourseaccess"] = 0
+        details["lastcourseaccess"] = int(visits.get(row.id, 0))
         if row.id in groups:
             details["groups"] = [
                 {

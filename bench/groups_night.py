@@ -1,0 +1,301 @@
+"""Groups step at scale: groups and memberships created, Moodle calls and wall time of the first
+run, of a run after one night of `evolve-apogee`, and of a rerun with no change, against the
+simulator with its default cost model (over HTTP, in its own process).
+
+    .venv/bin/python -m bench.groups_night --students 30000 --seed 1 --workdir var/bench-groups
+    .venv/bin/python -m bench.groups_night --workdir var/bench-groups --again   # one more night
+
+What the steps before groups leave behind is made here directly, with the simulator's costs
+switched off (they are not what is measured): the offer's courses (one per course of the offer's
+catalogue) and the students' accounts are created and recorded in the state database as those
+steps record them, and every student is enrolled in the courses of their registrations, as the
+enrolment sync would. After the evolution night, the new courses, accounts and enrolments are
+added the same way before the groups step runs again. Then the simulator is restarted with its
+default cost model (about 20 ms a call plus the measured per-item costs, 6 workers) for each
+measured run.
+
+Prints one JSON object per measured run, then a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jonction.config import Settings
+from jonction.domain.catalogue import desired_catalogue
+from jonction.moodle import Enrolment, MoodleClient, NewCategory, NewCourse, NewUser
+from jonction.sources.refer.store import load_snapshot, open_refer
+from jonction.steps.runner import StepReport, open_journal, run_steps
+from moodlesim.testing import RunningSimulator, running_simulator
+
+JONCTION = Path(sys.executable).with_name("jonction")
+STUDENT_ROLE = 5
+COURSES_PER_CATEGORY = 400
+
+
+@dataclass
+class Provisioned:
+    """What the bench made in Moodle for the steps before groups (kept between runs)."""
+
+    categories: dict[str, int] = field(default_factory=dict)
+    courses: dict[str, int] = field(default_factory=dict)
+    users: dict[str, int] = field(default_factory=dict)  # COD_ETU → Moodle id
+    pairs: set[tuple[int, int]] = field(default_factory=set)
+
+    @classmethod
+    def load(cls, path: Path) -> Provisioned:
+        if not path.exists():
+            return cls()
+        data = json.loads(path.read_text())
+        return cls(
+            data["categories"],
+            data["courses"],
+            data["users"],
+            {(c, u) for c, u in data["pairs"]},
+        )
+
+    def save(self, path: Path) -> None:
+        data = {
+            "categories": self.categories,
+            "courses": self.courses,
+            "users": self.users,
+            "pairs": sorted(self.pairs),
+        }
+        path.write_text(json.dumps(data))
+
+
+def settings_for(workdir: Path, moodle: RunningSimulator, year: str) -> Settings:
+    return Settings(
+        apogee={"url": f"sqlite:///{workdir / 'apogee.db'}", "years": [year]},
+        refer={"url": f"sqlite:///{workdir / 'refer.db'}"},
+        state={"url": f"sqlite:///{workdir / 'state.db'}"},
+        moodle={"url": moodle.base_url, "token": moodle.token},
+        pipeline={"lock_file": str(workdir / "jonction.lock")},
+    )
+
+
+@contextmanager
+def simulator(workdir: Path, *, costs: bool) -> Iterator[RunningSimulator]:
+    options: dict[str, Any] = {} if costs else {"latency_ms": 0, "cost_scale": 0}
+    with running_simulator(
+        db_url=f"sqlite:///{workdir / 'moodle.db'}", mode="process", **options
+    ) as moodle:
+        yield moodle
+
+
+async def provision(settings: Settings, year: str, state: Provisioned) -> dict[str, int]:
+    """Creates the missing courses, accounts and enrolments; records courses and accounts."""
+    engine = open_refer(settings)
+    snapshot = load_snapshot(engine, year, exclusions=False)
+    engine.dispose()
+    course_map = desired_catalogue([snapshot], settings.policy).course_maps[year]
+    made = {"courses": 0, "users": 0, "enrolments": 0}
+    async with MoodleClient.from_settings(settings.moodle) as client:
+        new_courses = sorted(set(course_map.courses) - set(state.courses))
+        for start in range(0, len(new_courses), COURSES_PER_CATEGORY):
+            name = f"bench-{len(state.categories)}"
+            created = await client.create_categories([NewCategory(name, 0, name)])
+            state.categories[name] = created.ids()[0]
+            chunk = new_courses[start : start + COURSES_PER_CATEGORY]
+            report = await client.create_courses(
+                [
+                    NewCourse(
+                        idnumber,
+                        idnumber.replace(":", "-"),
+                        state.categories[name],
+                        idnumber=idnumber,
+                    )
+                    for idnumber in chunk
+                ]
+            )
+            assert report.ok, report.failed[:3]
+            state.courses.update(zip(chunk, report.ids(), strict=True))
+            made["courses"] += len(chunk)
+        people = sorted(
+            (s for s in snapshot.students.values() if s.cod_etu and s.cod_etu not in state.users),
+            key=lambda s: s.cod_ind,
+        )
+        users = await client.create_users(
+            [
+                NewUser(
+                    f"e{s.cod_etu}".lower(),
+                    s.first_name or "-",
+                    s.last_name or "-",
+                    f"e{s.cod_etu}@bench.invalid",
+                )
+                for s in people
+            ]
+        )
+        assert users.ok, users.failed[:3]
+        state.users.update(zip((str(s.cod_etu) for s in people), users.ids(), strict=True))
+        made["users"] = len(people)
+        wanted: set[tuple[int, int]] = set()
+        for ip in snapshot.pedagogical_registrations:
+            student = snapshot.students.get(ip.cod_ind)
+            course = course_map.routes.get((ip.element, ip.etape))
+            if student is None or not student.cod_etu or course is None:
+                continue
+            wanted.add((state.courses[course], state.users[student.cod_etu]))
+        new_pairs = sorted(wanted - state.pairs)
+        enrolled = await client.enrol([Enrolment(c, u, STUDENT_ROLE) for c, u in new_pairs])
+        assert enrolled.ok, enrolled.failed[:3]
+        state.pairs |= set(new_pairs)
+        made["enrolments"] = len(new_pairs)
+    journal = open_journal(settings)
+    journal.save_managed(
+        "course",
+        [
+            (i, cid, {"element": i.rsplit(":", 1)[-1], "year": year})
+            for i, cid in state.courses.items()
+        ],
+        None,
+    )
+    journal.save_managed(
+        "user",
+        [
+            (f"e{number}".lower(), uid, {"student_id": number})
+            for number, uid in state.users.items()
+        ],
+        None,
+    )
+    return made
+
+
+def figures(label: str, step: StepReport, moodle: RunningSimulator) -> dict[str, Any]:
+    outcomes = step.outcome_counts()
+    assert step.plan is not None and step.result is not None, step.error
+    done: dict[str, int] = {}
+    for outcome in step.result.outcomes:
+        op = outcome.operation
+        name = f"{op.kind}.{op.action}.{outcome.outcome}"
+        done[name] = done.get(name, 0) + 1
+    calls = {name: int(entry["calls"]) for name, entry in sorted(step.calls.items())}
+    items = {name: int(entry["items"]) for name, entry in sorted(step.calls.items())}
+    server = moodle.stats()
+    return {
+        "run": label,
+        "status": step.status,
+        "wall_s": round(step.seconds, 1),
+        "calls": sum(calls.values()),
+        "write_calls": sum(n for f, n in calls.items() if "_get_" not in f),
+        "calls_by_function": calls,
+        "items_by_function": items,
+        "operations": done,
+        "outcomes": dict(outcomes),
+        "stats": step.plan.stats,
+        "simulator": {
+            k: v for k, v in server.items() if k in ("calls", "errors", "cost_ms", "lower_bound_s")
+        },
+    }
+
+
+def measured_run(workdir: Path, year: str, label: str) -> dict[str, Any]:
+    with simulator(workdir, costs=True) as moodle:
+        settings = settings_for(workdir, moodle, year)
+        started = time.perf_counter()
+        report = asyncio.run(run_steps(settings, ["groups"]))
+        (step,) = report.steps
+        result = figures(label, step, moodle)
+        result["process_wall_s"] = round(time.perf_counter() - started, 1)
+        result["peak_rss_mib_so_far"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    print(json.dumps(result), flush=True)
+    return result
+
+
+def prepare(workdir: Path, year: str, state_file: Path) -> dict[str, int]:
+    state = Provisioned.load(state_file)
+    with simulator(workdir, costs=False) as moodle:
+        settings = settings_for(workdir, moodle, year)
+        report = asyncio.run(run_steps(settings, ["refer"]))
+        assert report.steps[0].status == "succeeded", report.steps[0].error
+        made = asyncio.run(provision(settings, year, state))
+    state.save(state_file)
+    return made
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=30000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--year", default="2026")
+    parser.add_argument("--workdir", type=Path, default=Path("var/bench-groups"))
+    parser.add_argument(
+        "--again",
+        action="store_true",
+        help="Reuse a --workdir where the bench already ran: measure one more night of "
+        "evolve-apogee and a no-change rerun.",
+    )
+    args = parser.parse_args()
+    workdir: Path = args.workdir.resolve()
+    apogee = f"sqlite:///{workdir / 'apogee.db'}"
+    state_file = workdir / "provisioned.json"
+    results: list[dict[str, Any]] = []
+    if args.again:
+        if not state_file.exists():
+            raise SystemExit(f"{workdir} holds no earlier run of this bench")
+        nights = len(list(workdir.glob("night-*"))) + 2
+        (workdir / f"night-{nights}").touch()
+        seed = args.seed + nights
+    else:
+        if workdir.exists() and any(workdir.iterdir()):
+            raise SystemExit(f"{workdir} is not empty: give a new --workdir, or --again")
+        workdir.mkdir(parents=True, exist_ok=True)
+        seed = args.seed + 1
+        first_run(workdir, apogee, args, state_file, results)
+    subprocess.run(
+        [str(JONCTION), "evolve-apogee", "--url", apogee, "--seed", str(seed)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    made = prepare(workdir, args.year, state_file)
+    print(json.dumps({"provisioned after evolve": made}), flush=True)
+    results.append(measured_run(workdir, args.year, "after one night of evolve-apogee"))
+    results.append(measured_run(workdir, args.year, "no-change rerun"))
+    print()
+    print(f"{'run':<34} {'wall s':>8} {'calls':>7} {'writes':>7}  operations")
+    for r in results:
+        ops = ", ".join(f"{k} {v}" for k, v in sorted(r["operations"].items()))
+        print(f"{r['run']:<34} {r['wall_s']:>8} {r['calls']:>7} {r['write_calls']:>7}  {ops}")
+
+
+def first_run(
+    workdir: Path,
+    apogee: str,
+    args: argparse.Namespace,
+    state_file: Path,
+    results: list[dict[str, Any]],
+) -> None:
+    subprocess.run(
+        [
+            str(JONCTION),
+            "generate-apogee",
+            "--url",
+            apogee,
+            "--students",
+            str(args.students),
+            "--seed",
+            str(args.seed),
+            "--year",
+            args.year,
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    made = prepare(workdir, args.year, state_file)
+    print(json.dumps({"provisioned": made}), flush=True)
+    results.append(measured_run(workdir, args.year, "first run"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,132 @@
+"""The groups step (05:00): Apogée's groups become Moodle groups in the offer's courses, with
+their members; groups are renamed when their label changes, members added, removed and moved.
+
+    REFER (one snapshot per managed year) ─┐
+    offer's course map, users' accounts ────┼─► desired_groups ─► determine_actions ─► plan
+    records (state DB) + Moodle reads ──────┘                                            │
+    Moodle client ◄──────────── apply: groups created, renamed; members added, removed ◄─┘
+
+The rules are in the domain modules `groups`, `group_names`, `group_plan` and
+`group_records`, and in words in docs/groups.md.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ..domain.group_groupings import (
+    grouping_records_after,
+    groupings_to_read,
+    plan_groupings,
+)
+from ..domain.group_plan import (
+    GroupsPlanning,
+    Resolved,
+    account_owners,
+    determine_actions,
+    resolve_members,
+)
+from ..domain.group_records import records_after
+from ..domain.group_state import KnownGroups
+from ..domain.groups import GROUP, GROUPING, DesiredGroups, desired_groups
+from ..domain.plan import Plan
+from .base import ApplyResult, Step, StepContext
+from .groups_apply import GroupsApplier
+from .groups_known import course_maps, known_from_state, read_moodle, students_of
+from .groups_moodle import MoodleGroupings, MoodleGroups
+from .moodle_gateways import moodle_client
+from .offer import refer_snapshots
+from .registry import register
+
+NAME = "groups"
+
+
+@register
+class GroupsStep(Step):
+    name = NAME
+    title = "Groups: Apogée's groups in the courses, with their members"
+    requires = ("refer", "users", "offer", "enrolments")
+
+    def __init__(self) -> None:
+        self._planning = GroupsPlanning()
+        self._resolved: Resolved = {}
+        self._known = KnownGroups()
+        self._desired = DesiredGroups()
+        self._adopted_groupings: dict[str, int] = {}
+
+    async def plan(self, ctx: StepContext) -> Plan:
+        settings = ctx.settings
+        client = await moodle_client(ctx)
+        mark = client.stats.calls
+        try:
+            snapshots = await refer_snapshots(ctx)
+            desired = desired_groups(snapshots, course_maps(settings, snapshots), settings.groups)
+            known = known_from_state(ctx.journal)
+            students = students_of(snapshots)
+            resolved, notices = resolve_members(
+                desired, students, known.accounts, settings.groups.listed_in_notices
+            )
+            reads = await read_moodle(MoodleGroups(client), known, desired, resolved, settings)
+            cod_ind_of = account_owners(students, known.accounts)
+            plan, planning = determine_actions(
+                desired,
+                resolved,
+                known,
+                settings.groups,
+                today=_today(ctx),
+                cod_ind_of=cod_ind_of,
+            )
+            if desired.groupings:
+                courses = groupings_to_read(desired, known)
+                found, refused = await MoodleGroupings(client).of_courses(courses)
+                known.course_groupings.update(found)
+                known.unreadable.update(refused)
+                operations, self._adopted_groupings = plan_groupings(desired, planning, known)
+                plan.operations.extend(operations)
+        finally:
+            client.stats.tally_into(ctx.calls, mark)
+        plan.notices[:0] = [*desired.notices, *notices]
+        plan.stats.update(desired.stats)
+        plan.stats.update(reads)
+        self._planning, self._resolved, self._known = planning, resolved, known
+        self._desired = desired
+        return plan
+
+    async def apply(self, ctx: StepContext, plan: Plan) -> ApplyResult:
+        client = await moodle_client(ctx)
+        mark = client.stats.calls
+        try:
+            with ctx.progress("groups and members", len(plan.operations)) as task:
+                applier = GroupsApplier(MoodleGroups(client), MoodleGroupings(client), task)
+                outcomes = await applier.apply(plan)
+        finally:
+            client.stats.tally_into(ctx.calls, mark)
+        applied = [(o.operation, o.moodle_id) for o in outcomes if o.outcome == "applied"]
+        records, forget = records_after(
+            self._planning, self._resolved, self._known.records, applied
+        )
+        ctx.journal.save_managed(
+            GROUP, ((r.key, r.moodle_id, r.to_data()) for r in records), ctx.run_id
+        )
+        ctx.journal.forget_managed(GROUP, forget)
+        group_ids = {r.key: r.moodle_id for r in self._known.records.values()}
+        group_ids.update((r.key, r.moodle_id) for r in records)
+        groupings = grouping_records_after(
+            self._desired, self._known, self._adopted_groupings, applied, group_ids
+        )
+        ctx.journal.save_managed(
+            GROUPING, ((r.key, r.moodle_id, r.to_data()) for r in groupings), ctx.run_id
+        )
+        return ApplyResult(
+            outcomes,
+            {
+                "group_records_written": len(records),
+                "group_records_forgotten": len(forget),
+                "grouping_records_written": len(groupings),
+            },
+        )
+
+
+def _today(ctx: StepContext) -> str:
+    today: date = ctx.now.date()
+    return today.isoformat()

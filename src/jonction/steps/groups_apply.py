@@ -1,0 +1,178 @@
+"""Applying a groups plan: groups first, then members, each phase one bulk operation.
+
+Order: groups are renamed (freeing names), then created (their members need their ids), then
+groupings are created and filled; members are added (the joining half of each move included),
+then removed (the leaving half of a move only when its joining half was applied: a student is
+never left out of both groups). Operations whose student is not enrolled yet are deferred,
+not sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..domain.group_groupings import ASSIGNMENT
+from ..domain.group_plan import NOT_ENROLLED
+from ..domain.groups import GROUP, GROUPING, MEMBER
+from ..domain.naming import comparable
+from ..domain.plan import Action, Operation, Plan
+from ..journal.store import Outcome
+from .base import ProgressTask
+from .groups_moodle import MoodleGroupings, MoodleGroups, Written
+
+
+def _int(value: object) -> int | None:
+    return int(value) if isinstance(value, int | str) and str(value).isdigit() else None
+
+
+@dataclass
+class GroupsApplier:
+    moodle: MoodleGroups
+    groupings: MoodleGroupings
+    progress: ProgressTask | None = None
+    outcomes: list[Outcome] = field(default_factory=list)
+    # Moodle ids of the groups and groupings created tonight, by key.
+    created: dict[str, int] = field(default_factory=dict)
+    created_groupings: dict[str, int] = field(default_factory=dict)
+
+    def _done(self, op: Operation, written: Written | None, moodle_id: int | None = None) -> None:
+        if written is None:
+            self.outcomes.append(Outcome(op, "failed", "not sent"))
+        elif written.ok:
+            self.outcomes.append(Outcome(op, "applied", "", moodle_id or written.id))
+        else:
+            self.outcomes.append(Outcome(op, "failed", written.message))
+        if self.progress is not None:
+            self.progress.advance()
+
+    def _skip(self, op: Operation, outcome: str, message: str) -> None:
+        self.outcomes.append(Outcome(op, outcome, message))
+        if self.progress is not None:
+            self.progress.advance()
+
+    def _group_id(self, op: Operation, side: dict[str, object] | None) -> int | None:
+        group_id = _int((side or {}).get("group_id"))
+        if group_id is not None:
+            return group_id
+        group = str((side or {}).get("group") or op.scope)
+        return self.created.get(group)
+
+    async def apply(self, plan: Plan) -> list[Outcome]:
+        ops = plan.operations
+
+        def pick(kind: str, action: Action) -> list[Operation]:
+            return [op for op in ops if op.kind == kind and op.action is action]
+
+        moves = pick(MEMBER, Action.MOVE)
+        await self._rename(pick(GROUP, Action.RENAME))
+        await self._create(pick(GROUP, Action.CREATE))
+        await self._create_groupings(pick(GROUPING, Action.CREATE))
+        await self._assign(pick(ASSIGNMENT, Action.ADD))
+        joined = await self._add(pick(MEMBER, Action.ADD), moves)
+        await self._remove(pick(MEMBER, Action.REMOVE), moves, joined)
+        return self.outcomes
+
+    async def _create(self, ops: list[Operation]) -> None:
+        items = [(op.key, dict(op.after or {})) for op in ops]
+        written = await self.moodle.create_groups(items)
+        for op in ops:
+            result = written.get(op.key)
+            if result is not None and result.ok and result.id is not None:
+                self.created[op.key] = result.id
+            self._done(op, result)
+
+    async def _create_groupings(self, ops: list[Operation]) -> None:
+        written = await self.groupings.create([(op.key, dict(op.after or {})) for op in ops])
+        for op in ops:
+            result = written.get(op.key)
+            if result is not None and result.ok and result.id is not None:
+                self.created_groupings[op.key] = result.id
+            self._done(op, result)
+
+    async def _assign(self, ops: list[Operation]) -> None:
+        items: list[tuple[str, int, int]] = []
+        for op in ops:
+            after = dict(op.after or {})
+            grouping = _int(after.get("grouping_id")) or self.created_groupings.get(
+                str(after["grouping"])
+            )
+            group = _int(after.get("group_id")) or self.created.get(str(after["group"]))
+            if grouping is None or group is None:
+                self._skip(op, "skipped", "its group or grouping could not be created")
+                continue
+            items.append((op.key, grouping, group))
+        written = await self.groupings.assign(items)
+        for op in ops:
+            if op.key in written:
+                self._done(op, written[op.key])
+
+    async def _rename(self, ops: list[Operation]) -> None:
+        """Renames; a group whose new name another renamed group of the course still holds
+        (two labels swapped in Apogée) first goes through a provisional name."""
+        held = {(op.scope, comparable(str((op.before or {}).get("name")))) for op in ops}
+        swapped = [
+            op for op in ops if (op.scope, comparable(str((op.after or {})["name"]))) in held
+        ]
+        provisional = [
+            (
+                op.key,
+                int((op.after or {})["group_id"]),
+                f"{(op.after or {})['name']} ~{(op.after or {})['group_id']}",
+            )
+            for op in swapped
+        ]
+        await self.moodle.rename_groups(provisional)
+        items = [
+            (op.key, int((op.after or {})["group_id"]), str((op.after or {})["name"])) for op in ops
+        ]
+        written = await self.moodle.rename_groups(items)
+        for op in ops:
+            self._done(op, written.get(op.key))
+
+    async def _add(self, adds: list[Operation], moves: list[Operation]) -> dict[str, Written]:
+        """Adds members and the joining half of moves; returns the moves' results."""
+        items: list[tuple[str, int, int]] = []
+        for op in [*adds, *moves]:
+            if op.source.get("deferred") == NOT_ENROLLED:
+                self._skip(op, "deferred", "not enrolled in the course yet; retried next run")
+                continue
+            after = dict(op.after or {})
+            group_id = self._group_id(op, after)
+            if group_id is None:
+                self._skip(op, "skipped", "its group could not be created")
+                continue
+            items.append((op.key, group_id, int(after["user_id"])))
+        written = await self.moodle.add_members(items)
+        for op in adds:
+            if op.key in written:
+                self._done(op, written[op.key])
+        return {op.key: written[op.key] for op in moves if op.key in written}
+
+    async def _remove(
+        self, removes: list[Operation], moves: list[Operation], joined: dict[str, Written]
+    ) -> None:
+        """Removes members, and the leaving half of the moves whose joining half was applied."""
+        items = [
+            (op.key, int((op.before or {})["group_id"]), int((op.before or {})["user_id"]))
+            for op in removes
+        ]
+        leaving: list[Operation] = []
+        for op in moves:
+            result = joined.get(op.key)
+            if result is None:
+                continue  # deferred or skipped already
+            if not result.ok:
+                self._done(op, result)
+                continue
+            before = dict(op.before or {})
+            items.append((f"leave|{op.key}", int(before["group_id"]), int(before["user_id"])))
+            leaving.append(op)
+        written = await self.moodle.remove_members(items)
+        for op in removes:
+            self._done(op, written.get(op.key))
+        for op in leaving:
+            result = written.get(f"leave|{op.key}")
+            if result is not None and not result.ok:
+                message = f"added to the new group, still in the old one: {result.message}"
+                result = Written(False, None, message)
+            self._done(op, result)

@@ -1,0 +1,141 @@
+"""Reading what the groups plan needs: REFER, the offer's courses, the users' accounts, the
+state database's records, and Moodle where it must be read.
+
+Moodle is read in phases, each chosen by a pure helper of `domain.group_plan` so that a quiet
+night reads little: the members of the managed groups (hundreds of groups per call), then the
+groups of the courses where a group is to be created or renamed (one call per course), then
+the members of groups found there with jonction's idnumber, then the enrolled users of the
+courses where a student joins a group for the first time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ..config import Settings
+from ..domain.accounts import USER
+from ..domain.catalogue import desired_catalogue
+from ..domain.cohorts import accounts_by_student_number
+from ..domain.course_map import CourseMap
+from ..domain.group_enrolment import choose_reads, course_reads_for
+from ..domain.group_plan import (
+    Resolved,
+    adopted_to_read,
+    courses_to_read,
+    members_to_read,
+    pending_enrolments,
+)
+from ..domain.group_state import Account, GroupingRecord, GroupRecord, KnownGroups
+from ..domain.groups import GROUP, GROUPING, DesiredGroups
+from ..domain.offer_state import COURSE_KIND, CourseRecord
+from ..domain.refer_model import ReferSnapshot
+from ..journal.store import Journal
+from ..moodle import FunctionNotAvailable
+from .groups_moodle import MoodleGroups
+
+
+def course_maps(settings: Settings, snapshots: list[ReferSnapshot]) -> dict[str, CourseMap]:
+    """The offer's map from (element, étape) to course, per year: the courses it wants."""
+    return desired_catalogue(snapshots, settings.policy).course_maps
+
+
+def managed_courses(journal: Journal) -> dict[str, int]:
+    """Courses the offer step created or adopted, by idnumber, with their Moodle id."""
+    courses: dict[str, int] = {}
+    for key, item in journal.managed(COURSE_KIND).items():
+        record = CourseRecord.from_data(key, item.moodle_id, item.data)
+        if record.moodle_id is not None:
+            courses[key] = record.moodle_id
+    return courses
+
+
+def student_accounts(
+    records: Iterable[tuple[str, int | None, Mapping[str, Any]]],
+) -> tuple[dict[str, Account], dict[int, str]]:
+    """Accounts by student number (the users step's records; a number held by several
+    accounts leads to none, which the cohorts step reports), and usernames by Moodle id."""
+    records = list(records)
+    by_number, _ = accounts_by_student_number(records)
+    accounts = {n: Account(ref.username, ref.moodle_id) for n, ref in by_number.items()}
+    usernames = {moodle_id: username for username, moodle_id, _ in records if moodle_id}
+    return accounts, usernames
+
+
+def group_records(journal: Journal) -> dict[str, GroupRecord]:
+    return {
+        key: GroupRecord.from_data(key, item.moodle_id, item.data)
+        for key, item in journal.managed(GROUP).items()
+        if item.moodle_id is not None
+    }
+
+
+def grouping_records(journal: Journal) -> dict[str, GroupingRecord]:
+    return {
+        key: GroupingRecord.from_data(key, item.moodle_id, item.data)
+        for key, item in journal.managed(GROUPING).items()
+        if item.moodle_id is not None
+    }
+
+
+def students_of(snapshots: Iterable[ReferSnapshot]) -> dict[int, str | None]:
+    """COD_IND → COD_ETU over the managed years."""
+    students: dict[int, str | None] = {}
+    for snapshot in snapshots:
+        for cod_ind, student in snapshot.students.items():
+            students[cod_ind] = student.cod_etu or students.get(cod_ind)
+    return students
+
+
+def known_from_state(journal: Journal) -> KnownGroups:
+    accounts, usernames = student_accounts(
+        (key, item.moodle_id, item.data) for key, item in journal.managed(USER).items()
+    )
+    return KnownGroups(
+        courses=managed_courses(journal),
+        records=group_records(journal),
+        grouping_records=grouping_records(journal),
+        accounts=accounts,
+        usernames=usernames,
+    )
+
+
+async def read_moodle(
+    moodle: MoodleGroups,
+    known: KnownGroups,
+    desired: DesiredGroups,
+    resolved: Resolved,
+    settings: Settings,
+) -> dict[str, int]:
+    """Fills `known` with what Moodle must tell; returns how much was read."""
+    config = settings.groups
+    group_ids = members_to_read(desired, known, config)
+    members, missing = await moodle.members(group_ids)
+    known.members.update(members)
+    known.missing |= missing
+    courses = courses_to_read(desired, known, config)
+    groups, refused = await moodle.course_groups(courses)
+    known.course_groups.update(groups)
+    known.unreadable.update(refused)
+    adopted = adopted_to_read(desired, known)
+    members, missing = await moodle.members(adopted)
+    known.members.update(members)
+    pending = pending_enrolments(desired, resolved, known)
+    reads = choose_reads(pending)
+    checked_courses = list(reads.courses)
+    try:
+        known.user_courses.update(await moodle.user_courses(reads.users))
+    except FunctionNotAvailable:
+        # The service lacks core_enrol_get_users_courses: read those courses whole instead.
+        extra = course_reads_for(pending.users_of, set(reads.users))
+        checked_courses = sorted(set(checked_courses) | set(extra))
+    enrolled, refused = await moodle.enrolled(checked_courses)
+    known.enrolled.update(enrolled)
+    known.unreadable.update(refused)
+    return {
+        "groups_members_read": len(group_ids) + len(adopted),
+        "groups_missing_in_moodle": len(known.missing),
+        "courses_groups_read": len(courses),
+        "courses_enrolment_checked": len(checked_courses),
+        "users_enrolment_checked": len(known.user_courses),
+    }
