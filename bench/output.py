@@ -384,7 +384,7 @@ def chart(result: Mapping[str, Any], path: Path) -> str:
     axis.invert_yaxis()
     axis.set_xlabel("seconds (Moodle's enrol_database sync excluded)")
     axis.set_title(f"jonction nightly at {result['students']:,} students, time per step")
-    axis.legend(loc="lower right")
+    axis.legend(loc="best")
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
