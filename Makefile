@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-STUDENTS ?= 3000
+BENCH_STAMP := $(VENV)/.bench-installed
+STUDENTS ?= 30000
 PYTEST_WORKERS ?= 2
 
 .PHONY: all demo demo-stop test lint unit bench clean services
@@ -38,7 +39,13 @@ test: $(STAMP) lint services
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit -q
 
-bench: $(STAMP)
+# A whole night at university scale against the simulator (docs/performance.md);
+# `make bench STUDENTS=3000` for a smaller one.
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.run --students $(STUDENTS)
 
 clean:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -17,7 +16,7 @@ from ..journal.mail import send_summary
 from ..journal.reading import get_run, last_step_starts, step_sizes
 from ..steps import registry
 from ..steps.lock import AlreadyRunning
-from ..steps.runner import Paused, RunReport, open_journal, run_steps
+from ..steps.runner import Paused, RunReport, open_journal, run_blocking, run_steps
 from ..steps.schedule import due_steps
 from .common import ConfigOption, console, err_console, settings_or_exit
 from .render import print_plan, print_run, rich_progress
@@ -59,7 +58,7 @@ def _split(values: list[str] | None) -> list[str]:
 
 def _execute(settings: Settings, names: Sequence[str], **options: Any) -> RunReport:
     try:
-        return asyncio.run(run_steps(settings, names, progress=rich_progress(console), **options))
+        return run_blocking(run_steps(settings, names, progress=rich_progress(console), **options))
     except (AlreadyRunning, Paused) as exc:
         err_console.print(str(exc))
         raise typer.Exit(3) from None

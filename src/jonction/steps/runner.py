@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import traceback
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 
@@ -22,6 +23,23 @@ from .lock import run_lock
 from .years import settings_for_day
 
 log = structlog.get_logger("jonction.runner")
+T = TypeVar("T")
+
+
+def run_blocking(coro: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run(coro)`, its result kept off the main task.
+
+    Python 3.11's asyncio.run formats the repr() of its main task when it restores the SIGINT
+    handler, and a finished task's repr holds the repr of its result: for a whole night's
+    report, every operation of every step, gigabytes and minutes at university scale.
+    """
+    results: list[T] = []
+
+    async def main() -> None:
+        results.append(await coro)
+
+    asyncio.run(main())
+    return results[0]
 
 
 @dataclass

@@ -1,0 +1,52 @@
+"""The benchmark harness end to end on a tiny university, so that it keeps working: three
+nights against the simulator in its own process, read back from the journal."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("moodlesim")
+
+from bench import run
+from jonction.steps import registry
+
+
+def test_three_nights_of_a_tiny_university(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    code = run.main(
+        [
+            "--students",
+            "100",
+            "--per-item",
+            "off",
+            "--no-chart",
+            "--sync-scale",
+            "0",
+            "--results",
+            str(results),
+            "--work",
+            str(tmp_path / "work"),
+            "--cache",
+            str(tmp_path / "cache"),
+        ]
+    )
+    assert code == 0
+    (data,) = results.glob("bench-n100-*.json")
+    result = json.loads(data.read_text())
+    assert list(result["nights"]) == ["first", "changed", "quiet"]
+    steps = list(registry.all_steps())
+    for night in result["nights"].values():
+        batched = night["batched"]
+        assert [step["step"] for step in batched["steps"]] == steps
+        assert batched["process_s"] > 0 and batched["peak_rss_bytes"] > 0
+        assert batched["simulator"]["workers"] == 6
+        assert night["lower_bound"]["seconds"] >= 0
+        assert night["per_item"]["method"] == "unavailable"
+    assert result["university"]["figures"]["students"] == 100
+    assert {t["target"] for t in result["targets"]} >= {"no-change night: zero write calls"}
+    table = data.with_suffix(".md").read_text()
+    assert "| jonction's time (sync excluded) |" in table
+    assert not list(results.glob("*.png"))
