@@ -10,7 +10,6 @@ after the demo, so that every `jonction … --config var/demo/jonction.toml` com
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import os
 import secrets
@@ -32,7 +31,7 @@ from .db import make_engine
 from .sources.generator.evolve import evolve
 from .sources.generator.generate import generate
 from .sources.refer.store import ensure_schema, refer_years, table_counts
-from .steps.runner import run_steps
+from .steps.runner import run_blocking, run_steps
 from .web.accounts import AccountStore
 from .web.roles import Role
 
@@ -234,7 +233,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _night(settings: Settings) -> None:
-    report = asyncio.run(
+    report = run_blocking(
         run_steps(settings, list_steps(), command="nightly", progress=rich_progress(console))
     )
     print_run(console, report)
