@@ -11,7 +11,14 @@ from ..call import Call
 from ..db import schema
 from ..php.text import format_text
 from ..ws.errors import coding_error, context_missing, invalid_parameter, missing_record
-from .common import check_lengths, chunks, context_by_id, name_order, rows_by_id, validate_format
+from .common import (
+    check_lengths,
+    chunks,
+    context_by_id,
+    member_lists,
+    rows_by_id,
+    validate_format,
+)
 
 coh, cm = schema.cohort, schema.cohort_members
 cat, ctx, usr = schema.course_categories, schema.context, schema.user
@@ -327,27 +334,12 @@ def delete_cohort_members(call: Call, params: dict[str, Any]) -> None:
 
 
 def get_cohort_members(call: Call, params: dict[str, Any]) -> list[dict[str, Any]]:
-    conn = call.conn
-    cohort_ids = params["cohortids"]
-    known = rows_by_id(conn, coh, cohort_ids)
-    for cohort_id in cohort_ids:
+    ids = params["cohortids"]
+    known = rows_by_id(call.conn, coh, ids)
+    for cohort_id in ids:
         if cohort_id not in known:
             raise missing_record("cohort")
-    members: dict[int, list[Any]] = {}
-    for part in chunks(sorted(known)):
-        query = (
-            select(cm.c.cohortid, usr)
-            .join(usr, usr.c.id == cm.c.userid)
-            .where(cm.c.cohortid.in_(part))
-        )
-        for row in conn.execute(query):
-            members.setdefault(row.cohortid, []).append(row)
-    result = []
-    for cohort_id in cohort_ids:
-        users = sorted(members.get(cohort_id, []), key=name_order)
-        call.cost.charge(len(users))
-        result.append({"cohortid": cohort_id, "userids": [u.id for u in users]})
-    return result
+    return member_lists(call, cm, "cohortid", ids, "cohortid")
 
 
 def move_or_delete_category_cohorts(

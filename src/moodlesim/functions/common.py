@@ -122,3 +122,27 @@ def fullname(user: Any) -> str:
 def name_order(user: Any) -> tuple[str, str, int]:
     """ORDER BY lastname, firstname (byte order), then id."""
     return (user.lastname, user.firstname, user.id)
+
+
+def member_lists(
+    call: Call, link: Table, container: str, ids: Sequence[int], answer_key: str
+) -> list[dict[str, Any]]:
+    """Members of each container (cohort, group) through the link table, in Moodle's order
+    (lastname, firstname), one entry per asked id: `{answer_key: id, "userids": [...]}`."""
+    usr = schema.user
+    column = link.c[container]
+    members: dict[int, list[Any]] = {}
+    for part in chunks(sorted(set(ids))):
+        query = (
+            select(column.label("container"), usr)
+            .join(usr, usr.c.id == link.c.userid)
+            .where(column.in_(part))
+        )
+        for row in call.conn.execute(query):
+            members.setdefault(row.container, []).append(row)
+    result = []
+    for container_id in ids:
+        users = sorted(members.get(container_id, []), key=name_order)
+        call.cost.charge(len(users))
+        result.append({answer_key: container_id, "userids": [u.id for u in users]})
+    return result

@@ -15,7 +15,7 @@ from ..ws.errors import (
     missing_record,
     moodle_exception,
 )
-from .common import check_lengths, chunks, name_order, rows_by_id, validate_format
+from .common import check_lengths, chunks, member_lists, rows_by_id, validate_format
 from .enrolstate import enrolled_pairs
 
 grp, gm = schema.groups, schema.groups_members
@@ -227,27 +227,12 @@ def delete_group_members(call: Call, params: dict[str, Any]) -> None:
 
 
 def get_group_members(call: Call, params: dict[str, Any]) -> list[dict[str, Any]]:
-    conn = call.conn
-    group_ids = params["groupids"]
-    groups = rows_by_id(conn, grp, group_ids)
-    for group_id in group_ids:
+    ids = params["groupids"]
+    groups = rows_by_id(call.conn, grp, ids)
+    for group_id in ids:
         if group_id not in groups:
             raise missing_record("groups")
-    members: dict[int, list[Any]] = {}
-    for part in chunks(sorted(groups)):
-        query = (
-            select(gm.c.groupid, usr)
-            .join(usr, usr.c.id == gm.c.userid)
-            .where(gm.c.groupid.in_(part))
-        )
-        for row in conn.execute(query):
-            members.setdefault(row.groupid, []).append(row)
-    result = []
-    for group_id in group_ids:
-        users = sorted(members.get(group_id, []), key=name_order)
-        call.cost.charge(len(users))
-        result.append({"groupid": group_id, "userids": [u.id for u in users]})
-    return result
+    return member_lists(call, gm, "groupid", ids, "groupid")
 
 
 def get_course_groupings(call: Call, params: dict[str, Any]) -> list[dict[str, Any]]:
