@@ -234,7 +234,13 @@ def main(argv: list[str] | None = None) -> None:
 
 def _night(settings: Settings) -> None:
     report = run_blocking(
-        run_steps(settings, list_steps(), command="nightly", progress=rich_progress(console))
+        run_steps(
+            settings,
+            list_steps(),
+            command="nightly",
+            progress=rich_progress(console),
+            keep_details=False,
+        )
     )
     print_run(console, report)
 

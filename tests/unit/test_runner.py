@@ -15,7 +15,7 @@ from jonction.journal.store import Outcome
 from jonction.steps import registry
 from jonction.steps.base import ApplyResult, Step, StepContext
 from jonction.steps.lock import AlreadyRunning, run_lock
-from jonction.steps.runner import run_steps
+from jonction.steps.runner import StepReport, run_steps
 
 CALLS: list[str] = []
 
@@ -115,3 +115,27 @@ def test_second_run_is_refused_while_the_first_holds_the_lock(tmp_path: Path) ->
         pass
     with run_lock(lock):
         pass
+
+
+def test_a_run_without_details_keeps_only_counts(
+    settings: Settings, steps: dict[str, type[Step]]
+) -> None:
+    steps["a"] = _step("a", removals=3)
+    detailed = asyncio.run(run_steps(settings, ["a"], force=["a"]))
+    lean = asyncio.run(run_steps(settings, ["a"], force=["a"], keep_details=False))
+    full, summary = detailed.steps[0], lean.steps[0]
+    assert full.plan is not None and full.result is not None
+    assert summary.plan is None and summary.result is None
+    assert summary.planned_count() == full.planned_count() == 4
+    assert summary.outcome_counts() == full.outcome_counts() == {"applied": 4}
+    assert summary.change_counts() == full.change_counts()
+    assert summary.change_counts()[("thing", "remove", "applied")] == 3
+
+
+def test_a_compact_operation_counts_the_rows_it_stands_for() -> None:
+    report = StepReport("refer", "succeeded")
+    table = Operation("refer.student", Action.CREATE, "student", after={"rows": 569})
+    report.result = ApplyResult([Outcome(table, "applied")])
+    report.summarise()
+    assert report.change_counts() == {("refer.student", "create", "applied"): 569}
+    assert report.outcome_counts() == {"applied": 1}

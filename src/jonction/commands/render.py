@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -62,7 +61,7 @@ def print_run(console: Console, report: RunReport) -> None:
         table.add_row(
             step.step,
             f"[{status_style}]{step.status}[/]",
-            str(len(step.plan.operations)) if step.plan else "-",
+            "-" if step.planned_count() is None else str(step.planned_count()),
             str(counts.get("applied", 0)),
             str(counts.get("failed", 0)),
             _calls(step),
@@ -79,17 +78,9 @@ def print_run(console: Console, report: RunReport) -> None:
 
 def changes_line(step: StepReport) -> str:
     """What a step changed, by kind and action: "course create 420, course rename 3"."""
-    if step.result is None:
-        return ""
-    counts: Counter[tuple[str, str, str]] = Counter()
-    for item in step.result.outcomes:
-        op = item.operation
-        # Compact operations (a table of REFER) say how many rows they stand for.
-        rows = (op.after or {}).get("rows") if op.after else None
-        counts[(op.kind, str(op.action), item.outcome)] += rows if isinstance(rows, int) else 1
     parts = [
         f"{kind} {action} {n}" + ("" if outcome == "applied" else f" ({outcome})")
-        for (kind, action, outcome), n in sorted(counts.items())
+        for (kind, action, outcome), n in sorted(step.change_counts().items())
     ]
     return ", ".join(parts)
 

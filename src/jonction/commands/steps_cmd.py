@@ -57,6 +57,8 @@ def _split(values: list[str] | None) -> list[str]:
 
 
 def _execute(settings: Settings, names: Sequence[str], **options: Any) -> RunReport:
+    # Applied runs print counts only; the journal keeps every operation.
+    options.setdefault("keep_details", options.get("apply", True) is False)
     try:
         return run_blocking(run_steps(settings, names, progress=rich_progress(console), **options))
     except (AlreadyRunning, Paused) as exc:

@@ -52,11 +52,40 @@ class StepReport:
     error: str = ""
     seconds: float = 0.0
     calls: dict[str, dict[str, float]] = field(default_factory=dict)
+    # What the step planned and did, kept when its plan and outcomes are let go (summarise).
+    planned: int | None = None
+    outcomes: Counter[str] = field(default_factory=Counter)
+    changes: Counter[tuple[str, str, str]] = field(default_factory=Counter)
 
     def outcome_counts(self) -> Counter[str]:
+        """Operations by outcome (applied, failed, skipped…)."""
         if self.result is None:
-            return Counter()
+            return Counter(self.outcomes)
         return Counter(item.outcome for item in self.result.outcomes)
+
+    def change_counts(self) -> Counter[tuple[str, str, str]]:
+        """(kind, action, outcome) → how many; a compact operation (a table of REFER) counts
+        the rows it stands for."""
+        if self.result is None:
+            return Counter(self.changes)
+        counts: Counter[tuple[str, str, str]] = Counter()
+        for item in self.result.outcomes:
+            op = item.operation
+            rows = (op.after or {}).get("rows") if op.after else None
+            counts[(op.kind, str(op.action), item.outcome)] += rows if isinstance(rows, int) else 1
+        return counts
+
+    def planned_count(self) -> int | None:
+        return len(self.plan.operations) if self.plan is not None else self.planned
+
+    def summarise(self) -> None:
+        """Keeps the counts and lets the plan and the outcomes go: a night's operations run
+        to millions of objects at university scale, and later steps need the memory."""
+        self.planned = self.planned_count()
+        self.outcomes = self.outcome_counts()
+        self.changes = self.change_counts()
+        self.plan = None
+        self.result = None
 
 
 @dataclass
@@ -124,6 +153,8 @@ class RunOptions:
     saved: Mapping[str, Plan] | None = None
     ignore_pause: bool = False
     replace: Mapping[str, Plan] | None = None
+    # False: each step's plan and outcomes are dropped once journaled, only counts kept.
+    keep_details: bool = True
 
 
 async def run_steps(
@@ -139,14 +170,16 @@ async def run_steps(
     on_step: Callable[[StepReport], None] | None = None,
     now: datetime | None = None,
     replace: Mapping[str, Plan] | None = None,
+    keep_details: bool = True,
 ) -> RunReport:
     """Plans (and applies) the named steps in the registry's order, with their dependencies.
 
     `now` is the run's clock (tests); `replace` gives, by step, a plan to apply instead of the
     one computed (undo): the step still plans first, to read the state its apply needs, and the
-    replacing plan takes that plan's basis.
+    replacing plan takes that plan's basis. `keep_details=False` keeps only each step's counts
+    in the report once the journal holds its operations (a whole night's would fill memory).
     """
-    options = RunOptions(apply, tuple(force), command, saved, ignore_pause, replace)
+    options = RunOptions(apply, tuple(force), command, saved, ignore_pause, replace, keep_details)
     steps = registry.all_steps()
     ordered = [name for name in steps if name in names]
     journal = open_journal(settings)
@@ -291,4 +324,6 @@ async def _one(
             error=report.error,
             basis=report.plan.basis if report.plan else "",
         )
+        if not options.keep_details:
+            report.summarise()
     return report
