@@ -6,7 +6,8 @@ from datetime import datetime
 
 from sqlalchemy import Engine, insert
 
-from jonction.journal.store import Journal
+from jonction.domain.plan import Action, Operation
+from jonction.journal.store import Journal, Outcome
 from jonction.sources.refer import schema as refer
 from jonction.sources.refer.store import ensure_schema
 
@@ -155,6 +156,14 @@ def fill_managed(journal: Journal) -> None:
         run,
     )
     journal.save_managed("enrolment", [("2026:ELP:SMA1U01|cmartin|student", None, {})], run)
-    journal.save_managed("group_member", [("2026:GRP:501|cmartin", None, {})], run)
+    groups = journal.start_step(run, "groups", "apply")
+    member = Operation(
+        "group_member",
+        Action.ADD,
+        "2026:ELP:SMA1U01|2026:GPE:501|cmartin",
+        reason="assigned to group 501 in Apogée",
+    )
+    journal.record_outcomes(groups, [Outcome(member, "applied")])
+    journal.finish_step(groups, "succeeded")
     journal.save_managed("enrolment", [("2026:ELP:SMA1U01|ihaddad|student", None, {})], run)
     journal.finish_run(run, "succeeded", {})

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from ..config import Settings
-from .model import Explanation, explain
+from .model import Explanation, Policy, explain, only_course
 from .reading import Person, find_people, latest_year, read_facts, visible_to
 
 
@@ -30,7 +30,10 @@ def answer(
     query: str,
     composantes: Sequence[str] | None = None,
     year: str | None = None,
+    course: str | None = None,
 ) -> Answer:
+    """Who matches `query`; with one match, their explanation (only `course`, an element
+    code or a course idnumber, when given)."""
     year = year or latest_year(refer_engine)
     if year is None:
         return Answer([], 0, None, None)
@@ -38,6 +41,8 @@ def answer(
     people = [person for person in found if visible_to(person, composantes)]
     explanation = None
     if len(people) == 1:
-        facts = read_facts(refer_engine, state, people[0])
-        explanation = explain(facts, settings.policy.course_natures)
+        facts = read_facts(refer_engine, state, people[0], course)
+        explanation = explain(facts, Policy.of(settings.policy))
+        if course:
+            explanation = only_course(explanation, course)
     return Answer(people, len(found) - len(people), explanation, year)

@@ -24,7 +24,7 @@ from ..config import Settings
 from ..domain.guards import GuardViolation, check_plan
 from ..domain.plan import Notice, Operation, Plan
 from ..steps import registry
-from ..steps.runner import run_steps
+from ..steps.runner import run_blocking, run_steps
 from .accounts import Account
 from .journal_views import OperationFilter
 
@@ -171,6 +171,6 @@ class PlanRefresher:
     def _compute(self) -> tuple[list[Plan], list[str]]:
         """The plans of the steps that could be planned, and why the others could not."""
         names = list(registry.all_steps())
-        report = asyncio.run(run_steps(self.settings, names, apply=False, command="plan"))
+        report = run_blocking(run_steps(self.settings, names, apply=False, command="plan"))
         failures = [f"{step.step}: {step.error}" for step in report.steps if step.plan is None]
         return [step.plan for step in report.steps if step.plan is not None], failures
