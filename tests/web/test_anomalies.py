@@ -194,4 +194,3 @@ def test_rules_from_the_last_night() -> None:
     assert moved.detail.startswith("SL1-101 → SM1-101")
     ordered = find_anomalies(snapshot, [], journal_anomalies(snapshot, notices, moves))
     assert {a.rule for a in ordered} >= {"primary_parent_changed", "space_collision"}
-
