@@ -260,3 +260,58 @@ def test_plan_page_reads_what_plan_save_writes(client: TestClient, site: Site) -
     assert "Optique" in client.get("/plan").text
     site.settings.web.plan_file.write_text("{not json")
     assert "not a saved plan" in client.get("/plan").text
+
+
+@pytest.mark.parametrize("username", ["admin", "scol-sci", "helpdesk"])
+def test_every_page_opens_only_for_the_roles_it_names(client: TestClient, username: str) -> None:
+    """Every GET page of the app, for each role: 200 when the role has the page's permission,
+    403 otherwise (support: the explain page only)."""
+    log_in(client, username)
+    account = AccountStore(client.app.state.web.engine).get(username)  # type: ignore[attr-defined]
+    assert account is not None
+    opened = []
+    for method, path, endpoint in _routes(client):
+        permission = getattr(endpoint, "permission", None)
+        if method != "GET" or permission is None:
+            continue
+        status = client.get(_concrete(path)).status_code
+        if account.can(permission):
+            assert status in (200, 404), (username, path, status)  # 404: no run 1 to show
+            opened.append(path)
+        else:
+            assert status == 403, (username, path, status)
+    if username == "helpdesk":
+        assert opened == ["/explain"]
+
+
+def test_spaces_page_by_composante(client: TestClient, site: Site) -> None:
+    from datetime import date, timedelta
+
+    from jonction.domain.spaces import Space
+    from jonction.journal.spaces import add_space
+
+    for number, composante in ((1, "SCI"), (2, "LET")):
+        add_space(
+            site.journal,
+            Space(
+                0,
+                100 + number,
+                f"TUTORAT-{composante}",
+                "",
+                f"Tutorat {composante}",
+                "jdupont",
+                "soutien",
+                composante,
+                ("SL1-101",),
+                (),
+                date.today() + timedelta(days=90),
+            ),
+            "admin",
+        )
+    log_in(client, "scol-sci")
+    page = client.get("/spaces").text
+    assert "TUTORAT-SCI" in page and "TUTORAT-LET" not in page
+    client.post("/logout", data={"csrf_token": csrf_of(client, "/nights")})
+    log_in(client, "admin")
+    page = client.get("/spaces").text
+    assert "TUTORAT-SCI" in page and "TUTORAT-LET" in page
