@@ -4,64 +4,26 @@ ones explain reads."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import select
 
 from jonction.config import Settings
 from jonction.db import make_engine
 from jonction.explain.service import answer
 from jonction.journal.schema import managed, operations
-from jonction.sources.generator.generate import generate
 from jonction.sources.refer.store import open_refer
-from jonction.steps.runner import run_steps
-from moodlesim.testing import running_simulator
+
+from .night_site import generated_nights
 
 pytestmark = pytest.mark.slow
-YEAR = "2026"
-STEPS = ["refer", "users", "cohorts", "offer", "enrolments", "groups"]
-ENROL_SETTINGS = [
-    "remoteenroltable=jonction_enrolments",
-    "remotecoursefield=course_idnumber",
-    "remoteuserfield=username",
-    "remoterolefield=role",
-    "unenrolaction=2",
-]
 
 
 @pytest.fixture(scope="module")
 def night(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    folder = tmp_path_factory.mktemp("night")
-    apogee = f"sqlite:///{folder / 'apogee.db'}"
-    made = generate(apogee, 150, 3, YEAR)
-    enrol_url = f"sqlite:///{folder / 'enrolments.db'}"
-    with running_simulator(
-        db_url=f"sqlite:///{folder / 'moodle.db'}",
-        latency_ms=0,
-        cost_scale=0,
-        enrol_db=enrol_url,
-        enrol_settings=ENROL_SETTINGS,
-    ) as moodle:
-        settings = Settings()
-        settings.apogee.url = apogee
-        settings.apogee.years = [YEAR]
-        settings.refer.url = f"sqlite:///{folder / 'refer.db'}"
-        settings.state.url = f"sqlite:///{folder / 'state.db'}"
-        settings.pipeline.lock_file = folder / "lock"
-        settings.moodle.url = moodle.base_url
-        settings.moodle.token = SecretStr(moodle.token)
-        settings.ldap.ldif = made.ldif
-        settings.ade.path = made.ade
-        settings.ade.teacher_key = "code_or_email"
-        settings.enrol_database.url = enrol_url
-        settings.enrol_database.sync_url = f"{moodle.base_url}/admin/enrol_database_sync"
-        report = asyncio.run(run_steps(settings, STEPS))
-        for step in report.steps:
-            assert step.status == "succeeded", f"{step.step}: {step.error}"
+    with generated_nights(tmp_path_factory.mktemp("night"), 150) as settings:
         yield settings
 
 
