@@ -4,6 +4,7 @@ three real nights of a generated university (docs/images are copies of these art
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
@@ -15,6 +16,7 @@ from sqlalchemy import select
 
 from jonction.config import Settings
 from jonction.db import make_engine
+from jonction.domain.refer_model import ReferSnapshot
 from jonction.domain.spaces import Space
 from jonction.journal.schema import managed
 from jonction.journal.spaces import add_space
@@ -35,12 +37,22 @@ from .night_site import YEAR, generated_nights
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
+def _largest(snapshot: ReferSnapshot) -> str:
+    """The composante with the most students: the one the screens show."""
+    counts = Counter(r.composante for r in snapshot.admin_registrations)
+    return counts.most_common(1)[0][0]
+
+
 def _hand_made_space(settings: Settings, moodle: RunningSimulator) -> None:
     """A course made by hand in Moodle, registered as a complementary space for the students
     of an étape, named like one of the étape's elements: the spaces step reports the
     collision."""
     snapshot = load_snapshot(open_refer(settings), YEAR)
-    registration = snapshot.pedagogical_registrations[0]
+    registration = next(
+        ip
+        for ip in snapshot.pedagogical_registrations
+        if snapshot.etapes[ip.etape].composante == _largest(snapshot)
+    )
     element = snapshot.elements[registration.element]
     etape = snapshot.etapes[registration.etape]
     answer = httpx.post(
@@ -49,8 +61,8 @@ def _hand_made_space(settings: Settings, moodle: RunningSimulator) -> None:
             "wstoken": moodle.token,
             "wsfunction": "core_course_create_courses",
             "moodlewsrestformat": "json",
-            "courses[0][fullname]": f"{element.label} — soutien",
-            "courses[0][shortname]": "SOUTIEN-1",
+            "courses[0][fullname]": element.label,
+            "courses[0][shortname]": f"SOUTIEN-{element.code}",
             "courses[0][categoryid]": "1",
         },
         timeout=60,
@@ -61,9 +73,9 @@ def _hand_made_space(settings: Settings, moodle: RunningSimulator) -> None:
         Space(
             0,
             int(answer[0]["id"]),
-            "SOUTIEN-1",
+            f"SOUTIEN-{element.code}",
             "",
-            f"{element.label} — soutien",
+            element.label,
             "jdupont",
             "séances de soutien",
             etape.composante,
@@ -110,6 +122,7 @@ def test_screens_of_three_nights(nights: Settings) -> None:
         r
         for r in snapshot.admin_registrations
         if (snapshot.students[r.cod_ind].cod_etu or "")
+        and r.composante == _largest(snapshot)
         and sum(1 for ip in snapshot.pedagogical_registrations if ip.cod_ind == r.cod_ind) > 3
     )
     student, composante = snapshot.students[registration.cod_ind], registration.composante
@@ -134,7 +147,8 @@ def test_screens_of_three_nights(nights: Settings) -> None:
         expect(page.locator("table.operations caption")).not_to_have_text("0 opération")  # type: ignore[attr-defined]
         screenshot(page, "guide-plan")
         page.get_by_role("link", name="Espaces complémentaires").click()  # type: ignore[attr-defined]
-        expect(page.locator("table.spaces")).to_contain_text("SOUTIEN-1")  # type: ignore[attr-defined]
+        expect(page.locator("table.spaces")).to_contain_text("SOUTIEN-")  # type: ignore[attr-defined]
+        expect(page.locator("table.spaces p.cause")).not_to_have_count(0)  # type: ignore[attr-defined]
         screenshot(page, "guide-spaces")
         page.get_by_role("link", name="Expliquer").click()  # type: ignore[attr-defined]
         page.get_by_label("Numéro d'étudiant, identifiant ou nom").fill(teacher_row.split("|")[1])  # type: ignore[attr-defined]
@@ -145,6 +159,11 @@ def test_screens_of_three_nights(nights: Settings) -> None:
 
         _log_in(page, url, "paul")
         page.get_by_role("link", name="Anomalies", exact=True).click()  # type: ignore[attr-defined]
+        caption = page.locator("table.anomalies caption")  # type: ignore[attr-defined]
+        expect(caption).not_to_have_text("0 anomalie")
+        page.get_by_label("Anomalie", exact=True).select_option("student_without_account")  # type: ignore[attr-defined]
+        page.get_by_role("button", name="Filtrer").click()  # type: ignore[attr-defined]
+        expect(page.locator("table.anomalies tbody")).to_contain_text("Étudiant sans compte")  # type: ignore[attr-defined]
         screenshot(page, "guide-anomalies")
         page.goto(f"{url}/nights")  # type: ignore[attr-defined]
         page.locator("table.runs a").first.click()  # type: ignore[attr-defined]
