@@ -136,8 +136,14 @@ def test_rules_from_the_last_night() -> None:
         composantes={"SCI": Composante("SCI", "Sciences")},
         etapes={etape: Etape(etape, "L1", "SCI", False, ())},
         elements={"A1": _element("A1", "Analyse"), "L9": _element("L9", "Latin", "UE", "LET")},
-        students={7: Student(7, "2100007", "Martin", "Camille")},
-        admin_registrations=[AdminRegistration(7, etape, DiplomeKey("L", 1), "SCI")],
+        students={
+            7: Student(7, "2100007", "Martin", "Camille"),
+            8: Student(8, None, "Durand", "Lea"),
+        },
+        admin_registrations=[
+            AdminRegistration(7, etape, DiplomeKey("L", 1), "SCI"),
+            AdminRegistration(8, etape, DiplomeKey("L", 1), "SCI"),
+        ],
     )
     notices = [
         {"kind": "ade_code_without_element", "key": "ZZ99", "message": "ADE code ZZ99", "data": {}},
@@ -157,6 +163,18 @@ def test_rules_from_the_last_night() -> None:
             "kind": "student_without_account",
             "key": "2100007",
             "message": "no account",
+            "data": {"etapes": ["SL1-101"]},
+        },
+        {  # a student without a number, by both steps
+            "kind": "student_without_account",
+            "key": "COD_IND 8",
+            "message": "student 8 (DURAND Lea) has no student number yet",
+            "data": {"cod_ind": 8, "cod_etu": None},
+        },
+        {
+            "kind": "student_without_number",
+            "key": "Lea Durand",
+            "message": "Lea Durand, registered in SL1-101, has no student number yet",
             "data": {"etapes": ["SL1-101"]},
         },
         {
@@ -184,6 +202,7 @@ def test_rules_from_the_last_night() -> None:
         ("primary_parent_changed", "A1"),
         ("space_collision", "space:3"),
         ("student_without_account", "2100007"),
+        ("student_without_account", "COD_IND 8"),
         ("teacher_without_account", "ADE:42"),
     ]
     assert found[("teacher_without_account", "ADE:42")].composante == "LET"

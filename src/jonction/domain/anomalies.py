@@ -147,6 +147,16 @@ def _notice_anomaly(snapshot: ReferSnapshot, notice: Mapping[str, Any]) -> Anoma
     return Anomaly(rule, composante, str(notice["key"]), label, str(notice["message"]))
 
 
+def _identity(anomaly: Anomaly) -> object:
+    """What names the object of an anomaly whatever the step that reported it: a student
+    without a number is named by the users step and numbered (COD_IND) by the enrolments step;
+    both give the name, in either order."""
+    if anomaly.rule != "student_without_account" or anomaly.code.isdigit():
+        return anomaly.code
+    name = anomaly.label or anomaly.code
+    return frozenset(word.casefold() for word in name.split())
+
+
 def _parent_change(snapshot: ReferSnapshot, op: Mapping[str, Any]) -> Anomaly | None:
     """A shared course moved (or re-attached) to another primary parent by the last offer."""
     before, after = op.get("before") or {}, op.get("after") or {}
@@ -172,12 +182,13 @@ def journal_anomalies(
     """Anomalies the last night's steps met: its notices (ADE codes, accounts, spaces) and the
     courses the offer step moved to another primary parent (operations with before/after)."""
     found: list[Anomaly] = []
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, object]] = set()
     for notice in notices:  # a student without account is reported by two steps: once
         if notice["kind"] in NOTICE_RULES:
             anomaly = _notice_anomaly(snapshot, notice)
-            if (anomaly.rule, anomaly.code) not in seen:
-                seen.add((anomaly.rule, anomaly.code))
+            identity = (anomaly.rule, _identity(anomaly))
+            if identity not in seen:
+                seen.add(identity)
                 found.append(anomaly)
     for op in course_changes:
         change = _parent_change(snapshot, op)

@@ -23,17 +23,18 @@ from ..roles import Permission
 from .explain import refer_engine
 
 # The steps whose notices hold anomalies for scolarité, and the kinds of those notices.
+# The enrolments step first: of a student both steps report, its notice says what is lost.
 NIGHT_NOTICES = {
-    "users": (
-        "student_without_account",
-        "student_without_directory_entry",
-        "student_without_number",
-    ),
     "enrolments": (
         "ade_code_without_element",
         "instructor_without_account",
         "instructor_without_key",
         "student_without_account",
+    ),
+    "users": (
+        "student_without_account",
+        "student_without_directory_entry",
+        "student_without_number",
     ),
     "spaces": (
         "space_conflict",
