@@ -315,3 +315,70 @@ def test_spaces_page_by_composante(client: TestClient, site: Site) -> None:
     log_in(client, "admin")
     page = client.get("/spaces").text
     assert "TUTORAT-SCI" in page and "TUTORAT-LET" in page
+
+
+def test_scopes_of_a_composante() -> None:
+    from jonction.web.reach import Reach, scopes_by_composante
+
+    found = scopes_by_composante(
+        {"SMA1U01": "SCI", "LLA1U01": "LET"},
+        {"SL1-101": "SCI"},
+        [
+            ("course", "2026:ELP:SMA1U01", {"element": "SMA1U01"}),
+            ("course", "2026:ELP:LLA1U01", {"element": "LLA1U01"}),
+            ("course", "2026:ELP:GONE", {"element": "GONE"}),
+            ("cohort", "2026:VET:SL1-101", {"level": "etape", "code": "SL1-101"}),
+            ("cohort", "2026:CMP:LET", {"level": "composante", "code": "LET"}),
+        ],
+    )
+    assert found == {
+        "SCI": {"2026:ELP:SMA1U01", "2026:VET:SL1-101"},
+        "LET": {"2026:ELP:LLA1U01", "2026:CMP:LET"},
+    }
+    reach = Reach(True, frozenset({"SCI"}), frozenset(found["SCI"]))
+    assert reach.sees("SCI") and reach.sees(None, "2026:ELP:SMA1U01") and reach.sees(None, "SCI")
+    assert not reach.sees("LET") and not reach.sees(None, "2026:ELP:LLA1U01")
+    assert not reach.sees(None) and Reach.everything().sees(None)
+
+
+def test_scolarite_sees_the_operations_on_its_courses(client: TestClient, site: Site) -> None:
+    """Steps that write no composante in their operations: the course (scope) decides."""
+    from jonction.domain.plan import Action, Operation
+    from jonction.journal.store import Outcome
+
+    journal = site.journal
+    run = journal.start_run("nightly", ["enrolments"])
+    journal.save_managed(
+        "course",
+        [
+            ("2026:ELP:SMA1U02", 41, {"element": "SMA1U02"}),
+            ("2026:ELP:LLA1U01", 42, {"element": "LLA1U01"}),
+        ],
+        run,
+    )
+    step = journal.start_step(run, "enrolments", "apply")
+    journal.record_outcomes(
+        step,
+        [
+            Outcome(
+                Operation(
+                    "enrolment",
+                    Action.ADD,
+                    f"{course}|{user}|student",
+                    reason=f"registered to {course} for {user}",
+                    scope=course,
+                ),
+                "applied",
+            )
+            for course, user in (("2026:ELP:SMA1U02", "cmartin"), ("2026:ELP:LLA1U01", "lbernard"))
+        ],
+    )
+    journal.finish_step(step, "succeeded")
+    journal.finish_run(run, "succeeded", {})
+    log_in(client, "scol-sci")
+    page = client.get(f"/runs/{run}/operations").text
+    assert "2026:ELP:SMA1U02|cmartin" in page and "lbernard" not in page
+    client.post("/logout", data={"csrf_token": csrf_of(client, "/nights")})
+    log_in(client, "scol-let")
+    page = client.get(f"/runs/{run}/operations").text
+    assert "lbernard" in page and "cmartin" not in page

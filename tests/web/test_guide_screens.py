@@ -145,7 +145,7 @@ def test_screens_of_three_nights(nights: Settings) -> None:
         screenshot(page, "guide-run")
         page.get_by_role("link", name="Plan de la nuit").click()  # type: ignore[attr-defined]
         expect(page.locator("table.operations caption")).not_to_have_text("0 opération")  # type: ignore[attr-defined]
-        screenshot(page, "guide-plan")
+        screenshot(page, "guide-plan", full_page=False)
         page.get_by_role("link", name="Espaces complémentaires").click()  # type: ignore[attr-defined]
         expect(page.locator("table.spaces")).to_contain_text("SOUTIEN-")  # type: ignore[attr-defined]
         expect(page.locator("table.spaces p.cause")).not_to_have_count(0)  # type: ignore[attr-defined]
@@ -154,7 +154,7 @@ def test_screens_of_three_nights(nights: Settings) -> None:
         page.get_by_label("Numéro d'étudiant, identifiant ou nom").fill(teacher_row.split("|")[1])  # type: ignore[attr-defined]
         page.keyboard.press("Enter")  # type: ignore[attr-defined]
         expect(page.locator("table.explain")).to_contain_text("activité ADE")  # type: ignore[attr-defined]
-        screenshot(page, "guide-explain-teacher")
+        screenshot(page, "guide-explain-teacher", full_page=False)
         page.get_by_role("button", name="Se déconnecter").click()  # type: ignore[attr-defined]
 
         _log_in(page, url, "paul")
@@ -168,9 +168,12 @@ def test_screens_of_three_nights(nights: Settings) -> None:
         page.goto(f"{url}/nights")  # type: ignore[attr-defined]
         page.locator("table.runs a").first.click()  # type: ignore[attr-defined]
         page.get_by_role("link", name="Toutes les opérations").click()  # type: ignore[attr-defined]
-        screenshot(page, "guide-operations")
+        page.get_by_label("Type").select_option("enrolment")  # type: ignore[attr-defined]
+        page.get_by_label("Texte").fill("registered to")  # type: ignore[attr-defined]
+        expect(page.locator("table.operations caption")).not_to_have_text("0 opération")  # type: ignore[attr-defined]
+        screenshot(page, "guide-operations", full_page=False)
         page.get_by_role("link", name="Expliquer").click()  # type: ignore[attr-defined]
         page.get_by_label("Numéro d'étudiant, identifiant ou nom").fill(str(student.cod_etu))  # type: ignore[attr-defined]
         page.keyboard.press("Enter")  # type: ignore[attr-defined]
         expect(page.locator("table.explain")).to_contain_text("dans Moodle")  # type: ignore[attr-defined]
-        screenshot(page, "guide-explain")
+        screenshot(page, "guide-explain", full_page=False)
