@@ -96,14 +96,22 @@ def nights(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
 
 
 def evolve_then_plan(settings: Settings) -> None:
-    """Tonight's plan, as `jonction plan --save` would write it after a day of change."""
+    """Tonight's plan after a day of change, as `jonction plan --save` writes it once the
+    refer step has read Apogée."""
     from jonction.sources.generator.evolve import evolve
 
     evolve(settings.apogee.url, 99, ldif=settings.ldap.ldif, ade=settings.ade.path)
-    report = asyncio.run(
-        run_steps(settings, list(registry.all_steps()), apply=False, command="plan")
-    )
+    asyncio.run(run_steps(settings, ["refer"], command="run"))
+    steps = [name for name in registry.all_steps() if name != "refer"]
+    report = asyncio.run(run_steps(settings, steps, apply=False, command="plan"))
     write_night(settings.web.plan_file, [s.plan for s in report.steps if s.plan is not None])
+
+
+def _nights(journal: Journal) -> list[int]:
+    """The runs of the nightly command (not the registry's or the refer step's own)."""
+    from jonction.journal.reading import recent_runs
+
+    return [run.id for run in recent_runs(journal.engine, 20) if run.command == "nightly"]
 
 
 def _log_in(page: Any, url: str, username: str) -> None:
@@ -165,12 +173,10 @@ def test_screens_of_three_nights(nights: Settings) -> None:
         page.get_by_role("button", name="Filtrer").click()  # type: ignore[attr-defined]
         expect(page.locator("table.anomalies tbody")).to_contain_text("Étudiant sans compte")  # type: ignore[attr-defined]
         screenshot(page, "guide-anomalies")
-        page.goto(f"{url}/nights")  # type: ignore[attr-defined]
-        page.locator("table.runs a").first.click()  # type: ignore[attr-defined]
-        page.get_by_role("link", name="Toutes les opérations").click()  # type: ignore[attr-defined]
-        page.get_by_label("Type").select_option("enrolment")  # type: ignore[attr-defined]
-        page.get_by_label("Texte").fill("registered to")  # type: ignore[attr-defined]
-        expect(page.locator("table.operations caption")).not_to_have_text("0 opération")  # type: ignore[attr-defined]
+        night = max(run for run in _nights(journal))
+        page.goto(f"{url}/runs/{night}/operations?kind=enrolment&text=registered")  # type: ignore[attr-defined]
+        expect(page.locator("table.operations tbody")).to_contain_text("registered to")  # type: ignore[attr-defined]
+        expect(page.locator("table.operations tbody")).not_to_contain_text("cohort_member")  # type: ignore[attr-defined]
         screenshot(page, "guide-operations", full_page=False)
         page.get_by_role("link", name="Expliquer").click()  # type: ignore[attr-defined]
         page.get_by_label("Numéro d'étudiant, identifiant ou nom").fill(str(student.cod_etu))  # type: ignore[attr-defined]
