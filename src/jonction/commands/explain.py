@@ -81,11 +81,14 @@ def explain_command(
         typer.echo(json.dumps(data, ensure_ascii=False, indent=1, default=str))
         return
     facts = explanation.facts
-    console.print(
-        f"[bold]{escape(facts.first_name)} {escape(facts.last_name)}[/] "
-        f"student {facts.cod_etu or '-'} (COD_IND {facts.cod_ind}), year {facts.year}, "
-        f"account {facts.username or 'none'}"
-    )
+    if facts.cod_ind:
+        console.print(
+            f"[bold]{escape(facts.first_name)} {escape(facts.last_name)}[/] "
+            f"student {facts.cod_etu or '-'} (COD_IND {facts.cod_ind}), year {facts.year}, "
+            f"account {facts.username or 'none'}"
+        )
+    else:
+        console.print(f"[bold]{escape(facts.username or '')}[/]: account, year {facts.year}")
     for registration in facts.registrations:
         console.print(
             f"  registered to étape {registration.etape} {escape(registration.etape_label)} "
