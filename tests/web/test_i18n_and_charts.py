@@ -85,3 +85,12 @@ def test_a_long_legend_wraps_inside_the_chart() -> None:
     assert [name for _, _, name in placed] == steps
     assert all(x + 28 + 7 * len(name) <= WIDTH - RIGHT for x, _, name in placed)
     assert placed[-1][1] > 0  # on a second row
+
+
+def test_every_status_of_the_journal_reads_as_a_french_word() -> None:
+    french = i18n.translations("fr")
+    statuses = ("running", "succeeded", "partial", "failed", "guarded", "blocked")
+    statuses += ("planned", "stale", "interrupted")
+    words = {status: french.gettext(status) for status in statuses}
+    assert all(word != status for status, word in words.items()), words
+    assert words["interrupted"] == "interrompue"
