@@ -24,7 +24,7 @@ from jonction.explain.model import (
     only_course,
 )
 
-from .conftest import Site, log_in
+from .conftest import Site, csrf_of, log_in
 from .refer_data import CAMILLE, INES, LOUIS
 
 NATURES = ["UE", "EC"]
@@ -265,3 +265,32 @@ def test_explain_command(site: Site, tmp_path: Path) -> None:
     assert only.exit_code == 0 and '"SMA1U02"' in only.output and '"SMA1U01"' not in only.output
     many = runner.invoke(app, ["explain", "--user", "Martin", "--config", str(config)])
     assert many.exit_code == 1 and "2 people match" in many.output
+
+
+def test_an_instructor_without_account(client: TestClient, site: Site) -> None:
+    from jonction.domain.plan import Notice
+
+    journal = site.journal
+    run = journal.start_run("nightly", ["enrolments"])
+    step = journal.start_step(run, "enrolments", "apply")
+    journal.record_notices(
+        step,
+        [
+            Notice(
+                "instructor_without_account",
+                "ADE:77",
+                "ADE instructor LEFEVRE Anne (E0077, anne.lefevre@univ.fr) matches no account: "
+                "3 courses not given",
+            )
+        ],
+    )
+    journal.finish_step(step, "succeeded")
+    journal.finish_run(run, "succeeded", {})
+    log_in(client, "helpdesk")
+    page = _explain_page(client, "lefevre")
+    assert "Personne ne correspond" in page and "LEFEVRE Anne (E0077" in page
+    assert "aucun compte de l&#39;annuaire" in page
+    # Scolarité sees only the students of its composantes: not the timetable's instructors.
+    client.post("/logout", data={"csrf_token": csrf_of(client, "/explain")})
+    log_in(client, "scol-sci")
+    assert "LEFEVRE" not in _explain_page(client, "lefevre")

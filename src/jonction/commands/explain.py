@@ -65,6 +65,8 @@ def explain_command(
         raise typer.Exit(1)
     if not result.people:
         err_console.print(f"nobody matches {user!r} in {result.year}")
+        for message in result.without_account:
+            err_console.print(f"  no account, so no course: {escape(message)}")
         raise typer.Exit(1)
     if result.explanation is None:
         console.print(f"{len(result.people)} people match {escape(user)!r}; be more precise:")

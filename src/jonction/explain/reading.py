@@ -424,3 +424,19 @@ def read_facts(
 def visible_to(person: Person, composantes: Sequence[str] | None) -> bool:
     """None: every person; otherwise people registered in one of `composantes`."""
     return composantes is None or bool(set(person.composantes) & set(composantes))
+
+
+def instructors_without_account(state: Engine, query: str) -> tuple[str, ...]:
+    """The last enrolments run's notices about ADE instructors without an account (or without
+    the key that finds it) that mention `query` (a name, an employee number, an address)."""
+    wanted = query.strip().casefold()
+    if len(wanted) < 2:
+        return ()
+    notices = reading.latest_notices(
+        state, "enrolments", ("instructor_without_account", "instructor_without_key")
+    )
+    return tuple(
+        str(notice["message"])
+        for notice in notices
+        if wanted in str(notice["message"]).casefold() or wanted in str(notice["key"]).casefold()
+    )

@@ -9,7 +9,14 @@ from sqlalchemy import Engine
 
 from ..config import Settings
 from .model import Explanation, Policy, explain, only_course
-from .reading import Person, find_people, latest_year, read_facts, visible_to
+from .reading import (
+    Person,
+    find_people,
+    instructors_without_account,
+    latest_year,
+    read_facts,
+    visible_to,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +28,9 @@ class Answer:
     hidden: int
     explanation: Explanation | None
     year: str | None
+    # Nobody matched: what the last enrolments run said of ADE instructors matching the
+    # query, who have no account (so no course), for the staff who may see everyone.
+    without_account: tuple[str, ...] = ()
 
 
 def answer(
@@ -45,4 +55,7 @@ def answer(
         explanation = explain(facts, Policy.of(settings.policy))
         if course:
             explanation = only_course(explanation, course)
-    return Answer(people, len(found) - len(people), explanation, year)
+    without_account: tuple[str, ...] = ()
+    if not found and composantes is None:
+        without_account = instructors_without_account(state, query)
+    return Answer(people, len(found) - len(people), explanation, year, without_account)
