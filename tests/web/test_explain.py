@@ -25,7 +25,7 @@ from jonction.explain.model import (
 )
 
 from .conftest import Site, csrf_of, log_in
-from .refer_data import CAMILLE, INES, LOUIS
+from .refer_data import CAMILLE, HUGO, INES, LOUIS
 
 NATURES = ["UE", "EC"]
 
@@ -294,3 +294,17 @@ def test_an_instructor_without_account(client: TestClient, site: Site) -> None:
     client.post("/logout", data={"csrf_token": csrf_of(client, "/explain")})
     log_in(client, "scol-sci")
     assert "LEFEVRE" not in _explain_page(client, "lefevre")
+
+
+def test_a_student_left_out_of_refer_is_explained(client: TestClient) -> None:
+    """Only an unpaid administrative registration: not among REFER's students, yet found."""
+    log_in(client, "helpdesk")
+    page = _explain_page(client, HUGO)
+    assert "Hugo" in page and "LL1-101" in page and "LLA1U01" in page
+    assert "is not paid (ETA_PMT_IAE)" in page and "inscription administrative" in page
+    client.post("/logout", data={"csrf_token": csrf_of(client, "/explain")})
+    log_in(client, "scol-let")
+    assert "Hugo" in _explain_page(client, "petit")
+    client.post("/logout", data={"csrf_token": csrf_of(client, "/explain")})
+    log_in(client, "scol-sci")
+    assert "Hugo" not in _explain_page(client, "petit")

@@ -172,7 +172,7 @@ class PersonFacts:
 class Entry:
     """One course or group the person is in or should be in."""
 
-    what: str  # course | teaching | group | cohort | space
+    what: str  # course | teaching | group | cohort | space | registration
     code: str
     label: str
     # From the source to the object: (step of the chain, codes, label) pairs.
@@ -286,7 +286,19 @@ def _course_entries(facts: PersonFacts, policy: Policy, causes: _Causes) -> list
             cause, detail = causes.missing("enrolments")
         entries.append(Entry("course", ip.element, ip.label, chain, state, cause, detail, found))
     for item in facts.left_out:
-        if item.element and not any(e.code == item.element for e in entries):
+        if item.kind == "admin_registration" and item.etape:
+            entries.append(
+                Entry(
+                    "registration",
+                    item.etape,
+                    "",
+                    (("left_out", item.key, item.detail),),
+                    "missing",
+                    f"left_out:{item.reason}",
+                    item.detail,
+                )
+            )
+        elif item.element and not any(e.code == item.element for e in entries):
             entries.append(
                 Entry(
                     "course",

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Engine, Table, and_, func, or_, select
 
 from ..domain.offer_state import parse_etape
 from ..journal import reading
@@ -86,40 +86,77 @@ def username_of(state: Engine, cod_etu: str | None) -> str | None:
         ).scalar_one_or_none()
 
 
+def _matching(table: Table, query: str, number: str | None) -> ColumnElement[bool]:
+    """Rows of REFER's `table` of people whose number, internal number or name matches."""
+    conditions = [table.c.cod_etu == query]
+    if query.isdigit():
+        conditions.append(table.c.cod_ind == int(query))
+    if number:
+        conditions.append(table.c.cod_etu == number)
+    if len(query) >= 2 and not query.isdigit():
+        pattern = _like(query.casefold())
+        full = func.lower(table.c.first_name + " " + table.c.last_name)
+        reverse = func.lower(table.c.last_name + " " + table.c.first_name)
+        conditions.append(or_(full.like(pattern, escape="\\"), reverse.like(pattern, escape="\\")))
+    return or_(*conditions)
+
+
+def _composantes_of(connection: Connection, year: str, people: list[int]) -> dict[int, set[str]]:
+    """The composantes of people's valid administrative registrations; for those with none
+    (REFER left them out: unpaid, cancelled…), of the étapes of their excluded ones."""
+    registration, exclusion, etape = (
+        refer.refer_admin_registration,
+        refer.refer_exclusion,
+        refer.refer_etape,
+    )
+    found: dict[int, set[str]] = {}
+    without_valid: set[int] = set()
+    if not people:
+        return found
+    valid = select(registration.c.cod_ind, registration.c.composante).where(
+        registration.c.year == year, registration.c.cod_ind.in_(people)
+    )
+    excluded = (
+        select(exclusion.c.cod_ind, etape.c.composante)
+        .join(
+            etape,
+            and_(
+                etape.c.year == exclusion.c.year,
+                etape.c.etape_code == exclusion.c.etape_code,
+                etape.c.etape_version == exclusion.c.etape_version,
+            ),
+        )
+        .where(exclusion.c.year == year, exclusion.c.cod_ind.in_(people))
+    )
+    for cod_ind, composante in connection.execute(valid):
+        found.setdefault(cod_ind, set()).add(composante)
+    for cod_ind, composante in connection.execute(excluded):
+        if cod_ind not in found or cod_ind in without_valid:
+            without_valid.add(cod_ind)
+            found.setdefault(cod_ind, set()).add(composante)
+    return found
+
+
 def find_people(refer_engine: Engine, state: Engine, year: str, query: str) -> list[Person]:
-    """The students whose number, internal number, username or name matches `query`."""
+    """The students whose number, internal number, username or name matches `query`: those
+    with a valid registration, then those REFER left out (unpaid, cancelled…) so that explain
+    says why they get nothing; else the staff account of that username."""
     query = query.strip()
     if not query:
         return []
-    student = refer.refer_student
-    conditions = [student.c.cod_etu == query]
-    if query.isdigit():
-        conditions.append(student.c.cod_ind == int(query))
     number = username_student_number(state, query.lower())
-    if number:
-        conditions.append(student.c.cod_etu == number)
-    if len(query) >= 2 and not query.isdigit():
-        pattern = _like(query.casefold())
-        full = func.lower(student.c.first_name + " " + student.c.last_name)
-        reverse = func.lower(student.c.last_name + " " + student.c.first_name)
-        conditions.append(or_(full.like(pattern, escape="\\"), reverse.like(pattern, escape="\\")))
-    registration = refer.refer_admin_registration
+    rows: list[Any] = []
     with refer_engine.connect() as connection:
-        rows = connection.execute(
-            select(student)
-            .where(student.c.year == year, or_(*conditions))
-            .order_by(student.c.last_name, student.c.first_name)
-            .limit(MAX_MATCHES)
-        ).all()
-        composantes: dict[int, list[str]] = {}
-        if rows:
-            for cod_ind, composante in connection.execute(
-                select(registration.c.cod_ind, registration.c.composante).where(
-                    registration.c.year == year,
-                    registration.c.cod_ind.in_([row.cod_ind for row in rows]),
-                )
-            ):
-                composantes.setdefault(cod_ind, []).append(composante)
+        for table in (refer.refer_student, refer.refer_person_left_out):
+            rows += connection.execute(
+                select(table)
+                .where(table.c.year == year, _matching(table, query, number))
+                .order_by(table.c.last_name, table.c.first_name)
+                .limit(MAX_MATCHES - len(rows))
+            ).all()
+            if len(rows) >= MAX_MATCHES:
+                break
+        composantes = _composantes_of(connection, year, [row.cod_ind for row in rows])
     people = [
         Person(
             year,
@@ -127,7 +164,7 @@ def find_people(refer_engine: Engine, state: Engine, year: str, query: str) -> l
             row.cod_etu,
             row.last_name,
             row.first_name,
-            tuple(sorted(set(composantes.get(row.cod_ind, [])))),
+            tuple(sorted(composantes.get(row.cod_ind, ()))),
         )
         for row in rows
     ]

@@ -51,6 +51,7 @@ DYNAMIC_MESSAGES = (
     N_("group_attached_to"),
     N_("left_out"),
     N_("teaching"),
+    N_("registration"),
     N_("cohort"),
     N_("space"),
     N_("foad"),
