@@ -308,3 +308,15 @@ def test_a_student_left_out_of_refer_is_explained(client: TestClient) -> None:
     client.post("/logout", data={"csrf_token": csrf_of(client, "/explain")})
     log_in(client, "scol-sci")
     assert "Hugo" not in _explain_page(client, "petit")
+
+
+def test_a_course_whose_element_left_the_catalogue() -> None:
+    row = _row("2026:ELP:OLD01|cmartin|student", missing_since="2026-11-01T04:15:00")
+    record = {"obsolete_since": "2026-10-31", "hidden_on": "2026-10-31"}
+    result = explain(_facts(moodle=[row], courses={"2026:ELP:OLD01": record}), NATURES)
+    [entry] = result.entries
+    assert entry.state == "leaving"
+    assert [link[:2] for link in entry.chain[1:]] == [
+        ("course_obsolete", "2026-10-31"),
+        ("course_hidden", "2026-10-31"),
+    ]

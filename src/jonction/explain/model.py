@@ -160,8 +160,9 @@ class PersonFacts:
     unsynced_from: int | None = None
     # Courses whose teachers are enrolled by hand (FOAD), among those that concern the person.
     by_hand: frozenset[str] = frozenset()
-    # What the last enrolments run reported about this person as a teacher (no account…).
-    teacher_notices: Sequence[str] = ()
+    # The offer's records of the courses the person's rows name (obsolete_since, hidden_on,
+    # archived_on when the element left the catalogue).
+    courses: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @property
     def composantes(self) -> frozenset[str]:
@@ -225,6 +226,24 @@ GROUP_KINDS = frozenset({"group_member"})
 JOINED = frozenset({"add", "move", "create"})
 
 
+def _course_life(
+    facts: PersonFacts, found: Iterable[MoodleObject]
+) -> tuple[tuple[str, str, str], ...]:
+    """Links saying that the course of these rows is obsolete (its element left the
+    catalogue): kept as it is, then hidden, then archived, with the days."""
+    links = []
+    for course in sorted({o.key.split("|", 1)[0] for o in found}):
+        record = facts.courses.get(course) or {}
+        for link, name in (
+            ("course_obsolete", "obsolete_since"),
+            ("course_hidden", "hidden_on"),
+            ("course_archived", "archived_on"),
+        ):
+            if record.get(name):
+                links.append((link, str(record[name]), course))
+    return tuple(links)
+
+
 def _present(found: MoodleObject) -> bool:
     """A membership is in Moodle when its last applied operation put it there."""
     return found.last_action in JOINED and found.last_outcome in ("applied", "skipped", "")
@@ -277,6 +296,7 @@ def _course_entries(facts: PersonFacts, policy: Policy, causes: _Causes) -> list
         if registration is not None and registration.foad:
             chain += (("foad", ip.etape, ""),)
         found = _matching(student_rows, ip.element, ENROLMENT_KINDS)
+        chain += _course_life(facts, found)
         if ip.nature not in policy.course_natures:
             state, cause, detail = "no_course", "not_course_nature", ip.nature
         elif found:
@@ -342,6 +362,7 @@ def _teaching_entries(facts: PersonFacts, policy: Policy, causes: _Causes) -> li
             )
             chain.append(("element", element, ""))
         chain.append(("course", course, ""))
+        chain.extend(_course_life(facts, (row,)))
         state, cause, detail = causes.row_state((row,))
         entries.append(
             Entry("teaching", course, element, tuple(chain), state, cause, detail, (row,))
@@ -449,7 +470,7 @@ def explain(
                 "course",
                 course,
                 "",
-                (("course", course, row.last_reason),),
+                (("course", course, row.last_reason), *_course_life(facts, (row,))),
                 state,
                 cause,
                 detail,

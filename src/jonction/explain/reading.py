@@ -329,13 +329,31 @@ def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _course_records(state: Engine, objects: Sequence[MoodleObject]) -> dict[str, Any]:
+    """The offer's records of the courses that the rows `objects` name."""
+    keys = sorted({o.key.split("|", 1)[0] for o in objects if o.kind == "enrolment"})
+    if not keys:
+        return {}
+    with state.connect() as connection:
+        return {
+            row.key: row.data or {}
+            for row in connection.execute(
+                select(managed.c.key, managed.c.data).where(
+                    managed.c.kind == "course", managed.c.key.in_(keys)
+                )
+            )
+        }
+
+
 def _journal_facts(
     state: Engine, username: str | None, etapes: Sequence[str], course: str | None
 ) -> dict[str, Any]:
     """What the journal knows of the person beyond their managed objects."""
+    moodle = _moodle_objects(state, username) if username else []
     return {
         "username": username,
-        "moodle": _moodle_objects(state, username) if username else [],
+        "moodle": moodle,
+        "courses": _course_records(state, moodle),
         "memberships": _memberships(state, "group_member", username) if username else [],
         "cohorts": _memberships(state, "cohort_member", username) if username else [],
         "spaces": _spaces(state, etapes),
