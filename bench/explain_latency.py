@@ -1,6 +1,8 @@
 """Latency of `explain` at university scale: REFER and the state database filled with N
-students (10 pedagogical registrations and a group each, their accounts, enrolments and group
-memberships in the managed table), then people explained by number, username and name.
+students (10 pedagogical registrations and a group each) and N/20 teachers (4 courses each from
+ADE), their accounts and enrolment rows in the managed table, and three nights of journaled
+operations (accounts, cohort and group memberships, rows with their reasons and sources); then
+people explained by student number, username, name, and teachers by username.
 
     .venv/bin/python -m bench.explain_latency --students 30000 [--state-url URL --refer-url URL]
 """
@@ -12,6 +14,7 @@ import random
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,13 +24,17 @@ from sqlalchemy import Engine, Table, insert
 from jonction.config import Settings
 from jonction.db import make_engine
 from jonction.explain.service import answer
-from jonction.journal.schema import managed
+from jonction.journal.schema import managed, operations
 from jonction.journal.store import Journal
 from jonction.sources.refer import schema as refer
 from jonction.sources.refer.store import ensure_schema
 
 YEAR = "2026"
 CHUNK = 20_000
+STEPS = ("users", "cohorts", "enrolments", "groups")
+NIGHTS = 3
+# Share of the objects journaled again by each night after the first.
+CHANGED_SHARE = 0.01
 
 
 def _insert(engine: Engine, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -133,48 +140,171 @@ def fill(refer_url: str, state_url: str, students: int, seed: int) -> None:
         (refer.refer_group_membership, members),
     ):
         _insert(engine, table, rows)
+    _fill_journal(state_url, rng, people, ips, members, iaes, elements)
+
+
+def _operation(
+    seq: int, step_run: int, kind: str, key: str, reason: str, **source: Any
+) -> dict[str, Any]:
+    return {
+        "step_run_id": step_run,
+        "seq": seq,
+        "kind": kind,
+        "action": "add" if kind != "user" else "create",
+        "key": key,
+        "label": "",
+        "scope": "",
+        "before": None,
+        "after": None,
+        "reason": reason,
+        "source": source,
+        "outcome": "applied",
+        "message": "",
+        "moodle_id": None,
+    }
+
+
+def _fill_journal(
+    state_url: str,
+    rng: random.Random,
+    people: list[dict[str, Any]],
+    ips: list[dict[str, Any]],
+    members: list[dict[str, Any]],
+    iaes: list[dict[str, Any]],
+    elements: list[str],
+) -> None:
+    """The state database after NIGHTS nights: the first creates every account, cohort
+    membership, enrolment row (students from their registrations, teachers from ADE) and group
+    membership, each journaled with its reason and source; the others change a few hundred."""
     journal = Journal(make_engine(state_url))
     journal.ensure_schema()
     now = datetime(2026, 9, 2)
-    rows = []
-    for person in people:
-        username = f"u{person['cod_ind']}"
-        rows.append(
+    teachers = [f"t{i}" for i in range(max(len(people) // 20, 1))]
+    etape_of = {iae["cod_ind"]: iae["etape_code"] for iae in iaes}
+    records: list[dict[str, Any]] = []
+
+    def record(kind: str, key: str, data: dict[str, Any], run: int) -> None:
+        records.append(
             {
-                "kind": "user",
-                "key": username,
-                "moodle_id": person["cod_ind"],
-                "data": {"idnumber": f"E{person['cod_etu']}"},
-                "created_run": 1,
-                "updated_run": 1,
-                "updated_at": now,
-            }
-        )
-    for ip in ips:
-        rows.append(
-            {
-                "kind": "enrolment",
-                "key": f"{YEAR}:ELP:{ip['element']}|u{ip['cod_ind']}|student",
+                "kind": kind,
+                "key": key,
                 "moodle_id": None,
-                "data": {},
-                "created_run": 1,
-                "updated_run": 1,
+                "data": data,
+                "created_run": run,
+                "updated_run": run,
                 "updated_at": now,
             }
         )
-    for member in members:
-        rows.append(
-            {
-                "kind": "group_member",
-                "key": f"{YEAR}:GRP:{member['group_code']}|u{member['cod_ind']}",
-                "moodle_id": None,
-                "data": {},
-                "created_run": 1,
-                "updated_run": 1,
-                "updated_at": now,
-            }
-        )
-    _insert(journal.engine, managed, rows)
+
+    for night in range(NIGHTS):
+        run = journal.start_run("nightly", list(STEPS))
+        share = 1.0 if night == 0 else CHANGED_SHARE
+        for step in STEPS:
+            step_run = journal.start_step(run, step, "apply")
+            ops: list[dict[str, Any]] = []
+            if step == "users":
+                for person in people:
+                    if night == 0 or rng.random() < share:
+                        username = f"u{person['cod_ind']}"
+                        ops.append(
+                            _operation(len(ops), step_run, "user", username, "in the directory")
+                        )
+                        if night == 0:
+                            record(
+                                "user",
+                                username,
+                                {
+                                    "idnumber": f"E{person['cod_etu']}",
+                                    "student_id": person["cod_etu"],
+                                },
+                                run,
+                            )
+                if night == 0:
+                    for teacher in teachers:
+                        ops.append(
+                            _operation(len(ops), step_run, "user", teacher, "in the directory")
+                        )
+                        record("user", teacher, {"employee_id": teacher[1:]}, run)
+            elif step == "cohorts":
+                for person in people:
+                    if night == 0 or rng.random() < share:
+                        key = f"{YEAR}:VET:{etape_of[person['cod_ind']]}:1|u{person['cod_ind']}"
+                        ops.append(
+                            _operation(
+                                len(ops), step_run, "cohort_member", key, "cohort of the étape"
+                            )
+                        )
+            elif step == "enrolments":
+                for ip in ips:
+                    if night == 0 or rng.random() < share:
+                        key = f"{YEAR}:ELP:{ip['element']}|u{ip['cod_ind']}|student"
+                        registration = {
+                            "element": ip["element"],
+                            "etape": f"{ip['etape_code']}-1",
+                            "cod_ind": ip["cod_ind"],
+                        }
+                        ops.append(
+                            _operation(
+                                len(ops),
+                                step_run,
+                                "enrolment",
+                                key,
+                                f"registered to {ip['element']} through étape {ip['etape_code']}-1",
+                                origin="student",
+                                registrations=[registration],
+                            )
+                        )
+                        if night == 0:
+                            record(
+                                "enrolment", key, {"origin": "student", "missing_since": None}, run
+                            )
+                if night == 0:
+                    for index, teacher in enumerate(teachers):
+                        for element in rng.sample(elements, 4):
+                            key = f"{YEAR}:ELP:{element}|{teacher}|editingteacher"
+                            scheduling = {
+                                "element": element,
+                                "instructor": str(index),
+                                "instructor_name": f"Enseignant {index}",
+                                "activities": [
+                                    {
+                                        "activity": index,
+                                        "name": f"CM {element}",
+                                        "first": "2026-09-07",
+                                        "last": "2026-12-14",
+                                        "events": 12,
+                                    }
+                                ],
+                            }
+                            ops.append(
+                                _operation(
+                                    len(ops),
+                                    step_run,
+                                    "enrolment",
+                                    key,
+                                    f"scheduled in ADE for {element}",
+                                    origin="teacher",
+                                    schedulings=[scheduling],
+                                )
+                            )
+                            record(
+                                "enrolment", key, {"origin": "teacher", "missing_since": None}, run
+                            )
+            elif step == "groups":
+                for member in members:
+                    if night == 0 or rng.random() < share:
+                        element = elements[member["group_code"] * 12]
+                        group = f"{YEAR}:GPE:{member['group_code']}"
+                        key = f"{YEAR}:ELP:{element}|{group}|u{member['cod_ind']}"
+                        ops.append(
+                            _operation(
+                                len(ops), step_run, "group_member", key, "assigned in Apogée"
+                            )
+                        )
+            _insert(journal.engine, operations, ops)
+            journal.finish_step(step_run, "succeeded")
+        journal.finish_run(run, "succeeded", {})
+    _insert(journal.engine, managed, records)
 
 
 def main() -> None:
@@ -194,11 +324,14 @@ def main() -> None:
     settings = Settings(state={"url": state_url}, refer={"url": refer_url})
     refer_engine, state_engine = make_engine(refer_url), make_engine(state_url)
     rng = random.Random(options.seed + 1)
-    for label, make_query in (
+    teachers = max(options.students // 20, 1)
+    queries: list[tuple[str, Callable[[int], str]]] = [
         ("student number", lambda n: f"{21000000 + n}"),
         ("username", lambda n: f"u{n}"),
         ("full name", lambda n: f"Prénom{n % 997} Nom{n}"),
-    ):
+        ("teacher's username", lambda n: f"t{n % teachers}"),
+    ]
+    for label, make_query in queries:
         timings = []
         for _ in range(options.samples):
             who = rng.randrange(1, options.students + 1)
@@ -206,6 +339,13 @@ def main() -> None:
             result = answer(settings, refer_engine, state_engine, make_query(who))
             timings.append(time.perf_counter() - begin)
             assert result.explanation is not None, make_query(who)
+            found = {(e.what, e.state) for e in result.explanation.entries}
+            wanted = (
+                {("teaching", "in_moodle")}
+                if label.startswith("teacher")
+                else {("course", "in_moodle"), ("group", "in_moodle"), ("cohort", "in_moodle")}
+            )
+            assert wanted <= found, (make_query(who), found)
         timings.sort()
         print(
             f"explain by {label}: median {statistics.median(timings) * 1000:.0f} ms, "

@@ -99,8 +99,9 @@ def browser_page(locale: str = "fr-FR") -> Iterator[object]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def screenshot(page: object, name: str) -> Path:
+def screenshot(page: object, name: str, full_page: bool = True) -> Path:
+    """The page (or only what the window shows: long pages for the documentation)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+    page.screenshot(path=str(path), full_page=full_page)  # type: ignore[attr-defined]
     return path

@@ -6,7 +6,8 @@ from datetime import datetime
 
 from sqlalchemy import Engine, insert
 
-from jonction.journal.store import Journal
+from jonction.domain.plan import Action, Operation
+from jonction.journal.store import Journal, Outcome
 from jonction.sources.refer import schema as refer
 from jonction.sources.refer.store import ensure_schema
 
@@ -14,6 +15,7 @@ YEAR = "2026"
 CAMILLE = "21000457"  # SCI, enrolled in SMA1U01, missing from SMA1U02, a TD group
 LOUIS = "21000999"  # LET, no directory account
 INES = "21000912"  # SCI, her registration to LHI1U03 was left out (unpaid)
+HUGO = "21000460"  # LET, his only administrative registration is not paid: left out
 
 
 def fill_refer(engine: Engine) -> None:
@@ -116,7 +118,30 @@ def fill_refer(engine: Engine) -> None:
             },
         ],
         refer.refer_group_membership: [{"group_code": 501, "cod_ind": 1}],
+        refer.refer_person_left_out: [
+            {"cod_ind": 5, "cod_etu": HUGO, "last_name": "Petit", "first_name": "Hugo"}
+        ],
         refer.refer_exclusion: [
+            {
+                "kind": "admin_registration",
+                "key": "5/LL1-101",
+                "reason": "unpaid",
+                "detail": "the administrative registration to LL1-101 is not paid (ETA_PMT_IAE)",
+                "cod_ind": 5,
+                "element": None,
+                "etape_code": "LL1",
+                "etape_version": 101,
+            },
+            {
+                "kind": "pedagogical_registration",
+                "key": "5/LL1-101/LLA1U01",
+                "reason": "admin_registration_excluded",
+                "detail": "the administrative registration is left out (unpaid)",
+                "cod_ind": 5,
+                "element": "LLA1U01",
+                "etape_code": "LL1",
+                "etape_version": 101,
+            },
             {
                 "kind": "pedagogical_registration",
                 "key": f"{YEAR}/3/SL1-101/LHI1U03",
@@ -155,6 +180,14 @@ def fill_managed(journal: Journal) -> None:
         run,
     )
     journal.save_managed("enrolment", [("2026:ELP:SMA1U01|cmartin|student", None, {})], run)
-    journal.save_managed("group_member", [("2026:GRP:501|cmartin", None, {})], run)
+    groups = journal.start_step(run, "groups", "apply")
+    member = Operation(
+        "group_member",
+        Action.ADD,
+        "2026:ELP:SMA1U01|2026:GPE:501|cmartin",
+        reason="assigned to group 501 in Apogée",
+    )
+    journal.record_outcomes(groups, [Outcome(member, "applied")])
+    journal.finish_step(groups, "succeeded")
     journal.save_managed("enrolment", [("2026:ELP:SMA1U01|ihaddad|student", None, {})], run)
     journal.finish_run(run, "succeeded", {})

@@ -260,3 +260,125 @@ def test_plan_page_reads_what_plan_save_writes(client: TestClient, site: Site) -
     assert "Optique" in client.get("/plan").text
     site.settings.web.plan_file.write_text("{not json")
     assert "not a saved plan" in client.get("/plan").text
+
+
+@pytest.mark.parametrize("username", ["admin", "scol-sci", "helpdesk"])
+def test_every_page_opens_only_for_the_roles_it_names(client: TestClient, username: str) -> None:
+    """Every GET page of the app, for each role: 200 when the role has the page's permission,
+    403 otherwise (support: the explain page only)."""
+    log_in(client, username)
+    account = AccountStore(client.app.state.web.engine).get(username)  # type: ignore[attr-defined]
+    assert account is not None
+    opened = []
+    for method, path, endpoint in _routes(client):
+        permission = getattr(endpoint, "permission", None)
+        if method != "GET" or permission is None:
+            continue
+        status = client.get(_concrete(path)).status_code
+        if account.can(permission):
+            assert status in (200, 404), (username, path, status)  # 404: no run 1 to show
+            opened.append(path)
+        else:
+            assert status == 403, (username, path, status)
+    if username == "helpdesk":
+        assert opened == ["/explain"]
+
+
+def test_spaces_page_by_composante(client: TestClient, site: Site) -> None:
+    from datetime import date, timedelta
+
+    from jonction.domain.spaces import Space
+    from jonction.journal.spaces import add_space
+
+    for number, composante in ((1, "SCI"), (2, "LET")):
+        add_space(
+            site.journal,
+            Space(
+                0,
+                100 + number,
+                f"TUTORAT-{composante}",
+                "",
+                f"Tutorat {composante}",
+                "jdupont",
+                "soutien",
+                composante,
+                ("SL1-101",),
+                (),
+                date.today() + timedelta(days=90),
+            ),
+            "admin",
+        )
+    log_in(client, "scol-sci")
+    page = client.get("/spaces").text
+    assert "TUTORAT-SCI" in page and "TUTORAT-LET" not in page
+    client.post("/logout", data={"csrf_token": csrf_of(client, "/nights")})
+    log_in(client, "admin")
+    page = client.get("/spaces").text
+    assert "TUTORAT-SCI" in page and "TUTORAT-LET" in page
+
+
+def test_scopes_of_a_composante() -> None:
+    from jonction.web.reach import Reach, scopes_by_composante
+
+    found = scopes_by_composante(
+        {"SMA1U01": "SCI", "LLA1U01": "LET"},
+        {"SL1-101": "SCI"},
+        [
+            ("course", "2026:ELP:SMA1U01", {"element": "SMA1U01"}),
+            ("course", "2026:ELP:LLA1U01", {"element": "LLA1U01"}),
+            ("course", "2026:ELP:GONE", {"element": "GONE"}),
+            ("cohort", "2026:VET:SL1-101", {"level": "etape", "code": "SL1-101"}),
+            ("cohort", "2026:CMP:LET", {"level": "composante", "code": "LET"}),
+        ],
+    )
+    assert found == {
+        "SCI": {"2026:ELP:SMA1U01", "2026:VET:SL1-101"},
+        "LET": {"2026:ELP:LLA1U01", "2026:CMP:LET"},
+    }
+    reach = Reach(True, frozenset({"SCI"}), frozenset(found["SCI"]))
+    assert reach.sees("SCI") and reach.sees(None, "2026:ELP:SMA1U01") and reach.sees(None, "SCI")
+    assert not reach.sees("LET") and not reach.sees(None, "2026:ELP:LLA1U01")
+    assert not reach.sees(None) and Reach.everything().sees(None)
+
+
+def test_scolarite_sees_the_operations_on_its_courses(client: TestClient, site: Site) -> None:
+    """Steps that write no composante in their operations: the course (scope) decides."""
+    from jonction.domain.plan import Action, Operation
+    from jonction.journal.store import Outcome
+
+    journal = site.journal
+    run = journal.start_run("nightly", ["enrolments"])
+    journal.save_managed(
+        "course",
+        [
+            ("2026:ELP:SMA1U02", 41, {"element": "SMA1U02"}),
+            ("2026:ELP:LLA1U01", 42, {"element": "LLA1U01"}),
+        ],
+        run,
+    )
+    step = journal.start_step(run, "enrolments", "apply")
+    journal.record_outcomes(
+        step,
+        [
+            Outcome(
+                Operation(
+                    "enrolment",
+                    Action.ADD,
+                    f"{course}|{user}|student",
+                    reason=f"registered to {course} for {user}",
+                    scope=course,
+                ),
+                "applied",
+            )
+            for course, user in (("2026:ELP:SMA1U02", "cmartin"), ("2026:ELP:LLA1U01", "lbernard"))
+        ],
+    )
+    journal.finish_step(step, "succeeded")
+    journal.finish_run(run, "succeeded", {})
+    log_in(client, "scol-sci")
+    page = client.get(f"/runs/{run}/operations").text
+    assert "2026:ELP:SMA1U02|cmartin" in page and "lbernard" not in page
+    client.post("/logout", data={"csrf_token": csrf_of(client, "/nights")})
+    log_in(client, "scol-let")
+    page = client.get(f"/runs/{run}/operations").text
+    assert "lbernard" in page and "cmartin" not in page

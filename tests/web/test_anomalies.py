@@ -7,9 +7,11 @@ import io
 
 from starlette.testclient import TestClient
 
-from jonction.domain.anomalies import find_anomalies
+from jonction.domain.anomalies import find_anomalies, journal_anomalies
 from jonction.domain.refer_model import (
+    AdminRegistration,
     Composante,
+    DiplomeKey,
     Element,
     Etape,
     EtapeKey,
@@ -17,6 +19,7 @@ from jonction.domain.refer_model import (
     Group,
     PedagogicalRegistration,
     ReferSnapshot,
+    Student,
 )
 from jonction.web import i18n
 
@@ -124,3 +127,89 @@ def test_support_has_no_anomalies(client: TestClient) -> None:
     log_in(client, "helpdesk")
     assert client.get("/anomalies").status_code == 403
     assert client.get("/anomalies.csv").status_code == 403
+
+
+def test_rules_from_the_last_night() -> None:
+    etape = EtapeKey("SL1", 101)
+    snapshot = ReferSnapshot(
+        year="2026",
+        composantes={"SCI": Composante("SCI", "Sciences")},
+        etapes={etape: Etape(etape, "L1", "SCI", False, ())},
+        elements={"A1": _element("A1", "Analyse"), "L9": _element("L9", "Latin", "UE", "LET")},
+        students={
+            7: Student(7, "2100007", "Martin", "Camille"),
+            8: Student(8, None, "Durand", "Lea"),
+        },
+        admin_registrations=[
+            AdminRegistration(7, etape, DiplomeKey("L", 1), "SCI"),
+            AdminRegistration(8, etape, DiplomeKey("L", 1), "SCI"),
+        ],
+    )
+    notices = [
+        {"kind": "ade_code_without_element", "key": "ZZ99", "message": "ADE code ZZ99", "data": {}},
+        {
+            "kind": "instructor_without_account",
+            "key": "ADE:42",
+            "message": "ADE instructor Durand matches no account",
+            "data": {"courses": ["2026:ELP:L9"]},
+        },
+        {
+            "kind": "student_without_account",
+            "key": "2100007",
+            "message": "no account",
+            "data": {"cod_ind": 7, "cod_etu": "2100007"},
+        },
+        {  # the users step reports the same student: one anomaly
+            "kind": "student_without_account",
+            "key": "2100007",
+            "message": "no account",
+            "data": {"etapes": ["SL1-101"]},
+        },
+        {  # a student without a number, by both steps
+            "kind": "student_without_account",
+            "key": "COD_IND 8",
+            "message": "student 8 (DURAND Lea) has no student number yet",
+            "data": {"cod_ind": 8, "cod_etu": None},
+        },
+        {
+            "kind": "student_without_number",
+            "key": "Lea Durand",
+            "message": "Lea Durand, registered in SL1-101, has no student number yet",
+            "data": {"etapes": ["SL1-101"]},
+        },
+        {
+            "kind": "space_duplicates_course",
+            "key": "space:3",
+            "message": "space 3 takes the students of SL1-101",
+            "data": {"composante": "SCI"},
+        },
+        {"kind": "category_unused", "key": "x", "message": "not an anomaly", "data": {}},
+    ]
+    moves = [
+        {
+            "key": "2026:ELP:A1",
+            "label": "Analyse",
+            "before": {"etape": "SL1-101"},
+            "after": {"etape": "SM1-101"},
+            "reason": "placed under SM1-101: most students",
+            "source": {"element": "A1"},
+        },
+        {"key": "2026:ELP:L9", "before": {"fullname": "a"}, "after": {"fullname": "b"}},
+    ]
+    found = {(a.rule, a.code): a for a in journal_anomalies(snapshot, notices, moves)}
+    assert sorted(found) == [
+        ("ade_code_without_element", "ZZ99"),
+        ("primary_parent_changed", "A1"),
+        ("space_collision", "space:3"),
+        ("student_without_account", "2100007"),
+        ("student_without_account", "COD_IND 8"),
+        ("teacher_without_account", "ADE:42"),
+    ]
+    assert found[("teacher_without_account", "ADE:42")].composante == "LET"
+    student = found[("student_without_account", "2100007")]
+    assert (student.composante, student.label) == ("SCI", "Martin Camille")
+    moved = found[("primary_parent_changed", "A1")]
+    assert (moved.composante, moved.label) == ("SCI", "Analyse")
+    assert moved.detail.startswith("SL1-101 → SM1-101")
+    ordered = find_anomalies(snapshot, [], journal_anomalies(snapshot, notices, moves))
+    assert {a.rule for a in ordered} >= {"primary_parent_changed", "space_collision"}

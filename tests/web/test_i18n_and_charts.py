@@ -75,3 +75,22 @@ def test_stacked_bars_are_valid_svg(points: list[tuple[int, int]]) -> None:
     assert len(bars) == sum((a > 0) + (b > 0) for a, b in points)
     for bar in bars:
         assert float(bar.get("y", "0")) >= 0
+
+
+def test_a_long_legend_wraps_inside_the_chart() -> None:
+    from jonction.web.charts import RIGHT, WIDTH, _legend
+
+    steps = ["refer", "users", "cohorts", "offer", "enrolments", "groups", "obsolescence", "spaces"]
+    placed = _legend(steps)
+    assert [name for _, _, name in placed] == steps
+    assert all(x + 28 + 7 * len(name) <= WIDTH - RIGHT for x, _, name in placed)
+    assert placed[-1][1] > 0  # on a second row
+
+
+def test_every_status_of_the_journal_reads_as_a_french_word() -> None:
+    french = i18n.translations("fr")
+    statuses = ("running", "succeeded", "partial", "failed", "guarded", "blocked")
+    statuses += ("planned", "stale", "interrupted")
+    words = {status: french.gettext(status) for status in statuses}
+    assert all(word != status for status, word in words.items()), words
+    assert words["interrupted"] == "interrompue"

@@ -20,6 +20,12 @@ CAUSES = {
     "not_yet_synced": "registered in REFER but not yet in Moodle: the next night adds it "
     "(or look at that night's guards and notices)",
     "group_attached_to_nothing": "the group is attached to no element or étape in Apogée",
+    "awaiting_sync": "written to the external enrolment table; Moodle's enrol_database sync "
+    "has not read it yet",
+    "grace": "no registration leads here any more: kept until the given day (grace period)",
+    "foad_by_hand": "FOAD course: its teachers are enrolled by hand, never by jonction",
+    "not_registered": "nothing leads this person to this course (no registration, no ADE "
+    "activity, no group)",
 }
 
 
@@ -31,6 +37,10 @@ def describe_cause(entry: Entry) -> str:
     if entry.cause.startswith("left_out:"):
         reason = entry.cause.split(":", 1)[1]
         return f"left out of REFER ({reason}): {entry.detail}"
+    if entry.cause.startswith("step_stopped:"):
+        return f"the step that adds it did not apply its changes at its last run: {entry.detail}"
+    if entry.cause == "grace":
+        return f"{CAUSES['grace']}: {entry.detail}"
     return CAUSES.get(entry.cause, entry.cause)
 
 
@@ -39,7 +49,7 @@ def explain_command(
         ..., "--user", help="Student number, internal number (COD_IND), username or name."
     ),
     course: str | None = typer.Option(
-        None, "--course", help="Only this element code (or group code)."
+        None, "--course", help="Only this course (element code, course idnumber or group code)."
     ),
     year: str | None = typer.Option(None, help="Academic year; default: REFER's latest."),
     as_json_output: bool = typer.Option(False, "--json", help="Print as JSON."),
@@ -49,12 +59,14 @@ def explain_command(
     settings = settings_or_exit(config)
     journal = Journal(make_engine(settings.state.url))
     journal.ensure_schema()
-    result = answer(settings, open_refer(settings), journal.engine, user, year=year)
+    result = answer(settings, open_refer(settings), journal.engine, user, year=year, course=course)
     if result.year is None:
         err_console.print("REFER holds no year yet: run `jonction run refer` first")
         raise typer.Exit(1)
     if not result.people:
         err_console.print(f"nobody matches {user!r} in {result.year}")
+        for message in result.without_account:
+            err_console.print(f"  no account, so no course: {escape(message)}")
         raise typer.Exit(1)
     if result.explanation is None:
         console.print(f"{len(result.people)} people match {escape(user)!r}; be more precise:")
@@ -65,20 +77,20 @@ def explain_command(
             )
         raise typer.Exit(1)
     explanation = result.explanation
-    entries = [e for e in explanation.entries if course is None or e.code == course]
+    entries = explanation.entries
     if as_json_output:
         data = as_json(explanation)
-        data["entries"] = [
-            item for item in data["entries"] if course is None or item["code"] == course
-        ]
         typer.echo(json.dumps(data, ensure_ascii=False, indent=1, default=str))
         return
     facts = explanation.facts
-    console.print(
-        f"[bold]{escape(facts.first_name)} {escape(facts.last_name)}[/] "
-        f"student {facts.cod_etu or '-'} (COD_IND {facts.cod_ind}), year {facts.year}, "
-        f"account {facts.username or 'none'}"
-    )
+    if facts.cod_ind:
+        console.print(
+            f"[bold]{escape(facts.first_name)} {escape(facts.last_name)}[/] "
+            f"student {facts.cod_etu or '-'} (COD_IND {facts.cod_ind}), year {facts.year}, "
+            f"account {facts.username or 'none'}"
+        )
+    else:
+        console.print(f"[bold]{escape(facts.username or '')}[/]: account, year {facts.year}")
     for registration in facts.registrations:
         console.print(
             f"  registered to étape {registration.etape} {escape(registration.etape_label)} "

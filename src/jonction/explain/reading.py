@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Engine, and_, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Engine, Table, and_, func, or_, select
 
-from ..journal.schema import managed, operations
+from ..domain.offer_state import parse_etape
+from ..journal import reading
+from ..journal.schema import flags, managed, spaces
 from ..sources.refer import schema as refer
+from ..steps.enrolments import SYNC_PENDING_FLAG
 from .model import (
     ElementRegistration,
     GroupAssignment,
@@ -22,9 +26,13 @@ from .model import (
     MoodleObject,
     PersonFacts,
     Registration,
+    SpaceInfo,
+    StepState,
 )
 
 MAX_MATCHES = 20
+# The steps whose last run can explain why something is missing.
+CAUSE_STEPS = ("users", "cohorts", "enrolments", "groups")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +43,12 @@ class Person:
     last_name: str
     first_name: str
     composantes: tuple[str, ...]
+    # Staff (a teacher): a managed account that is no student of the year; no REFER facts.
+    username: str | None = None
+
+    @property
+    def staff(self) -> bool:
+        return self.username is not None
 
 
 def _like(text: str) -> str:
@@ -72,50 +86,110 @@ def username_of(state: Engine, cod_etu: str | None) -> str | None:
         ).scalar_one_or_none()
 
 
+def _matching(table: Table, query: str, number: str | None) -> ColumnElement[bool]:
+    """Rows of REFER's `table` of people whose number, internal number or name matches."""
+    conditions = [table.c.cod_etu == query]
+    if query.isdigit():
+        conditions.append(table.c.cod_ind == int(query))
+    if number:
+        conditions.append(table.c.cod_etu == number)
+    if len(query) >= 2 and not query.isdigit():
+        pattern = _like(query.casefold())
+        full = func.lower(table.c.first_name + " " + table.c.last_name)
+        reverse = func.lower(table.c.last_name + " " + table.c.first_name)
+        conditions.append(or_(full.like(pattern, escape="\\"), reverse.like(pattern, escape="\\")))
+    return or_(*conditions)
+
+
+def _composantes_of(connection: Connection, year: str, people: list[int]) -> dict[int, set[str]]:
+    """The composantes of people's valid administrative registrations; for those with none
+    (REFER left them out: unpaid, cancelled…), of the étapes of their excluded ones."""
+    registration, exclusion, etape = (
+        refer.refer_admin_registration,
+        refer.refer_exclusion,
+        refer.refer_etape,
+    )
+    found: dict[int, set[str]] = {}
+    without_valid: set[int] = set()
+    if not people:
+        return found
+    valid = select(registration.c.cod_ind, registration.c.composante).where(
+        registration.c.year == year, registration.c.cod_ind.in_(people)
+    )
+    excluded = (
+        select(exclusion.c.cod_ind, etape.c.composante)
+        .join(
+            etape,
+            and_(
+                etape.c.year == exclusion.c.year,
+                etape.c.etape_code == exclusion.c.etape_code,
+                etape.c.etape_version == exclusion.c.etape_version,
+            ),
+        )
+        .where(exclusion.c.year == year, exclusion.c.cod_ind.in_(people))
+    )
+    for cod_ind, composante in connection.execute(valid):
+        found.setdefault(cod_ind, set()).add(composante)
+    for cod_ind, composante in connection.execute(excluded):
+        if cod_ind not in found or cod_ind in without_valid:
+            without_valid.add(cod_ind)
+            found.setdefault(cod_ind, set()).add(composante)
+    return found
+
+
 def find_people(refer_engine: Engine, state: Engine, year: str, query: str) -> list[Person]:
-    """The students whose number, internal number, username or name matches `query`."""
+    """The students whose number, internal number, username or name matches `query`: those
+    with a valid registration, then those REFER left out (unpaid, cancelled…) so that explain
+    says why they get nothing; else the staff account of that username."""
     query = query.strip()
     if not query:
         return []
-    student = refer.refer_student
-    conditions = [student.c.cod_etu == query]
-    if query.isdigit():
-        conditions.append(student.c.cod_ind == int(query))
     number = username_student_number(state, query.lower())
-    if number:
-        conditions.append(student.c.cod_etu == number)
-    if len(query) >= 2 and not query.isdigit():
-        pattern = _like(query.casefold())
-        full = func.lower(student.c.first_name + " " + student.c.last_name)
-        reverse = func.lower(student.c.last_name + " " + student.c.first_name)
-        conditions.append(or_(full.like(pattern, escape="\\"), reverse.like(pattern, escape="\\")))
-    registration = refer.refer_admin_registration
+    rows: list[Any] = []
     with refer_engine.connect() as connection:
-        rows = connection.execute(
-            select(student)
-            .where(student.c.year == year, or_(*conditions))
-            .order_by(student.c.last_name, student.c.first_name)
-            .limit(MAX_MATCHES)
-        ).all()
-        composantes: dict[int, list[str]] = {}
-        if rows:
-            for cod_ind, composante in connection.execute(
-                select(registration.c.cod_ind, registration.c.composante).where(
-                    registration.c.year == year,
-                    registration.c.cod_ind.in_([row.cod_ind for row in rows]),
-                )
-            ):
-                composantes.setdefault(cod_ind, []).append(composante)
-    return [
+        for table in (refer.refer_student, refer.refer_person_left_out):
+            rows += connection.execute(
+                select(table)
+                .where(table.c.year == year, _matching(table, query, number))
+                .order_by(table.c.last_name, table.c.first_name)
+                .limit(MAX_MATCHES - len(rows))
+            ).all()
+            if len(rows) >= MAX_MATCHES:
+                break
+        composantes = _composantes_of(connection, year, [row.cod_ind for row in rows])
+    people = [
         Person(
             year,
             row.cod_ind,
             row.cod_etu,
             row.last_name,
             row.first_name,
-            tuple(sorted(set(composantes.get(row.cod_ind, [])))),
+            tuple(sorted(composantes.get(row.cod_ind, ()))),
         )
         for row in rows
+    ]
+    if not people:
+        people = find_staff(state, year, query)
+    return people
+
+
+def find_staff(state: Engine, year: str, query: str) -> list[Person]:
+    """The managed account named `query` (username or employee number) that carries no
+    student number: a teacher, explained from the rows ADE gave them."""
+    employee = managed.c.data["employee_id"].as_string()
+    with state.connect() as connection:
+        rows = connection.execute(
+            select(managed.c.key, managed.c.data)
+            .where(
+                managed.c.kind == "user",
+                or_(managed.c.key == query.lower(), employee == query),
+            )
+            .limit(MAX_MATCHES)
+        ).all()
+    return [
+        Person(year, 0, None, row.key, "", (), username=row.key)
+        for row in rows
+        if not (row.data or {}).get("student_id")
     ]
 
 
@@ -124,6 +198,8 @@ def _etape(code: str | None, version: int | None) -> str | None:
 
 
 def _moodle_objects(state: Engine, username: str) -> list[MoodleObject]:
+    """The managed objects that name the person (their account, their enrolment rows), each
+    with the last operation journaled on it."""
     mentions = or_(
         managed.c.key.like(f"%|{_escape(username)}|%", escape="\\"),
         managed.c.key.like(f"%|{_escape(username)}", escape="\\"),
@@ -131,36 +207,174 @@ def _moodle_objects(state: Engine, username: str) -> list[MoodleObject]:
     )
     with state.connect() as connection:
         rows = connection.execute(
-            select(managed.c.kind, managed.c.key, managed.c.updated_run, managed.c.updated_at)
+            select(
+                managed.c.kind,
+                managed.c.key,
+                managed.c.data,
+                managed.c.updated_run,
+                managed.c.updated_at,
+            )
             .where(mentions)
             .order_by(managed.c.kind, managed.c.key)
         ).all()
-        found = []
-        for row in rows:
-            last = connection.execute(
-                select(operations.c.action, operations.c.reason)
-                .where(operations.c.kind == row.kind, operations.c.key == row.key)
-                .order_by(operations.c.id.desc())
-                .limit(1)
-            ).first()
+    last = reading.last_operations(state, [(row.kind, row.key) for row in rows])
+    found = []
+    for row in rows:
+        op = last.get((row.kind, row.key))
+        found.append(
+            MoodleObject(
+                row.kind,
+                row.key,
+                row.updated_run,
+                row.updated_at,
+                op.action if op else "",
+                op.reason if op else "",
+                row.data or {},
+                op.source if op else {},
+                op.outcome if op else "",
+            )
+        )
+    return found
+
+
+def _memberships(state: Engine, kind: str, username: str) -> list[MoodleObject]:
+    """The person's memberships of `kind` (groups, cohorts), from their last operations."""
+    return [
+        MoodleObject(
+            op.kind,
+            op.key,
+            op.run_id,
+            None,
+            op.action,
+            op.reason,
+            {},
+            op.source,
+            op.outcome,
+        )
+        for op in reading.last_operations_ending(state, kind, f"|{username}").values()
+    ]
+
+
+def _step_states(state: Engine) -> dict[str, StepState]:
+    return {
+        name: StepState(name, step.run_id, step.status, tuple(step.guards), step.error)
+        for name, step in reading.last_step_runs(state, CAUSE_STEPS).items()
+    }
+
+
+def _unsynced_from(state: Engine) -> int | None:
+    """The run from which the external table's changes are not yet read by Moodle: every row
+    while a failed sync waits to be retried; the rows of the last run when its sync was left
+    to Moodle's cron."""
+    with state.connect() as connection:
+        pending = connection.execute(
+            select(flags.c.value).where(flags.c.name == SYNC_PENDING_FLAG)
+        ).scalar_one_or_none()
+    if pending:
+        return 0
+    last = reading.last_step_runs(state, ["enrolments"]).get("enrolments")
+    if last is None:
+        return None
+    sync = reading.last_operations(state, [("enrolment_sync", "enrol_database")])
+    op = sync.get(("enrolment_sync", "enrol_database"))
+    if op is not None and op.run_id == last.run_id and op.outcome == "deferred":
+        return last.run_id
+    return None
+
+
+def _spaces(state: Engine, etapes: Sequence[str]) -> list[SpaceInfo]:
+    """The registered complementary spaces that take the students of one of `etapes`."""
+    if not etapes:
+        return []
+    wanted = set(etapes)
+    with state.connect() as connection:
+        rows = connection.execute(select(spaces).order_by(spaces.c.id)).all()
+    found = []
+    for row in rows:
+        taken = tuple(e for e in row.etapes or () if str(parse_etape(e) or e) in wanted)
+        if taken:
             found.append(
-                MoodleObject(
-                    row.kind,
-                    row.key,
-                    row.updated_run,
-                    row.updated_at,
-                    last.action if last else "",
-                    last.reason if last else "",
-                )
+                SpaceInfo(row.id, row.shortname, row.fullname, row.owner, row.ends_on, taken)
             )
     return found
+
+
+def _by_hand(state: Engine, course: str | None) -> frozenset[str]:
+    """`course` (an element code or a course idnumber) when its courses' teachers are
+    enrolled by hand (FOAD), from the source of the offer's last operation on them."""
+    if not course:
+        return frozenset()
+    with state.connect() as connection:
+        keys = (
+            connection.execute(
+                select(managed.c.key).where(
+                    managed.c.kind == "course",
+                    or_(
+                        managed.c.key == course,
+                        managed.c.key.like(f"%:{_escape(course)}", escape="\\"),
+                        managed.c.key.like(f"%:{_escape(course)}:%", escape="\\"),
+                    ),
+                )
+            )
+            .scalars()
+            .all()
+        )
+    last = reading.last_operations(state, [("course", key) for key in keys])
+    return frozenset(
+        key for key in keys if (op := last.get(("course", key))) and op.source.get("foad_managed")
+    )
 
 
 def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def read_facts(refer_engine: Engine, state: Engine, person: Person) -> PersonFacts:
+def _course_records(state: Engine, objects: Sequence[MoodleObject]) -> dict[str, Any]:
+    """The offer's records of the courses that the rows `objects` name."""
+    keys = sorted({o.key.split("|", 1)[0] for o in objects if o.kind == "enrolment"})
+    if not keys:
+        return {}
+    with state.connect() as connection:
+        return {
+            row.key: row.data or {}
+            for row in connection.execute(
+                select(managed.c.key, managed.c.data).where(
+                    managed.c.kind == "course", managed.c.key.in_(keys)
+                )
+            )
+        }
+
+
+def _journal_facts(
+    state: Engine, username: str | None, etapes: Sequence[str], course: str | None
+) -> dict[str, Any]:
+    """What the journal knows of the person beyond their managed objects."""
+    moodle = _moodle_objects(state, username) if username else []
+    return {
+        "username": username,
+        "moodle": moodle,
+        "courses": _course_records(state, moodle),
+        "memberships": _memberships(state, "group_member", username) if username else [],
+        "cohorts": _memberships(state, "cohort_member", username) if username else [],
+        "spaces": _spaces(state, etapes),
+        "steps": _step_states(state),
+        "unsynced_from": _unsynced_from(state),
+        "by_hand": _by_hand(state, course),
+    }
+
+
+def read_facts(
+    refer_engine: Engine, state: Engine, person: Person, course: str | None = None
+) -> PersonFacts:
+    if person.staff:
+        return PersonFacts(
+            year=person.year,
+            cod_ind=0,
+            cod_etu=None,
+            last_name=person.last_name,
+            first_name="",
+            **_journal_facts(state, person.username, (), course),
+        )
     year, cod_ind = person.year, person.cod_ind
     iae, etape = refer.refer_admin_registration, refer.refer_etape
     ip, element = refer.refer_pedagogical_registration, refer.refer_element
@@ -254,15 +468,30 @@ def read_facts(refer_engine: Engine, state: Engine, person: Person) -> PersonFac
         cod_etu=person.cod_etu,
         last_name=person.last_name,
         first_name=person.first_name,
-        username=username,
         registrations=registrations,
         elements=elements,
         groups=groups,
         left_out=left_out,
-        moodle=_moodle_objects(state, username) if username else [],
+        **_journal_facts(state, username, [r.etape for r in registrations], course),
     )
 
 
 def visible_to(person: Person, composantes: Sequence[str] | None) -> bool:
     """None: every person; otherwise people registered in one of `composantes`."""
     return composantes is None or bool(set(person.composantes) & set(composantes))
+
+
+def instructors_without_account(state: Engine, query: str) -> tuple[str, ...]:
+    """The last enrolments run's notices about ADE instructors without an account (or without
+    the key that finds it) that mention `query` (a name, an employee number, an address)."""
+    wanted = query.strip().casefold()
+    if len(wanted) < 2:
+        return ()
+    notices = reading.latest_notices(
+        state, "enrolments", ("instructor_without_account", "instructor_without_key")
+    )
+    return tuple(
+        str(notice["message"])
+        for notice in notices
+        if wanted in str(notice["message"]).casefold() or wanted in str(notice["key"]).casefold()
+    )

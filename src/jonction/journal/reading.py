@@ -200,3 +200,133 @@ def last_step_starts(journal: Journal) -> dict[str, datetime]:
     query = select(step_runs.c.step, func.max(step_runs.c.started_at)).group_by(step_runs.c.step)
     with journal.engine.connect() as connection:
         return {step: started for step, started in connection.execute(query)}
+
+
+# The latest state of steps and objects (explain, anomalies) ---------------------------------
+
+
+def last_step_runs(engine: Engine, steps: Sequence[str]) -> dict[str, StepView]:
+    """The latest applying run of each of `steps` (plans made without applying are not)."""
+    latest = (
+        select(func.max(step_runs.c.id))
+        .where(step_runs.c.step.in_(steps), step_runs.c.mode == "apply")
+        .group_by(step_runs.c.step)
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(select(step_runs).where(step_runs.c.id.in_(latest))).all()
+    return {row.step: _step(row) for row in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class LastOperation:
+    """The last operation journaled on an object, with the run that made it."""
+
+    kind: str
+    key: str
+    action: str
+    outcome: str
+    reason: str
+    source: Mapping[str, Any]
+    run_id: int
+
+
+def _last_operations(engine: Engine, condition: Any) -> dict[tuple[str, str], LastOperation]:
+    query = (
+        select(
+            operations.c.kind,
+            operations.c.key,
+            operations.c.action,
+            operations.c.outcome,
+            operations.c.reason,
+            operations.c.source,
+            step_runs.c.run_id,
+        )
+        .join(step_runs, step_runs.c.id == operations.c.step_run_id)
+        .where(condition)
+        .order_by(operations.c.id)
+    )
+    found: dict[tuple[str, str], LastOperation] = {}
+    with engine.connect() as connection:
+        for row in connection.execute(query):
+            found[(row.kind, row.key)] = LastOperation(
+                row.kind,
+                row.key,
+                row.action,
+                row.outcome,
+                row.reason,
+                row.source or {},
+                row.run_id,
+            )
+    return found
+
+
+def last_operations(
+    engine: Engine, objects: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], LastOperation]:
+    """The last operation of each (kind, key), read through the (kind, key) index."""
+    found: dict[tuple[str, str], LastOperation] = {}
+    by_kind: dict[str, list[str]] = {}
+    for kind, key in objects:
+        by_kind.setdefault(kind, []).append(key)
+    for kind, keys in by_kind.items():
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            found.update(
+                _last_operations(engine, (operations.c.kind == kind) & operations.c.key.in_(chunk))
+            )
+    return found
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def last_operations_ending(
+    engine: Engine, kind: str, suffix: str
+) -> dict[tuple[str, str], LastOperation]:
+    """The last operation of each object of `kind` whose key ends with `suffix` (a
+    membership's `|username`): a range of the (kind, key) index, not the whole table."""
+    condition = (operations.c.kind == kind) & operations.c.key.like(
+        f"%{_escape_like(suffix)}", escape="\\"
+    )
+    return _last_operations(engine, condition)
+
+
+def latest_notices(engine: Engine, step: str, kinds: Sequence[str]) -> list[dict[str, Any]]:
+    """The notices of `kinds` that the latest applying run of `step` reported."""
+    last = last_step_runs(engine, [step]).get(step)
+    if last is None:
+        return []
+    query = (
+        select(notices.c.kind, notices.c.key, notices.c.message, notices.c.data)
+        .where(notices.c.step_run_id == last.id, notices.c.kind.in_(kinds))
+        .order_by(notices.c.id)
+    )
+    with engine.connect() as connection:
+        return [
+            {"step": step, "run_id": last.run_id, **row._asdict()}
+            for row in connection.execute(query)
+        ]
+
+
+def latest_operations(
+    engine: Engine, step: str, kind: str, actions: Sequence[str]
+) -> list[dict[str, Any]]:
+    """The operations of `kind` and `actions` of the latest applying run of `step`."""
+    last = last_step_runs(engine, [step]).get(step)
+    if last is None:
+        return []
+    query = (
+        select(operations)
+        .where(
+            operations.c.step_run_id == last.id,
+            operations.c.kind == kind,
+            operations.c.action.in_(actions),
+        )
+        .order_by(operations.c.seq)
+    )
+    with engine.connect() as connection:
+        return [
+            {"step": step, "run_id": last.run_id, **row}
+            for row in connection.execute(query).mappings()
+        ]

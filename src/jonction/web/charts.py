@@ -7,7 +7,18 @@ from collections.abc import Mapping, Sequence
 from html import escape
 
 # Distinguishable for common colour blindness (Okabe-Ito), dark enough on white.
-PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+# Grey last, for an eighth series (the night has eight steps).
+PALETTE = (
+    "#0072B2",
+    "#D55E00",
+    "#009E73",
+    "#CC79A7",
+    "#E69F00",
+    "#56B4E9",
+    "#000000",
+    "#7F7F7F",
+)
+LEGEND_ROW = 18
 WIDTH, HEIGHT = 520, 220
 LEFT, RIGHT, TOP, BOTTOM = 64, 8, 12, 28
 
@@ -43,9 +54,12 @@ def stacked_bars(
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(len(categories), 1)
     bar = max(min(slot * 0.7, 40.0), 2.0)
+    legend = _legend(list(series))
+    rows = 1 + max((y for _, y, _ in legend), default=0) // LEGEND_ROW
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT + 24}" '
-        f'role="img" aria-label="{escape(title)}" class="chart">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} '
+        f'{HEIGHT + 6 + LEGEND_ROW * rows}" role="img" aria-label="{escape(title)}" '
+        'class="chart">',
         f"<title>{escape(title)}</title>",
     ]
     # Round steps: a top of 50 is cut in tens, a top of 20 in fives.
@@ -79,13 +93,24 @@ def stacked_bars(
                 f'<text x="{x + bar / 2:.1f}" y="{TOP + plot_h + 16}" text-anchor="middle">'
                 f"{escape(category)}</text>"
             )
-    legend_x = LEFT
-    for position, name in enumerate(series):
+    for position, (x, y, name) in enumerate(legend):
         colour = PALETTE[position % len(PALETTE)]
         parts.append(
-            f'<rect x="{legend_x}" y="{HEIGHT + 6}" width="12" height="12" fill="{colour}"/>'
-            f'<text x="{legend_x + 16}" y="{HEIGHT + 16}">{escape(name)}</text>'
+            f'<rect x="{x}" y="{HEIGHT + 6 + y}" width="12" height="12" fill="{colour}"/>'
+            f'<text x="{x + 16}" y="{HEIGHT + 16 + y}">{escape(name)}</text>'
         )
-        legend_x += 28 + 7 * len(name)
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _legend(names: Sequence[str]) -> list[tuple[int, int, str]]:
+    """(x, y offset, name) of each legend entry, wrapped onto further rows when wide."""
+    placed = []
+    x, y = LEFT, 0
+    for name in names:
+        width = 28 + 7 * len(name)
+        if x > LEFT and x + width > WIDTH - RIGHT:
+            x, y = LEFT, y + LEGEND_ROW
+        placed.append((x, y, name))
+        x += width
+    return placed

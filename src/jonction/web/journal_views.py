@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, and_, false, func, or_, select
 
 from ..journal.schema import notices, operations, step_runs
-from .accounts import Account
+from .reach import Reach
 
 # Operations --------------------------------------------------------------------------------
 
@@ -48,14 +48,17 @@ class OperationView:
     message: str
 
 
-def composante_clause(column: Any, account: Account) -> ColumnElement[bool] | None:
-    """Restricts rows to the account's composantes, read from the JSON `composante` entry
-    that steps put in an operation's source (a row without one is hidden)."""
-    if not account.restricted:
+def composante_clause(column: Any, reach: Reach, scope: Any = None) -> ColumnElement[bool] | None:
+    """Restricts rows to what a restricted account reaches: the JSON `composante` entry that
+    steps put in an operation's source (or a notice's data), or a `scope` that names one of its
+    composantes, courses or cohorts. A row with neither is hidden."""
+    if not reach.restricted:
         return None
-    if not account.composantes:
+    if not reach.composantes:
         return false()
-    clause: ColumnElement[bool] = column["composante"].as_string().in_(account.composantes)
+    clause: ColumnElement[bool] = column["composante"].as_string().in_(reach.composantes)
+    if scope is not None:
+        clause = or_(clause, scope.in_(reach.composantes | reach.scopes))
     return clause
 
 
@@ -65,7 +68,7 @@ def _like(text: str) -> str:
 
 
 def _operation_conditions(
-    run_id: int, wanted: OperationFilter, account: Account
+    run_id: int, wanted: OperationFilter, reach: Reach
 ) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [step_runs.c.run_id == run_id]
     for name, column in (
@@ -93,7 +96,7 @@ def _operation_conditions(
                 )
             )
         )
-    restriction = composante_clause(operations.c.source, account)
+    restriction = composante_clause(operations.c.source, reach, operations.c.scope)
     if restriction is not None:
         conditions.append(restriction)
     return conditions
@@ -103,13 +106,13 @@ def operation_page(
     engine: Engine,
     run_id: int,
     wanted: OperationFilter,
-    account: Account,
+    reach: Reach,
     limit: int,
     offset: int = 0,
 ) -> tuple[list[OperationView], int]:
     """One page of a run's operations matching `wanted`, and how many match in all."""
     joined = operations.join(step_runs, operations.c.step_run_id == step_runs.c.id)
-    where = and_(*_operation_conditions(run_id, wanted, account))
+    where = and_(*_operation_conditions(run_id, wanted, reach))
     query = (
         select(operations, step_runs.c.step)
         .select_from(joined)
@@ -190,7 +193,7 @@ class NoticeView:
 
 
 def run_notices(
-    engine: Engine, run_id: int, account: Account, text: str = "", limit: int = 500
+    engine: Engine, run_id: int, reach: Reach, text: str = "", limit: int = 500
 ) -> tuple[list[NoticeView], int]:
     joined = notices.join(step_runs, notices.c.step_run_id == step_runs.c.id)
     conditions: list[ColumnElement[bool]] = [step_runs.c.run_id == run_id]
@@ -203,7 +206,7 @@ def run_notices(
                 notices.c.message.ilike(pattern, escape="\\"),
             )
         )
-    restriction = composante_clause(notices.c.data, account)
+    restriction = composante_clause(notices.c.data, reach, notices.c.key)
     if restriction is not None:
         conditions.append(restriction)
     where = and_(*conditions)

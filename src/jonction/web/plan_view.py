@@ -24,9 +24,9 @@ from ..config import Settings
 from ..domain.guards import GuardViolation, check_plan
 from ..domain.plan import Notice, Operation, Plan
 from ..steps import registry
-from ..steps.runner import run_steps
-from .accounts import Account
+from ..steps.runner import run_blocking, run_steps
 from .journal_views import OperationFilter
+from .reach import Reach
 
 log = structlog.get_logger("jonction.web")
 
@@ -101,13 +101,13 @@ def write_night(path: Path, plans: Iterable[Plan]) -> None:
     os.replace(temporary, path)
 
 
-def _visible(source: Any, account: Account) -> bool:
+def _visible(source: Any, reach: Reach, scope: str = "") -> bool:
     composante = source.get("composante") if hasattr(source, "get") else None
-    return account.sees_composante(composante if isinstance(composante, str) else None)
+    return reach.sees(composante, scope)
 
 
 def matching_operations(
-    plans: Iterable[Plan], wanted: OperationFilter, account: Account
+    plans: Iterable[Plan], wanted: OperationFilter, reach: Reach
 ) -> Iterator[tuple[str, Operation]]:
     """The operations of `plans` that pass the filter and the account's composantes."""
     text = wanted.text.casefold()
@@ -123,16 +123,16 @@ def matching_operations(
                 text in field.casefold() for field in (op.key, op.label, op.scope, op.reason)
             ):
                 continue
-            if _visible(op.source, account):
+            if _visible(op.source, reach, op.scope):
                 yield plan.step, op
 
 
-def visible_notices(plans: Iterable[Plan], account: Account) -> list[tuple[str, Notice]]:
+def visible_notices(plans: Iterable[Plan], reach: Reach) -> list[tuple[str, Notice]]:
     return [
         (plan.step, notice)
         for plan in plans
         for notice in plan.notices
-        if _visible(notice.data, account)
+        if _visible(notice.data, reach, notice.key)
     ]
 
 
@@ -171,6 +171,6 @@ class PlanRefresher:
     def _compute(self) -> tuple[list[Plan], list[str]]:
         """The plans of the steps that could be planned, and why the others could not."""
         names = list(registry.all_steps())
-        report = asyncio.run(run_steps(self.settings, names, apply=False, command="plan"))
+        report = run_blocking(run_steps(self.settings, names, apply=False, command="plan"))
         failures = [f"{step.step}: {step.error}" for step in report.steps if step.plan is None]
         return [step.plan for step in report.steps if step.plan is not None], failures

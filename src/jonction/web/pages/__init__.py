@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from . import anomalies, auth, explain, nights, plan
+from . import anomalies, auth, explain, nights, plan, spaces
 
 
 def routes() -> list[BaseRoute]:
-    return [*auth.routes, *nights.routes, *plan.routes, *explain.routes, *anomalies.routes]
+    return [
+        *auth.routes,
+        *nights.routes,
+        *plan.routes,
+        *explain.routes,
+        *anomalies.routes,
+        *spaces.routes,
+    ]

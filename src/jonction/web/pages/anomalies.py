@@ -12,7 +12,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ...domain.anomalies import RULES, Anomaly, find_anomalies
+from ...domain.anomalies import RULES, Anomaly, find_anomalies, journal_anomalies
+from ...journal import reading
 from ...sources.refer import schema as refer
 from ...sources.refer.store import load_snapshot
 from ..accounts import Account
@@ -21,14 +22,38 @@ from ..i18n import translations
 from ..roles import Permission
 from .explain import refer_engine
 
+# The steps whose notices hold anomalies for scolarité, and the kinds of those notices.
+# The enrolments step first: of a student both steps report, its notice says what is lost.
+NIGHT_NOTICES = {
+    "enrolments": (
+        "ade_code_without_element",
+        "instructor_without_account",
+        "instructor_without_key",
+        "student_without_account",
+    ),
+    "users": (
+        "student_without_account",
+        "student_without_directory_entry",
+        "student_without_number",
+    ),
+    "spaces": (
+        "space_conflict",
+        "space_duplicates_course",
+        "space_is_catalogue_course",
+        "space_cohort_collision",
+    ),
+}
 
-def _latest(context: WebContext) -> tuple[str, object] | None:
+
+def _latest(context: WebContext) -> tuple[str, object, int | None] | None:
+    """REFER's latest year with the time it changed, and the journal's latest run: the
+    anomalies change with either."""
     table = refer.refer_year
     with refer_engine(context).connect() as connection:
         row = connection.execute(
             select(table.c.year, table.c.changed_at).order_by(table.c.year.desc()).limit(1)
         ).first()
-    return (row.year, row.changed_at) if row else None
+    return (row.year, row.changed_at, reading.latest_run_id(context.engine)) if row else None
 
 
 async def all_anomalies(context: WebContext) -> tuple[str | None, list[Anomaly]]:
@@ -43,7 +68,16 @@ async def all_anomalies(context: WebContext) -> tuple[str | None, list[Anomaly]]
 
     def compute() -> list[Anomaly]:
         snapshot = load_snapshot(refer_engine(context), year)
-        return find_anomalies(snapshot, context.settings.policy.course_natures)
+        night = journal_anomalies(
+            snapshot,
+            [
+                notice
+                for step, kinds in NIGHT_NOTICES.items()
+                for notice in reading.latest_notices(context.engine, step, kinds)
+            ],
+            reading.latest_operations(context.engine, "offer", "course", ["move", "update"]),
+        )
+        return find_anomalies(snapshot, context.settings.policy.course_natures, night)
 
     found = await anyio.to_thread.run_sync(compute)
     context.extras["anomalies"] = (latest, found)

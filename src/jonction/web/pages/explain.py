@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+
+import anyio
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
@@ -29,15 +32,20 @@ async def explain_page(request: Request) -> Response:
     context = web(request)
     account = account_of(request)
     query = request.query_params.get("who", "").strip()[:100]
-    values: dict[str, object] = {"query": query, "result": None, "error": ""}
+    course = request.query_params.get("course", "").strip()[:100]
+    values: dict[str, object] = {"query": query, "course": course, "result": None, "error": ""}
     if query:
         try:
-            values["result"] = answer(
-                context.settings,
-                refer_engine(context),
-                context.engine,
-                query,
-                composantes=account.composantes if account.restricted else None,
+            values["result"] = await anyio.to_thread.run_sync(
+                functools.partial(
+                    answer,
+                    context.settings,
+                    refer_engine(context),
+                    context.engine,
+                    query,
+                    composantes=account.composantes if account.restricted else None,
+                    course=course or None,
+                )
             )
         except SQLAlchemyError as exc:
             values["error"] = f"REFER: {type(exc).__name__}"

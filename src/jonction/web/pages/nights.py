@@ -12,9 +12,9 @@ from starlette.routing import Route
 from ...journal import reading
 from .. import journal_views as views
 from ..charts import stacked_bars
-from ..context import account_of, requires, web
+from ..context import requires, web
 from ..roles import Permission
-from .common import is_htmx, page_number, with_query
+from .common import is_htmx, page_number, reach, with_query
 
 CHART_NIGHTS = 30
 
@@ -83,7 +83,7 @@ async def run_operations(request: Request) -> Response:
     size = context.settings.web.page_size
     page = page_number(request)
     rows, total = views.operation_page(
-        context.engine, run.id, wanted, account_of(request), size, (page - 1) * size
+        context.engine, run.id, wanted, await reach(request), size, (page - 1) * size
     )
     values = {
         "run": run,
@@ -106,7 +106,7 @@ async def run_notices(request: Request) -> Response:
     context = web(request)
     run = _run_or_404(request)
     text = request.query_params.get("text", "").strip()[:200]
-    rows, total = views.run_notices(context.engine, run.id, account_of(request), text)
+    rows, total = views.run_notices(context.engine, run.id, await reach(request), text)
     return context.templates.render(
         request, "notices.html", {"run": run, "rows": rows, "total": total, "text": text}
     )

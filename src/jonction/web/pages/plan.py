@@ -13,7 +13,7 @@ from ..context import account_of, requires, web
 from ..journal_views import OperationFilter
 from ..plan_view import PlanFileError, matching_operations, read_saved_night, visible_notices
 from ..roles import Permission
-from .common import is_htmx, page_number, with_query
+from .common import is_htmx, page_number, reach, with_query
 
 
 @requires(Permission.PLAN)
@@ -36,13 +36,14 @@ async def tonight(request: Request) -> Response:
         "page": page,
     }
     if night is not None:
-        matching = matching_operations(night.plans, wanted, account)
+        seen = await reach(request)
+        matching = matching_operations(night.plans, wanted, seen)
         rows = list(islice(matching, (page - 1) * size, page * size))
         # Counting the rest of the generator: the total without keeping every row.
         total = (page - 1) * size + len(rows) + sum(1 for _ in matching)
         visible = Counter(
             (step, op.kind, str(op.action))
-            for step, op in matching_operations(night.plans, OperationFilter(), account)
+            for step, op in matching_operations(night.plans, OperationFilter(), seen)
         )
         values.update(
             rows=rows,
@@ -50,7 +51,7 @@ async def tonight(request: Request) -> Response:
             pages=max(1, -(-total // size)),
             summary=sorted(visible.items()),
             violations=night.violations(context.settings) if not account.restricted else {},
-            notices=visible_notices(night.plans, account)[:500],
+            notices=visible_notices(night.plans, seen)[:500],
             facets={
                 "step": [plan.step for plan in night.plans],
                 "kind": sorted({op.kind for plan in night.plans for op in plan.operations}),
