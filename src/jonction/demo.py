@@ -32,6 +32,7 @@ from .sources.generator.evolve import evolve
 from .sources.generator.generate import generate
 from .sources.refer.store import ensure_schema, refer_years, table_counts
 from .steps.runner import run_blocking, run_steps
+from .steps.saved_plans import write_plans
 from .web.accounts import AccountStore
 from .web.roles import Role
 
@@ -77,6 +78,7 @@ lock_file = "{root}/jonction.lock"
 
 [web]
 port = {DASHBOARD_PORT}
+plan_file = "{root}/plan.json"
 """
     path = ROOT / "jonction.toml"
     path.write_text(text, encoding="utf-8")
@@ -213,7 +215,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     _night(settings)
 
-    console.rule("5. The dashboard")
+    console.rule("5. Another day of change: REFER refreshed at 18:00, tonight's plan")
+    evolve(settings.apogee.url, options.seed + 2)
+    _tonight(settings)
+
+    console.rule("6. The dashboard")
     password = secrets.token_urlsafe(9)
     AccountStore(make_engine(settings.state.url)).add(
         "demo", Role.ADMIN, display_name="Demo", password=password
@@ -243,6 +249,21 @@ def _night(settings: Settings) -> None:
         )
     )
     print_run(console, report)
+
+
+def _tonight(settings: Settings) -> None:
+    """Refreshes REFER, then plans the rest of the night and saves it for the dashboard."""
+    refer = run_blocking(run_steps(settings, ["refer"], command="run", keep_details=False))
+    print_run(console, refer)
+    night = [name for name in list_steps() if name != "refer"]
+    plan = run_blocking(run_steps(settings, night, apply=False, command="plan"))
+    plans = [step.plan for step in plan.steps if step.plan is not None]
+    write_plans(settings.web.plan_file, plans)
+    console.print(
+        "tonight's plan: "
+        + ", ".join(f"{p.step} {len(p.operations)}" for p in plans)
+        + f" change(s), saved to {settings.web.plan_file}"
+    )
 
 
 def list_steps() -> list[str]:

@@ -244,18 +244,16 @@ def test_no_secret_in_pages(client: TestClient, site: Site) -> None:
 
 
 def test_plan_page_reads_what_plan_save_writes(client: TestClient, site: Site) -> None:
-    from jonction.commands.steps_cmd import PLAN_FORMAT as SAVED_FORMAT
     from jonction.domain.plan import Action, Operation, Plan
-    from jonction.web.plan_view import PLAN_FORMAT, write_night
+    from jonction.steps.saved_plans import write_plans
 
-    assert PLAN_FORMAT == SAVED_FORMAT
     plan = Plan(
         "offer",
         operations=[
             Operation("course", Action.CREATE, "2026:ELP:X1", "Optique", reason="new element")
         ],
     )
-    write_night(site.settings.web.plan_file, [plan])
+    write_plans(site.settings.web.plan_file, [plan])
     log_in(client, "admin")
     assert "Optique" in client.get("/plan").text
     site.settings.web.plan_file.write_text("{not json")

@@ -11,8 +11,8 @@ import pytest
 from playwright.sync_api import expect
 
 from jonction.domain.plan import Action, Operation, Plan
+from jonction.steps.saved_plans import write_plans
 from jonction.web.app import create_app
-from jonction.web.plan_view import write_night
 
 from .browser import browser_page, screenshot, serve
 from .conftest import PASSWORD, Site, make_site
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Site]]:
     site = make_site(tmp_path_factory.mktemp("dashboard"))
-    write_night(
+    write_plans(
         site.settings.web.plan_file,
         [
             Plan(
@@ -165,7 +165,7 @@ def test_language_switch(dashboard: tuple[str, Site]) -> None:
 def test_screens_of_demo_nights(tmp_path: Path) -> None:
     """Screens of a week of nights, as in the guide for scolarité (docs/images)."""
     site = make_site(tmp_path, demo=True)
-    write_night(
+    write_plans(
         site.settings.web.plan_file,
         [
             Plan(

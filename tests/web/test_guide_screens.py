@@ -24,9 +24,9 @@ from jonction.journal.store import Journal
 from jonction.sources.refer.store import load_snapshot, open_refer
 from jonction.steps import registry
 from jonction.steps.runner import run_steps
+from jonction.steps.saved_plans import write_plans
 from jonction.web.accounts import AccountStore
 from jonction.web.app import create_app
-from jonction.web.plan_view import write_night
 from jonction.web.roles import Role
 from moodlesim.testing import RunningSimulator
 
@@ -104,7 +104,7 @@ def evolve_then_plan(settings: Settings) -> None:
     asyncio.run(run_steps(settings, ["refer"], command="run"))
     steps = [name for name in registry.all_steps() if name != "refer"]
     report = asyncio.run(run_steps(settings, steps, apply=False, command="plan"))
-    write_night(settings.web.plan_file, [s.plan for s in report.steps if s.plan is not None])
+    write_plans(settings.web.plan_file, [s.plan for s in report.steps if s.plan is not None])
 
 
 def _nights(journal: Journal) -> list[int]:

@@ -17,12 +17,12 @@ from ..journal.reading import get_run, last_step_starts, step_sizes
 from ..steps import registry
 from ..steps.lock import AlreadyRunning
 from ..steps.runner import Paused, RunReport, open_journal, run_blocking, run_steps
+from ..steps.saved_plans import PLAN_FORMAT, write_plans
 from ..steps.schedule import due_steps
 from .common import ConfigOption, console, err_console, settings_or_exit
 from .render import print_plan, print_run, rich_progress
 
 STEP_HELP = "refer | users | cohorts | offer | enrolments | groups | obsolescence | spaces"
-PLAN_FORMAT = 1
 
 ForceOption = Annotated[
     list[str] | None,
@@ -93,12 +93,7 @@ def plan(
     report = _execute(settings, names, apply=False)
     plans = {item.step: item.plan for item in report.steps if item.plan is not None}
     if save is not None:
-        document = {
-            "format": PLAN_FORMAT,
-            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "steps": {name: item.to_json() for name, item in plans.items()},
-        }
-        save.write_text(json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8")
+        write_plans(save, plans.values())
     if as_json:
         typer.echo(json.dumps({name: item.to_json() for name, item in plans.items()}, indent=1))
     else:

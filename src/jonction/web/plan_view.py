@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,13 +24,11 @@ from ..domain.guards import GuardViolation, check_plan
 from ..domain.plan import Notice, Operation, Plan
 from ..steps import registry
 from ..steps.runner import run_blocking, run_steps
+from ..steps.saved_plans import PLAN_FORMAT, write_plans
 from .journal_views import OperationFilter
 from .reach import Reach
 
 log = structlog.get_logger("jonction.web")
-
-# The format written by `jonction plan --save` (a test checks that both agree).
-PLAN_FORMAT = 1
 
 
 class PlanFileError(ValueError):
@@ -86,19 +83,6 @@ def read_saved_night(path: Path) -> SavedNight | None:
     night = SavedNight(path, written, plans)
     _cache[path] = (stamp, night)
     return night
-
-
-def write_night(path: Path, plans: Iterable[Plan]) -> None:
-    """Writes the plans atomically: a reader sees the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    body = {
-        "format": PLAN_FORMAT,
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "steps": {plan.step: plan.to_json() for plan in plans},
-    }
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
-    os.replace(temporary, path)
 
 
 def _visible(source: Any, reach: Reach, scope: str = "") -> bool:
@@ -159,7 +143,7 @@ class PlanRefresher:
     async def _refresh(self) -> None:
         try:
             plans, failures = await anyio.to_thread.run_sync(self._compute)
-            write_night(self.settings.web.plan_file, plans)
+            write_plans(self.settings.web.plan_file, plans)
             self.error = "; ".join(failures)
         except Exception as exc:  # shown on the page; the server goes on
             self.error = f"{type(exc).__name__}: {exc}"
