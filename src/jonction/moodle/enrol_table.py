@@ -176,9 +176,7 @@ class EnrolmentTable:
     def _exists(self) -> bool:
         return inspect(self.engine).has_table(self.names.table, schema=self.names.schema)
 
-    def _rows(
-        self, connection: Connection, *columns: Any
-    ) -> Iterator[tuple[RowKey, list[Any]]]:
+    def _rows(self, connection: Connection, *columns: Any) -> Iterator[tuple[RowKey, list[Any]]]:
         """The key and `columns` of every row with a course and a user (rows without them,
         written by hand, are not ours), from the driver's tuples; the strings repeated from
         row to row (courses, users, roles) are shared."""
