@@ -31,7 +31,7 @@ from ..sources.ade.reader import read_timetable
 from ..sources.ade.rules import rules_from, window
 from ..sources.ade.timetable import teaching_from
 from .base import ApplyResult, Step, StepContext
-from .offer import refer_snapshots
+from .refer_snapshots import refer_snapshots
 from .registry import register
 
 NAME = "enrolments"

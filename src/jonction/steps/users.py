@@ -36,8 +36,8 @@ from ..domain.plan import Action, Notice, Operation, Plan
 from ..journal.store import Outcome
 from ..sources.ldap import read_directory
 from .base import ApplyResult, Step, StepContext
-from .cohorts import open_year_snapshots
 from .moodle_gateways import AccountsGateway, WriteResult, accounts_gateway
+from .refer_snapshots import refer_snapshots
 from .registry import register
 
 # How many entries the directory gave at the last applied run (the truncation check).
@@ -61,7 +61,7 @@ def account_policy(settings: Settings) -> AccountPolicy:
 async def refer_report(ctx: StepContext, desired: DesiredAccounts) -> list[Notice]:
     """Students of REFER the directory gives no account to; REFER's absence is only noted."""
     try:
-        snapshots = await open_year_snapshots(ctx)
+        snapshots = await refer_snapshots(ctx)
     except Exception as exc:  # REFER is not this step's source: report, never fail
         return [
             Notice(
