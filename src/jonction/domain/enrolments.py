@@ -469,7 +469,8 @@ def origin_of(row: KnownRow, teacher_role: str) -> str:
 
 
 def _columns(key: RowKey, origin: str, **more: Any) -> dict[str, Any]:
-    return {**key.columns(), "origin": origin, **more}
+    # Built at once: one per row added on a first night, hundreds of thousands of them.
+    return {"course": key.course, "user": key.user, "role": key.role, "origin": origin, **more}
 
 
 def _label(key: RowKey) -> str:
@@ -678,9 +679,10 @@ def plan_enrolments(
 def merge(*parts: Desired) -> Desired:
     """Students and teachers together (their keys differ by role, or are the same row)."""
     merged = Desired()
+    origins = merged.rows  # not `merged`: its justify would hold it in a reference cycle
     for part in parts:
         for key, origin in part.rows.items():
-            merged.rows.setdefault(key, origin)
+            origins.setdefault(key, origin)
         merged.notices.extend(part.notices)
         merged.stats.update(part.stats)
 
@@ -691,7 +693,7 @@ def merge(*parts: Desired) -> Desired:
                 existing = found.get(key)
                 if existing is None:
                     found[key] = DesiredRow(
-                        key, merged.rows[key], list(row.registrations), list(row.schedulings)
+                        key, origins[key], list(row.registrations), list(row.schedulings)
                     )
                 else:  # the same person, course and role from both sources: one row
                     existing.registrations.extend(row.registrations)
