@@ -16,6 +16,7 @@ from jonction.domain.enrolments import (
     DesiredRow,
     Grace,
     KnownRow,
+    Origin,
     RowKey,
     desired_students,
     desired_teachers,
@@ -82,7 +83,9 @@ def test_students_of_every_parent_etape_one_row_per_course() -> None:
         RowKey("2026:SMA1U01", "lmoreau", "student"),
         RowKey("2026:SMA1U01", "ngarcia", "student"),
     }
-    row = desired.rows[RowKey("2026:SMA1U01", "lmoreau", "student")]
+    key = RowKey("2026:SMA1U01", "lmoreau", "student")
+    assert desired.rows[key] == "student"
+    row = desired.justify([key])[key]
     assert row.reason() == "registered to SMA1U01 through étapes SLINF1-1, SLMAT1-1"
     assert [r.etape for r in row.registrations] == ["SLMAT1-1", "SLINF1-1"]
     notices = {n.key: n.message for n in desired.notices}
@@ -125,7 +128,9 @@ def test_teachers_from_the_timetable_foad_excluded() -> None:
         RowKey("2026:SMA1U01", "adubois", "editingteacher"),
         RowKey("2026:SMA1U02", "fbenali", "editingteacher"),
     }
-    row = desired.rows[RowKey("2026:SMA1U01", "adubois", "editingteacher")]
+    key = RowKey("2026:SMA1U01", "adubois", "editingteacher")
+    assert desired.rows[key] == "teacher"
+    row = desired.justify([key])[key]
     assert "ADE activity 60101" in row.reason()
     assert row.source()["schedulings"][0]["matched_key"] == "104217"
     kinds = sorted(n.kind for n in desired.notices)
@@ -214,7 +219,7 @@ def test_mass_removal_is_guarded_per_course_and_overall() -> None:
     def wanted_but(lost: list[RowKey]) -> Desired:
         desired = Desired()
         for key in set(keys) - set(lost):
-            desired.rows[key] = DesiredRow(key, "student")
+            desired.rows[key] = "student"
         return desired
 
     in_c0 = [key for key in keys if key.course == "C0"]
@@ -272,9 +277,8 @@ keys = st.builds(
 def test_applying_a_plan_converges(
     wanted: set[RowKey], present: set[RowKey], marked: set[RowKey], age: int
 ) -> None:
-    desired = {
-        key: DesiredRow(key, "teacher" if key.role == "editingteacher" else "student")
-        for key in wanted
+    desired: dict[RowKey, Origin] = {
+        key: "teacher" if key.role == "editingteacher" else "student" for key in wanted
     }
     since = NOW - timedelta(days=age)
     known = {key: KnownRow(key, "", since if key in marked else None) for key in present}
@@ -310,3 +314,37 @@ def test_account_index_from_the_users_records() -> None:
     assert index.teacher(["999", "anne.dubois@univ-exemple.fr"]) == "adubois"
     assert index.teacher(["HELENE.OCONNOR@exemple-conseil.fr"]) == "hoconnor"
     assert index.teacher(["22600101"]) is None  # a student number is not a teacher key
+
+
+def test_reasons_are_computed_only_for_the_rows_that_change() -> None:
+    snap = snapshot(
+        "2026",
+        {1: "22600101", 2: "22600102"},
+        [(1, "SLMAT1", "SMA1U01"), (2, "SLMAT1", "SMA1U01"), (2, "SLINF1", "SMA1U01")],
+    )
+    accounts = Directory(students={"22600101": "lmoreau", "22600102": "ngarcia"})
+    students = desired_students([snap], Catalogue(ELEMENTS), accounts, "student")
+    teachers = desired_teachers(
+        _teaching(), Catalogue(ELEMENTS), Directory(teachers={"104217": "adubois"}), "teacher", "c"
+    )
+    desired = merge(students, teachers)
+    asked: list[set[RowKey]] = []
+    justify = desired.justify
+
+    def spy(keys: Collection[RowKey]) -> dict[RowKey, DesiredRow]:
+        asked.append(set(keys))
+        return justify(keys)
+
+    desired.justify = spy
+    lmoreau = RowKey("2026:SMA1U01", "lmoreau", "student")
+    ngarcia = RowKey("2026:SMA1U01", "ngarcia", "student")
+    adubois = RowKey("2026:SMA1U01", "adubois", "teacher")
+    other = RowKey("2026:SLV1U01", "adubois", "teacher")
+    assert set(desired.rows) == {lmoreau, ngarcia, adubois, other}
+    assert _plan(desired, _known(lmoreau, ngarcia, adubois, other)).operations == []
+    assert asked == []
+    plan = _plan(desired, _known(lmoreau, other) | _known(adubois, origin="teacher", since=NOW))
+    assert asked == [{ngarcia, adubois}]
+    reasons = {op.key: op.reason for op in plan.operations}
+    assert reasons[str(ngarcia)] == "registered to SMA1U01 through étapes SLINF1-1, SLMAT1-1"
+    assert "ADE activity 60101" in reasons[str(adubois)]

@@ -31,6 +31,8 @@ class FakeMoodle:
     reads: int = 0
     writes: int = 0
     next_id: int = 100
+    # Usernames asked for by each account read.
+    accounts_read: list[list[str]] = field(default_factory=list)
 
     def _id(self) -> int:
         self.next_id += 1
@@ -49,6 +51,7 @@ class FakeMoodle:
 
     async def read_accounts(self, usernames: Sequence[str]) -> dict[str, MoodleAccount]:
         self.reads += 1
+        self.accounts_read.append(list(usernames))
         wanted = set(usernames)
         return {
             s.account.username: s.account

@@ -135,6 +135,30 @@ def test_the_filter_applies_to_the_ldif_file(tmp_path: Path) -> None:
     assert uids == ["adubois", "fbenali", "jnguyen", "mdurand", "sroux"]
 
 
+def test_the_ldif_filter_may_test_attributes_that_are_not_read() -> None:
+    # Only the attributes read and those the filter tests are loaded from the file.
+    section = LdapSection(
+        ldif=sample_ldif(), base=BASE, filter="(&(objectClass=supannPerson)(supannEmpId=*))"
+    )
+    entries = read_directory(section, ATTRIBUTES).entries
+    assert sorted(e.values("uid")[0] for e in entries) == [
+        "adubois",
+        "fbenali",
+        "jnguyen",
+        "mdurand",
+        "sroux",
+    ]
+    assert all(not e.values("objectClass") for e in entries)
+    nobody = LdapSection(ldif=sample_ldif(), base=BASE, filter="(objectClass=groupOfNames)")
+    assert read_directory(nobody, ATTRIBUTES).entries == []
+
+
+def test_an_invalid_filter_on_the_ldif_file_is_a_clear_error() -> None:
+    section = LdapSection(ldif=sample_ldif(), base=BASE, filter="(uid=a")
+    with pytest.raises(DirectoryError, match=r"invalid filter"):
+        read_directory(section, ATTRIBUTES)
+
+
 def test_a_malformed_ldif_names_the_file_and_line(tmp_path: Path) -> None:
     path = tmp_path / "broken.ldif"
     path.write_text(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -169,3 +171,81 @@ def test_guard_stops_mass_suspension(settings: Settings, moodle: FakeMoodle, ldi
     assert report.status == "guarded"
     assert "1 of 9 user objects" in report.error
     assert not _user(moodle, "lmoreau").suspended
+
+
+def _run_on(settings: Settings, day: datetime) -> StepReport:
+    return asyncio.run(run_steps(settings, ["users"], now=day)).steps[0]
+
+
+NIGHT = datetime(2026, 11, 2, 0, 0, tzinfo=UTC)
+
+
+def test_a_quiet_night_reads_no_account_and_a_full_check_catches_hand_changes(
+    settings: Settings, moodle: FakeMoodle
+) -> None:
+    first = _run_on(settings, NIGHT)
+    assert first.status == "succeeded", first.error
+    assert _plan(first).stats["full_check"] == 1
+    managed = set(open_journal(settings).managed(USER))
+    assert managed <= set(moodle.accounts_read[0])
+    reads = len(moodle.accounts_read)
+    adubois = _user(moodle, "adubois")
+    moodle.users[adubois.id].account = replace(adubois, lastname="Changed by hand")
+
+    quiet = _run_on(settings, NIGHT + timedelta(days=1))
+    assert _plan(quiet).stats["full_check"] == 0
+    assert _plan(quiet).stats["moodle_accounts_trusted"] == len(managed)
+    # Only people without an account record are looked for again (none are managed).
+    assert all(not set(names) & managed for names in moodle.accounts_read[reads:])
+    assert _ops(quiet) == []
+    assert _user(moodle, "adubois").lastname == "Changed by hand"
+
+    week = _run_on(settings, NIGHT + timedelta(days=7, minutes=-5))
+    assert _plan(week).stats["full_check"] == 1
+    assert {(op.key, str(op.action)) for op in _ops(week)} == {("adubois", "update")}
+    assert _user(moodle, "adubois").lastname == "Dubois"
+    assert _plan(_run_on(settings, NIGHT + timedelta(days=8))).stats["full_check"] == 0
+
+
+def test_full_check_days_zero_reads_every_account_every_night(
+    settings: Settings, moodle: FakeMoodle
+) -> None:
+    settings.accounts.full_check_days = 0
+    _run_on(settings, NIGHT)
+    managed = set(open_journal(settings).managed(USER))
+    second = _run_on(settings, NIGHT + timedelta(days=1))
+    assert _plan(second).stats["full_check"] == 1
+    assert managed <= set(moodle.accounts_read[-1])
+
+
+def test_a_person_changed_in_the_directory_is_read_and_updated_on_a_quiet_night(
+    settings: Settings, moodle: FakeMoodle, ldif: Path
+) -> None:
+    _run_on(settings, NIGHT)
+    reads = len(moodle.accounts_read)
+    original = ldif.read_text(encoding="utf-8")
+    ldif.write_text(
+        drop_entry(original, "mdurand").replace("sn: Dubois", "sn: Dubois-Martin"),
+        encoding="utf-8",
+    )
+    changed = _run_on(settings, NIGHT + timedelta(days=1))
+    assert _plan(changed).stats["full_check"] == 0
+    read = {name for names in moodle.accounts_read[reads:] for name in names}
+    assert {"adubois", "mdurand"} <= read
+    assert "hoconnor" not in read
+    assert {(op.key, str(op.action)) for op in _ops(changed)} == {
+        ("mdurand", "suspend"),
+        ("adubois", "update"),
+    }
+    reads = len(moodle.accounts_read)
+    # mdurand stays suspended, adubois as the directory says: nothing to read any more.
+    again = _run_on(settings, NIGHT + timedelta(days=2))
+    assert _ops(again) == []
+    read = {name for names in moodle.accounts_read[reads:] for name in names}
+    assert not read & {"adubois", "mdurand"}
+    ldif.write_text(original, encoding="utf-8")
+    back = _run_on(settings, NIGHT + timedelta(days=3))
+    assert {(op.key, str(op.action)) for op in _ops(back)} == {
+        ("mdurand", "reactivate"),
+        ("adubois", "update"),
+    }

@@ -32,6 +32,20 @@ ForceOption = Annotated[
         metavar="STEP",
     ),
 ]
+FullOption = Annotated[
+    bool,
+    typer.Option(
+        "--full",
+        help="Read every account back from Moodle (the users step's full check, otherwise "
+        "made every accounts.full_check_days days): catches changes made by hand in Moodle.",
+    ),
+]
+
+
+def _full_check(settings: Settings, full: bool) -> Settings:
+    if full:
+        settings.accounts.full_check_days = 0
+    return settings
 
 
 def register(app: typer.Typer) -> None:
@@ -116,9 +130,10 @@ def run(
     force: bool = typer.Option(
         False, "--force", help="Apply even if a guard (mass change, truncated source) objects."
     ),
+    full: FullOption = False,
 ) -> None:
     """Apply one step now: compute its plan, check the guards, make the target match."""
-    settings = settings_or_exit(config)
+    settings = _full_check(settings_or_exit(config), full)
     _finish(_execute(settings, _known([step]), force=[step] if force else []))
 
 
@@ -138,6 +153,7 @@ def nightly(
         help="Run only the steps whose clock time ([pipeline] schedules) has come since their "
         "last run; for a timer that starts jonction every few minutes.",
     ),
+    full: FullOption = False,
 ) -> None:
     """Run the whole night: refer → users → cohorts → offer → enrolments → groups →
     obsolescence → spaces.
@@ -145,7 +161,7 @@ def nightly(
     A step runs when the steps it needs succeeded; a failed step stops those that depend on
     it, not the others. Two runs never overlap; a paused service (`jonction pause`) refuses.
     """
-    settings = settings_or_exit(config)
+    settings = _full_check(settings_or_exit(config), full)
     names = list(registry.all_steps())
     if due:
         names = _due(settings, names)

@@ -63,6 +63,14 @@ class AccountsSection(Section):
         description="Moodle's extendedusernamechars setting: when false, usernames may only "
         "hold a-z 0-9 . _ - @.",
     )
+    full_check_days: int = Field(
+        7,
+        ge=0,
+        description="Days between two full checks, when the users step reads every account "
+        "back from Moodle (changes made by hand in Moodle are caught then). Other nights it "
+        "reads only the accounts whose directory entry changed, new people, and accounts not "
+        "left as wanted. 0: a full check every night; `--full` forces one.",
+    )
 
     @field_validator("affiliations")
     @classmethod

@@ -16,6 +16,7 @@ ever get the same idnumber.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections import defaultdict
@@ -31,6 +32,10 @@ from .refer_model import ReferSnapshot
 USER = "user"
 STEP = "users"
 FIELDS = ("firstname", "lastname", "email", "idnumber", "maildisplay")
+# The record key of what Moodle was last known to hold (see `wanted_digest`), and its value
+# for an account out of the directory that Moodle holds suspended.
+SYNCED = "synced"
+GONE = "gone"
 
 # Moodle's validate_email: dot-separated atoms, '@', a domain with at least one dot.
 _ATOM = "[-!#$%&'*+/0-9=?A-Z^_`a-z{|}~]"
@@ -466,6 +471,9 @@ class ManagedAccount:
     moodle_id: int | None
     suspended_by_jonction: bool = False
     maildisplay: int | None = None  # Moodle does not show it back: the last value set
+    # `wanted_digest` of the person when Moodle was last known to match them, GONE for an
+    # account left suspended once out of the directory, "" when Moodle was not as wanted.
+    synced: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -489,6 +497,21 @@ def _source(person: Person, moodle_id: int | None = None) -> dict[str, Any]:
     if moodle_id is not None:
         source["moodle_id"] = moodle_id
     return source
+
+
+def wanted_digest(person: Person, rules: AccountRules, policy: AccountPolicy) -> str:
+    """A digest of everything the directory and the policy ask of the person's account and
+    record: equal digests on two nights mean nothing new to write for them."""
+    wanted = (
+        person.username,
+        person.dn,
+        person.student_id,
+        person.employee_id,
+        sorted(person.fields(rules).items()),
+        sorted(policy.managed_auths),
+        policy.reactivate_all,
+    )
+    return hashlib.blake2b(repr(wanted).encode(), digest_size=12).hexdigest()
 
 
 def _changes(
@@ -523,17 +546,21 @@ def determine_account_actions(
     rules: AccountRules,
     *,
     suspend: bool = True,
+    trusted: frozenset[str] = frozenset(),
 ) -> Plan:
     """The plan that makes Moodle's accounts match the directory.
 
     `known` holds Moodle's accounts by username (those of the directory and those jonction
-    manages); `managed` the accounts the state database says jonction manages. With
-    `suspend` false (a directory that looks truncated), no suspension is planned.
+    manages, except the `trusted` ones: managed accounts not read tonight, known to be as the
+    directory still wants them); `managed` the accounts the state database says jonction
+    manages. With `suspend` false (a directory that looks truncated), no suspension is planned.
     """
     plan = Plan(STEP)
     plan.notices.extend(desired.notices)
     adopted = 0
     for username, person in sorted(desired.people.items()):
+        if username in trusted:
+            continue
         account = known.get(username)
         if account is None:
             if person.problems:
@@ -608,6 +635,10 @@ def determine_account_actions(
     held_back = 0
     active = 0
     for username in sorted(managed):
+        if username in trusted:
+            # As last seen: active when the directory has the person, else left suspended.
+            active += username in desired.people
+            continue
         account = known.get(username)
         if account is None or account.auth not in policy.managed_auths:
             continue  # gone from Moodle, or taken over by hand: not ours to change any more
@@ -639,6 +670,7 @@ def determine_account_actions(
         "entries_without_account": len(desired.excluded),
         "usernames_held": len(desired.held),
         "moodle_accounts_read": len(known),
+        "moodle_accounts_trusted": len(trusted),
         "managed_accounts": len(managed),
         "adopted": adopted,
         "suspensions_held_back": held_back,
@@ -767,7 +799,53 @@ def managed_from_data(
         moodle_id,
         suspended_by_jonction=bool(data.get("suspended_by_jonction", False)),
         maildisplay=int(maildisplay) if maildisplay is not None else None,
+        synced=str(data.get(SYNCED) or ""),
     )
+
+
+_ACCOUNT_FIELDS = frozenset(MoodleAccount.__dataclass_fields__) - {"id", "username", "auth"}
+
+
+def _account_after(
+    username: str, account: MoodleAccount | None, op: Operation | None, created: int | None
+) -> MoodleAccount | None:
+    """The account as Moodle holds it once `op` (applied) is done."""
+    values = dict(op.after or {}) if op is not None else {}
+    if op is not None and op.action == Action.CREATE:
+        return MoodleAccount(
+            created or 0,
+            username,
+            str(values.get("auth", "")),
+            False,
+            str(values.get("firstname", "")),
+            str(values.get("lastname", "")),
+            str(values.get("email", "")),
+            str(values.get("idnumber", "")),
+        )
+    if account is None:
+        return None
+    return replace(account, **{k: v for k, v in values.items() if k in _ACCOUNT_FIELDS})
+
+
+def synced_marker(
+    person: Person | None,
+    account: MoodleAccount | None,
+    maildisplay: int | None,
+    policy: AccountPolicy,
+    rules: AccountRules,
+) -> str:
+    """What a record says of Moodle after the run: the person's `wanted_digest` when the
+    account is exactly as wanted, GONE when the person left the directory and the account is
+    suspended, "" otherwise (read again next night)."""
+    if account is None or account.auth not in policy.managed_auths:
+        return ""
+    if person is None:
+        return GONE if account.suspended else ""
+    if account.suspended:
+        return ""
+    record = ManagedAccount(person.username, account.id, maildisplay=maildisplay)
+    _, changes = _changes(person, account, record, rules)
+    return "" if changes else wanted_digest(person, rules, policy)
 
 
 def managed_records(
@@ -777,6 +855,7 @@ def managed_records(
     applied: Iterable[tuple[Operation, int | None]],
     policy: AccountPolicy,
     rules: AccountRules,
+    trusted: frozenset[str] = frozenset(),
 ) -> tuple[list[tuple[str, int | None, dict[str, Any]]], list[str]]:
     """The records of managed accounts to write after applying (only those that changed),
     and the usernames to forget (accounts gone from Moodle that the directory no longer has).
@@ -784,7 +863,8 @@ def managed_records(
     `managed` is the stored data by username; `applied` the operations Moodle accepted, with
     the id a creation returned. A record holds the directory's keys of the person (student and
     employee numbers, for the cohorts and enrolments), whether jonction suspended the
-    account, its idnumber, and the last maildisplay set (Moodle does not show it back).
+    account, its idnumber, the last maildisplay set (Moodle does not show it back), and
+    `synced` (see `synced_marker`). `trusted` accounts were not read: their records stay.
     """
     done = {op.key: (op, moodle_id) for op, moodle_id in applied}
     records: list[tuple[str, int | None, dict[str, Any]]] = []
@@ -817,8 +897,17 @@ def managed_records(
         # Unknown until jonction sets it: Moodle's default, as determine_account_actions assumes.
         data.setdefault("maildisplay", rules.maildisplay_default)
         data.setdefault("suspended_by_jonction", False)
+        data[SYNCED] = synced_marker(
+            person,
+            _account_after(username, account, op, created_id),
+            data["maildisplay"],
+            policy,
+            rules,
+        )
         moodle_id = account.id if account is not None else created_id
         if data != previous or username not in managed:
             records.append((username, moodle_id, data))
-    forget = sorted(u for u in managed if u not in known and u not in desired.people)
+    forget = sorted(
+        u for u in managed if u not in known and u not in desired.people and u not in trusted
+    )
     return records, forget

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final, Literal, NamedTuple, Protocol
 
 from ..sources.ade.timetable import ActivityUse, Teaching
 from .plan import Action, Notice, Operation, Plan, fingerprint
-from .refer_model import EtapeKey, ReferSnapshot
+from .refer_model import EtapeKey, PedagogicalRegistration, ReferSnapshot
 
 KIND = "enrolment"
 STUDENT: Final = "student"
@@ -170,6 +170,8 @@ class Scheduling:
 
 @dataclass(slots=True)
 class DesiredRow:
+    """Why a row is wanted: the registrations or the ADE schedulings behind it."""
+
     key: RowKey
     origin: Origin
     registrations: list[Registration] = field(default_factory=list)
@@ -209,13 +211,27 @@ class DesiredRow:
         }
 
 
+# Says why each of the given rows is wanted (rows it does not want are left out).
+Justify = Callable[[Collection[RowKey]], dict[RowKey, DesiredRow]]
+
+
+def _nothing(keys: Collection[RowKey]) -> dict[RowKey, DesiredRow]:
+    del keys
+    return {}
+
+
 @dataclass(slots=True)
 class Desired:
-    """Rows wanted, with what was reported while computing them."""
+    """Rows wanted, by key with their origin, and what was reported while computing them.
 
-    rows: dict[RowKey, DesiredRow] = field(default_factory=dict)
+    A university wants hundreds of thousands of rows, and on most nights only a few of them
+    change: `justify` computes the reasons of the rows asked for, when the plan needs them.
+    """
+
+    rows: dict[RowKey, Origin] = field(default_factory=dict)
     notices: list[Notice] = field(default_factory=list)
     stats: Counter[str] = field(default_factory=Counter)
+    justify: Justify = _nothing
 
 
 # Students -----------------------------------------------------------------------------------
@@ -228,20 +244,24 @@ def _listed(items: Iterable[str]) -> list[str]:
     )
 
 
-def desired_students(
+# A registration on an element that has a course: (its row, None without an account; the
+# course; the snapshot; the registration; the student number). A plain tuple: one per
+# registration of the year.
+_StudentRow = tuple[RowKey | None, str, ReferSnapshot, PedagogicalRegistration, str]
+
+
+def _student_rows(
     snapshots: Sequence[ReferSnapshot], courses: CourseIndex, accounts: Accounts, role: str
-) -> Desired:
-    """One row per (student account, course, role); several registrations, one row."""
-    desired = Desired()
-    rows = desired.rows
-    missing: dict[int, tuple[ReferSnapshot, set[str]]] = {}
+) -> Iterator[_StudentRow]:
+    """Every registration on an element that has a course, with its row."""
     for snapshot in snapshots:
         year = snapshot.year
-        # Hundreds of thousands of registrations: each lookup is made once.
+        # Hundreds of thousands of registrations: each lookup is made once, and the keys of
+        # one student's rows share their strings.
         course_of: dict[tuple[str, EtapeKey], str | None] = {}
         numbers: dict[int, str] = {}
         usernames: dict[int, str | None] = {}
-        etape_names: dict[EtapeKey, str] = {}
+        row_keys: dict[tuple[str, str], RowKey] = {}
         for ip in snapshot.pedagogical_registrations:
             where = (ip.element, ip.etape)
             if where in course_of:
@@ -259,19 +279,48 @@ def desired_students(
                 username = usernames[cod_ind] = (
                     accounts.student(numbers[cod_ind]) if numbers[cod_ind] else None
                 )
-            if username is None:
-                missing.setdefault(cod_ind, (snapshot, set()))[1].add(course)
+            key = None
+            if username is not None:
+                key = row_keys.get((course, username))
+                if key is None:
+                    key = row_keys[(course, username)] = RowKey(course, username, role)
+            yield key, course, snapshot, ip, numbers[cod_ind]
+
+
+def desired_students(
+    snapshots: Sequence[ReferSnapshot], courses: CourseIndex, accounts: Accounts, role: str
+) -> Desired:
+    """One row per (student account, course, role); several registrations, one row."""
+
+    def justify(keys: Collection[RowKey]) -> dict[RowKey, DesiredRow]:
+        wanted = keys if isinstance(keys, set | frozenset | dict) else set(keys)
+        found: dict[RowKey, DesiredRow] = {}
+        etape_names: dict[EtapeKey, str] = {}
+        for key, _course, snapshot, ip, cod_etu in _student_rows(
+            snapshots, courses, accounts, role
+        ):
+            if key is None or key not in wanted:
                 continue
+            row = found.get(key)
+            if row is None:
+                row = found[key] = DesiredRow(key, STUDENT)
             etape = etape_names.get(ip.etape)
             if etape is None:
                 etape = etape_names[ip.etape] = str(ip.etape)
-            key = RowKey(course, username, role)
-            row = rows.get(key)
-            if row is None:
-                row = rows[key] = DesiredRow(key, STUDENT)
             row.registrations.append(
-                Registration(year, cod_ind, numbers[cod_ind], etape, ip.element)
+                Registration(snapshot.year, ip.cod_ind, cod_etu, etape, ip.element)
             )
+        return found
+
+    desired = Desired(justify=justify)
+    rows = desired.rows
+    missing: dict[int, tuple[ReferSnapshot, set[str]]] = {}
+    for key, course, snapshot, ip, _cod_etu in _student_rows(snapshots, courses, accounts, role):
+        if key is None:
+            missing.setdefault(ip.cod_ind, (snapshot, set()))[1].add(course)
+        else:
+            rows[key] = STUDENT
+    for snapshot in snapshots:
         desired.stats["registrations"] += len(snapshot.pedagogical_registrations)
     for cod_ind, (snapshot, lost) in sorted(missing.items()):
         student = snapshot.students.get(cod_ind)
@@ -309,6 +358,7 @@ def desired_teachers(
 ) -> Desired:
     """One row per (teacher account, course of a scheduled element, role), FOAD excluded."""
     desired = Desired()
+    reasons: dict[RowKey, DesiredRow] = {}
     no_account: dict[str, set[str]] = defaultdict(set)
     no_course: dict[str, list[ActivityUse]] = defaultdict(list)
     for (element, instructor_id), uses in teaching.pairs.items():
@@ -328,9 +378,10 @@ def desired_teachers(
                 desired.stats["ade_pairs_in_hand_managed_courses"] += 1
                 continue
             key = RowKey(course, username, role)
-            row = desired.rows.get(key)
+            row = reasons.get(key)
             if row is None:
-                row = desired.rows[key] = DesiredRow(key, TEACHER)
+                row = reasons[key] = DesiredRow(key, TEACHER)
+                desired.rows[key] = TEACHER
             row.schedulings.append(
                 Scheduling(element, instructor_id, instructor.name, matched, tuple(uses))
             )
@@ -394,6 +445,7 @@ def desired_teachers(
     desired.stats["instructors_without_key"] = len(teaching.without_key)
     desired.stats["ade_codes_without_element"] = len(teaching.unmatched_codes)
     desired.stats["teacher_rows"] = len(desired.rows)
+    desired.justify = lambda keys: {key: reasons[key] for key in keys if key in reasons}
     return desired
 
 
@@ -417,7 +469,8 @@ def origin_of(row: KnownRow, teacher_role: str) -> str:
 
 
 def _columns(key: RowKey, origin: str, **more: Any) -> dict[str, Any]:
-    return {**key.columns(), "origin": origin, **more}
+    # Built at once: one per row added on a first night, hundreds of thousands of them.
+    return {"course": key.course, "user": key.user, "role": key.role, "origin": origin, **more}
 
 
 def _label(key: RowKey) -> str:
@@ -431,24 +484,30 @@ def _gone_reason(origin: str) -> str:
 
 
 def determine_actions(
-    desired: Mapping[RowKey, DesiredRow],
+    desired: Mapping[RowKey, Origin],
     known: Mapping[RowKey, KnownRow],
     *,
     now: datetime,
     grace: Grace,
     teacher_role: str,
+    justify: Justify = _nothing,
     hands_off: Callable[[KnownRow, str], bool] = lambda row, origin: False,
 ) -> list[Operation]:
     """Rows to add, to mark as leaving, to unmark, and to remove once their grace has run out.
 
-    `hands_off(row, origin)` names known rows that must stay as they are whatever the sources
-    say (teachers of FOAD courses; every teacher when the timetable could not be read).
+    `desired` gives the origin of each row wanted, `justify` the reasons of those the plan
+    adds or keeps. `hands_off(row, origin)` names known rows that must stay as they are
+    whatever the sources say (teachers of FOAD courses; every teacher when the timetable
+    could not be read).
     """
     operations: list[Operation] = []
     stamp = now.replace(microsecond=0)
     first_seen = stamp.isoformat()
-    for key in sorted(desired.keys() - known.keys()):
-        row = desired[key]
+    added = desired.keys() - known.keys()
+    again = {key for key, row in known.items() if row.missing_since is not None and key in desired}
+    reasons = justify(added | again) if added or again else {}
+    for key in sorted(added):
+        row = reasons.get(key) or DesiredRow(key, desired[key])
         operations.append(
             Operation(
                 KIND,
@@ -463,9 +522,9 @@ def determine_actions(
         )
     changes: list[Operation] = []
     for key, current in known.items():  # sorted afterwards: few change on most nights
-        wanted = desired.get(key)
-        if wanted is not None:
+        if key in desired:
             if current.missing_since is not None:
+                wanted = reasons.get(key) or DesiredRow(key, desired[key])
                 changes.append(
                     Operation(
                         KIND,
@@ -593,6 +652,7 @@ def plan_enrolments(
         now=now,
         grace=grace,
         teacher_role=teacher_role,
+        justify=desired.justify,
         hands_off=hands_off,
     )
     by_course: Counter[str] = Counter(key.course for key in known)
@@ -619,14 +679,26 @@ def plan_enrolments(
 def merge(*parts: Desired) -> Desired:
     """Students and teachers together (their keys differ by role, or are the same row)."""
     merged = Desired()
+    origins = merged.rows  # not `merged`: its justify would hold it in a reference cycle
     for part in parts:
-        for key, row in part.rows.items():
-            existing = merged.rows.get(key)
-            if existing is None:
-                merged.rows[key] = row
-            else:  # the same person, course and role from both sources: one row
-                existing.registrations.extend(row.registrations)
-                existing.schedulings.extend(row.schedulings)
+        for key, origin in part.rows.items():
+            origins.setdefault(key, origin)
         merged.notices.extend(part.notices)
         merged.stats.update(part.stats)
+
+    def justify(keys: Collection[RowKey]) -> dict[RowKey, DesiredRow]:
+        found: dict[RowKey, DesiredRow] = {}
+        for part in parts:
+            for key, row in part.justify(keys).items():
+                existing = found.get(key)
+                if existing is None:
+                    found[key] = DesiredRow(
+                        key, origins[key], list(row.registrations), list(row.schedulings)
+                    )
+                else:  # the same person, course and role from both sources: one row
+                    existing.registrations.extend(row.registrations)
+                    existing.schedulings.extend(row.schedulings)
+        return found
+
+    merged.justify = justify
     return merged

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import (
     Column,
+    Connection,
     DateTime,
     Engine,
     Index,
@@ -45,6 +46,7 @@ from ..db import make_engine
 from ..domain.enrolments import KnownRow, RowKey
 from ..domain.plan import Action, Operation
 from ..journal.store import Outcome
+from ..sources.refer.fetch import stream_tuples
 
 ORIGIN = "jonction_origin"
 FIRST_SEEN = "jonction_first_seen"
@@ -171,36 +173,47 @@ class EnrolmentTable:
 
     # Reading --------------------------------------------------------------------------------
 
+    def _exists(self) -> bool:
+        return inspect(self.engine).has_table(self.names.table, schema=self.names.schema)
+
+    def _rows(self, connection: Connection, *columns: Any) -> Iterator[tuple[RowKey, list[Any]]]:
+        """The key and `columns` of every row with a course and a user (rows without them,
+        written by hand, are not ours), from the driver's tuples; the strings repeated from
+        row to row (courses, users, roles) are shared."""
+        shared: dict[str, str] = {}
+        share = shared.setdefault
+        query = select(self._course, self._user, self._role, *columns)
+        for course, user, role, *rest in stream_tuples(connection, query):
+            if course and user:
+                role = role or ""
+                yield RowKey(share(course, course), share(user, user), share(role, role)), rest
+
     def read(self) -> dict[RowKey, KnownRow]:
         """Every row, keyed; rows without course or user (written by hand) are not ours. A table
         not created yet has no rows."""
-        if not inspect(self.engine).has_table(self.names.table, schema=self.names.schema):
+        if not self._exists():
             return {}
-        table = self.table
-        query = select(
-            self._course, self._user, self._role, table.c[ORIGIN], table.c[MISSING_SINCE]
-        )
+        leaving = self.table.c[MISSING_SINCE]
         rows: dict[RowKey, KnownRow] = {}
         with self.engine.connect() as connection:
-            # fetchall: row by row iteration costs seconds at a university's size.
-            for course, user, role, origin, missing_since in connection.execute(query).all():
-                if not course or not user:
-                    continue
+            # Hundreds of thousands of rows every night.
+            for key, (origin,) in self._rows(connection, self.table.c[ORIGIN]):
+                rows[key] = KnownRow(key, origin or "")
+            # Dates come typed through SQLAlchemy; few rows are leaving at any time.
+            marked = select(self._course, self._user, self._role, leaving).where(
+                leaving.is_not(None)
+            )
+            for course, user, role, since in connection.execute(marked):
                 key = RowKey(course, user, role or "")
-                rows[key] = KnownRow(key, origin or "", missing_since)
+                if key in rows:
+                    rows[key] = rows[key]._replace(missing_since=since)
         return rows
 
     def row_keys(self) -> set[RowKey]:
-        if not inspect(self.engine).has_table(self.names.table, schema=self.names.schema):
+        if not self._exists():
             return set()
         with self.engine.connect() as connection:
-            return {
-                RowKey(course, user, role or "")
-                for course, user, role in connection.execute(
-                    select(self._course, self._user, self._role)
-                ).all()
-                if course and user
-            }
+            return {key for key, _ in self._rows(connection)}
 
     def count(self) -> int:
         with self.engine.connect() as connection:
@@ -228,18 +241,13 @@ class EnrolmentTable:
         as it is inside that transaction (a change already made is skipped, not repeated)."""
         names = self.names
         outcomes: list[Outcome] = []
-        inserts: list[dict[str, Any]] = []
+        inserts: list[tuple[RowKey, str]] = []
         deletes: list[RowKey] = []
         marks: dict[datetime | None, list[RowKey]] = defaultdict(list)
         if not operations:
             return outcomes
         with self.engine.begin() as connection:
-            present = {
-                RowKey(course, user, role or "")
-                for course, user, role in connection.execute(
-                    select(self._course, self._user, self._role)
-                ).all()
-            }
+            present = {key for key, _ in self._rows(connection)}
             for op in operations:
                 values = op.after if op.action != Action.REMOVE else op.before
                 if values is None:
@@ -251,16 +259,7 @@ class EnrolmentTable:
                         outcomes.append(Outcome(op, "skipped", "the row is already in the table"))
                         continue
                     present.add(key)
-                    inserts.append(
-                        {
-                            names.course: key.course,
-                            names.user: key.user,
-                            names.role: key.role,
-                            ORIGIN: values.get("origin", ""),
-                            FIRST_SEEN: now,
-                            MISSING_SINCE: None,
-                        }
-                    )
+                    inserts.append((key, values.get("origin", "")))
                 elif op.action == Action.REMOVE:
                     if key not in present:
                         outcomes.append(Outcome(op, "skipped", "the row is no longer in the table"))
@@ -277,7 +276,19 @@ class EnrolmentTable:
                     outcomes.append(Outcome(op, "failed", f"{op.action} is not a row change"))
                     continue
                 outcomes.append(Outcome(op, "applied"))
-            for chunk in _chunks(inserts, CHUNK):
+            del present
+            new_rows = (
+                {
+                    names.course: key.course,
+                    names.user: key.user,
+                    names.role: key.role,
+                    ORIGIN: origin,
+                    FIRST_SEEN: now,
+                    MISSING_SINCE: None,
+                }
+                for key, origin in inserts
+            )
+            for chunk in _chunks(new_rows, CHUNK):
                 connection.execute(insert(self.table), chunk)
             for chunk in _chunks(deletes, CHUNK):
                 connection.execute(

@@ -8,9 +8,8 @@ members added and removed in batches.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from ..domain.accounts import USER
 from ..domain.cohorts import (
@@ -28,32 +27,16 @@ from ..domain.cohorts import (
 from ..domain.plan import Action, Notice, Operation, Plan
 from ..domain.refer_model import ReferSnapshot
 from ..journal.store import Outcome
-from ..sources.refer.store import load_snapshot, open_refer
 from .base import ApplyResult, Step, StepContext
 from .moodle_gateways import CohortsGateway, WriteResult, cohorts_gateway
+from .refer_snapshots import refer_snapshots
 from .registry import register
+
+# The name the spaces step knows them by.
+open_year_snapshots = refer_snapshots
 
 PROGRESS_SLICE = 2000
 GatewayFactory = Callable[[StepContext], Awaitable[CohortsGateway]]
-
-
-async def open_year_snapshots(ctx: StepContext) -> list[ReferSnapshot]:
-    """REFER's snapshot of each open year ([apogee] years), loaded once per run and shared
-    with the other steps of the run (same keys as theirs)."""
-    settings = ctx.settings
-
-    async def engine() -> Any:
-        return await asyncio.to_thread(open_refer, settings)
-
-    refer = await ctx.shared_value("refer.engine", engine)
-    snapshots: list[ReferSnapshot] = []
-    for year in settings.apogee.effective_years(ctx.now.date()):
-
-        async def load(year: str = year) -> ReferSnapshot:
-            return await asyncio.to_thread(load_snapshot, refer, year)
-
-        snapshots.append(await ctx.shared_value(f"refer.snapshot:{year}", load))
-    return snapshots
 
 
 def _managed_cohorts(ctx: StepContext) -> dict[str, ManagedCohort]:
@@ -125,7 +108,7 @@ class CohortsStep(Step):
 
     async def plan(self, ctx: StepContext) -> Plan:
         settings = ctx.settings
-        snapshots = await open_year_snapshots(ctx)
+        snapshots = await refer_snapshots(ctx)
         users = ctx.journal.managed(USER)
         accounts, account_notices = accounts_by_student_number(
             (key, item.moodle_id, item.data) for key, item in users.items()

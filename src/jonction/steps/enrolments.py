@@ -10,7 +10,7 @@ trigger the sync when something Moodle reads has changed.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -31,7 +31,7 @@ from ..sources.ade.reader import read_timetable
 from ..sources.ade.rules import rules_from, window
 from ..sources.ade.timetable import teaching_from
 from .base import ApplyResult, Step, StepContext
-from .offer import refer_snapshots
+from .refer_snapshots import refer_snapshots
 from .registry import register
 
 NAME = "enrolments"
@@ -101,48 +101,65 @@ def _events_in_window(timetable: Timetable) -> int:
     )
 
 
+def _registry_changes(
+    outcomes: list[Outcome],
+) -> tuple[Iterator[tuple[str, int | None, dict[str, Any]]], Iterator[str]]:
+    """The registry's records to write and keys to forget after the table's changes."""
+
+    def in_table(outcome: Outcome) -> bool:
+        # A skipped addition was already in the table; a skipped update or removal was not.
+        op = outcome.operation
+        return op.action == Action.ADD or (
+            op.action == Action.UPDATE and outcome.outcome == "applied"
+        )
+
+    done = [
+        o
+        for o in outcomes
+        if o.outcome in ("applied", "skipped") and o.operation.kind == domain.KIND
+    ]
+    keep = (
+        (
+            o.operation.key,
+            None,
+            {k: (o.operation.after or {}).get(k) for k in ("origin", "missing_since")},
+        )
+        for o in done
+        if in_table(o)
+    )
+    gone = (o.operation.key for o in done if not in_table(o))
+    return keep, gone
+
+
+def _registered(ctx: StepContext) -> set[str]:
+    with ctx.journal.engine.connect() as connection:
+        query = select(managed.c.key).where(managed.c.kind == domain.KIND)
+        return set(connection.execute(query).scalars())
+
+
 def _mirror(ctx: StepContext, table: EnrolmentTable, outcomes: list[Outcome], check: bool) -> bool:
     """Keeps the state database's registry of managed objects (what `explain` reads) equal to
     the table: the changes just made; with `check`, a comparison of the keys that repairs what
     a run stopped between the table's commit and the registry's left. Says if it repaired."""
-    keep: list[tuple[str, int | None, dict[str, Any]]] = []
-    gone: list[str] = []
-    for outcome in outcomes:
-        op = outcome.operation
-        if outcome.outcome not in ("applied", "skipped") or op.kind != domain.KIND:
-            continue
-        # A skipped addition was already in the table; a skipped update or removal was not.
-        in_table = op.action == Action.ADD or (
-            op.action == Action.UPDATE and outcome.outcome == "applied"
-        )
-        if in_table:
-            values = op.after or {}
-            keep.append((op.key, None, {k: values.get(k) for k in ("origin", "missing_since")}))
-        else:
-            gone.append(op.key)
+    keep, gone = _registry_changes(outcomes)
     ctx.journal.save_managed(domain.KIND, keep, ctx.run_id)
     ctx.journal.forget_managed(domain.KIND, gone)
     if not check:
         return False
-    with ctx.journal.engine.connect() as connection:
-        registered = set(
-            connection.execute(select(managed.c.key).where(managed.c.kind == domain.KIND))
-            .scalars()
-            .all()
-        )
-    rows = {str(key): row for key, row in table.read().items()}
-    if registered == rows.keys():
+    registered = _registered(ctx)
+    in_table = {str(key) for key in table.row_keys()}
+    if registered == in_table:
         return False
+    rows = {str(key): row for key, row in table.read().items() if str(key) not in registered}
     ctx.journal.save_managed(
         domain.KIND,
-        [
+        (
             (name, None, {"origin": row.origin, "missing_since": _iso(row.missing_since)})
             for name, row in rows.items()
-            if name not in registered
-        ],
+        ),
         ctx.run_id,
     )
-    ctx.journal.forget_managed(domain.KIND, [name for name in registered if name not in rows])
+    ctx.journal.forget_managed(domain.KIND, [name for name in registered if name not in in_table])
     return True
 
 
@@ -227,8 +244,10 @@ class EnrolmentsStep(Step):
                 ctx.log.info(line)
             rows = [op for op in plan.operations if op.kind == domain.KIND]
             # "written" once the registry follows the table; anything else (never run, or a
-            # run stopped in between) makes this run compare them.
-            check = ctx.journal.flag(REGISTRY_FLAG) != "written"
+            # run stopped in between) makes this run compare them, unless both were empty.
+            check = ctx.journal.flag(REGISTRY_FLAG) != "written" and bool(
+                plan.existing.get(domain.KIND) or _registered(ctx)
+            )
             ctx.journal.set_flag(REGISTRY_FLAG, "pending")
             outcomes = table.apply(rows, _naive_utc(ctx.now))
             stats: dict[str, Any] = {"table": table.describe(), "table_setup": setup}

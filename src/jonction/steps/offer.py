@@ -12,11 +12,8 @@ in docs/offer.md.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-
-from sqlalchemy import Engine
 
 from ..config.policy import PolicySection
 from ..domain.catalogue import Catalogue, desired_catalogue
@@ -25,7 +22,6 @@ from ..domain.plan import Plan
 from ..domain.refer_model import ReferSnapshot
 from ..journal.store import Journal, Outcome
 from ..moodle import MoodleClient
-from ..sources.refer.store import load_snapshot, open_refer
 from .base import ApplyResult, ProgressTask, Step, StepContext
 from .offer_apply import OfferApplier
 from .offer_gateway import OfferGateway
@@ -38,6 +34,7 @@ from .offer_known import (
     refresh_courses,
 )
 from .offer_moodle import MoodleOfferGateway
+from .refer_snapshots import refer_snapshots as refer_snapshots  # the groups step's import
 from .registry import register
 
 
@@ -98,22 +95,6 @@ def outcome_counts(outcomes: Sequence[Outcome]) -> dict[str, int]:
 async def moodle_client(ctx: StepContext) -> MoodleClient:
     """The run's Moodle client (opened once, shared by the steps of the run)."""
     return await ctx.shared("moodle", lambda: MoodleClient.from_settings(ctx.settings.moodle))
-
-
-def _snapshot_loader(engine: Engine, year: str) -> Callable[[], Awaitable[ReferSnapshot]]:
-    return lambda: asyncio.to_thread(load_snapshot, engine, year)
-
-
-async def refer_snapshots(ctx: StepContext) -> list[ReferSnapshot]:
-    """REFER's snapshot of each managed year, loaded once per run (shared with the other
-    steps of the run under the key `refer.snapshot:<year>`)."""
-    engine = await ctx.shared_value(
-        "refer.engine", lambda: asyncio.to_thread(open_refer, ctx.settings)
-    )
-    return [
-        await ctx.shared_value(f"refer.snapshot:{year}", _snapshot_loader(engine, year))
-        for year in ctx.settings.apogee.effective_years(ctx.now.date())
-    ]
 
 
 @register

@@ -19,6 +19,7 @@ from ..domain.plan import Plan
 from ..journal.store import Journal, Outcome
 from . import registry
 from .base import ApplyResult, StepContext, silent_progress
+from .collector import fewer_collections
 from .lock import run_lock
 from .years import settings_for_day
 
@@ -226,6 +227,7 @@ async def _run(
         progress=progress,
     )
     async with context.exit_stack:
+        context.exit_stack.enter_context(fewer_collections())
         for name in ordered:
             step = steps[name]()
             missing = [need for need in step.requires if need in failed]

@@ -1,8 +1,9 @@
 """The users step (00:00): Moodle accounts from the directory.
 
-Reads the directory (server or LDIF file), Moodle's accounts of the directory's people and of
-the accounts jonction manages, computes the plan with `domain.accounts`, and applies it in
-batches. A directory that cannot be read fails the step before any plan; one that looks
+Reads the directory (server or LDIF file), then from Moodle the accounts that may need a
+change (`domain.account_reads`: people new or changed since the last run, accounts not left as
+wanted; every account on a full check), computes the plan with `domain.accounts`, and applies
+it in batches. A directory that cannot be read fails the step before any plan; one that looks
 truncated (empty, or far smaller than last time) blocks it: nobody is suspended because of
 an outage.
 """
@@ -14,6 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, ClassVar
 
 from ..config import Settings
+from ..domain.account_reads import AccountReads, accounts_to_read, full_check_due
 from ..domain.accounts import (
     USER,
     AccountPolicy,
@@ -34,12 +36,14 @@ from ..domain.plan import Action, Notice, Operation, Plan
 from ..journal.store import Outcome
 from ..sources.ldap import read_directory
 from .base import ApplyResult, Step, StepContext
-from .cohorts import open_year_snapshots
 from .moodle_gateways import AccountsGateway, WriteResult, accounts_gateway
+from .refer_snapshots import refer_snapshots
 from .registry import register
 
 # How many entries the directory gave at the last applied run (the truncation check).
 DIRECTORY_COUNT_FLAG = "users.directory_entries"
+# When every account was last read back from Moodle ([accounts] full_check_days).
+FULL_CHECK_FLAG = "users.last_full_check"
 PROGRESS_SLICE = 1000
 
 
@@ -57,7 +61,7 @@ def account_policy(settings: Settings) -> AccountPolicy:
 async def refer_report(ctx: StepContext, desired: DesiredAccounts) -> list[Notice]:
     """Students of REFER the directory gives no account to; REFER's absence is only noted."""
     try:
-        snapshots = await open_year_snapshots(ctx)
+        snapshots = await refer_snapshots(ctx)
     except Exception as exc:  # REFER is not this step's source: report, never fail
         return [
             Notice(
@@ -83,6 +87,7 @@ class UsersStep(Step):
         self._desired: DesiredAccounts | None = None
         self._known: dict[str, MoodleAccount] = {}
         self._managed: dict[str, Mapping[str, Any]] = {}
+        self._reads = AccountReads([], frozenset(), False)
 
     async def _gateway(self, ctx: StepContext) -> AccountsGateway:
         factory = type(self).gateway_factory or accounts_gateway
@@ -104,21 +109,27 @@ class UsersStep(Step):
         managed: dict[str, ManagedAccount] = {
             key: managed_from_data(key, item.moodle_id, item.data) for key, item in stored.items()
         }
+        policy = account_policy(settings)
+        full = full_check_due(
+            ctx.journal.flag(FULL_CHECK_FLAG), ctx.now, settings.accounts.full_check_days
+        )
+        reads = accounts_to_read(desired, managed, policy, rules, full=full)
         gateway = await self._gateway(ctx)
-        wanted = sorted(set(desired.people) | set(managed))
-        known = await gateway.read_accounts(wanted)
+        known = await gateway.read_accounts(reads.read) if reads.read else {}
         plan = determine_account_actions(
             desired,
             known,
             managed,
-            account_policy(settings),
+            policy,
             rules,
             suspend=ctx.forced or not blockers,
+            trusted=reads.trusted,
         )
         plan.blockers = blockers
         plan.notices.extend(await refer_report(ctx, desired))
         plan.stats["directory_previous_entries"] = int(previous or 0)
-        self._desired, self._known = desired, known
+        plan.stats["full_check"] = int(full)
+        self._desired, self._known, self._reads = desired, known, reads
         self._managed = {key: item.data for key, item in stored.items()}
         return plan
 
@@ -138,10 +149,13 @@ class UsersStep(Step):
             applied,
             account_policy(ctx.settings),
             AccountRules.from_section(ctx.settings.accounts),
+            self._reads.trusted,
         )
         ctx.journal.save_managed(USER, records, ctx.run_id)
         ctx.journal.forget_managed(USER, forget)
         ctx.journal.set_flag(DIRECTORY_COUNT_FLAG, self._desired.entries)
+        if self._reads.full:
+            ctx.journal.set_flag(FULL_CHECK_FLAG, ctx.now.isoformat())
         return ApplyResult(
             outcomes, {"managed_records_written": len(records), "managed_forgotten": len(forget)}
         )

@@ -8,7 +8,7 @@ from ...config.directory import LdapSection
 from .entries import Directory
 from .errors import DirectoryError
 from .ldif_file import read_ldif
-from .search import memory_connection, paged_entries, server_connection
+from .search import filter_attributes, memory_connection, paged_entries, server_connection
 
 
 def describe_source(section: LdapSection) -> str:
@@ -28,7 +28,10 @@ def read_directory(section: LdapSection, attributes: Sequence[str]) -> Directory
     if section.url:
         connection = server_connection(section)
     elif section.ldif is not None:
-        connection = memory_connection(read_ldif(section.ldif), origin)
+        tested = filter_attributes(section.filter)
+        every = tested is None or "*" in attributes
+        loaded = None if every or tested is None else {*attributes, *tested}
+        connection = memory_connection(read_ldif(section.ldif), origin, loaded)
     else:
         raise DirectoryError("no directory configured: set [ldap] url (a server) or ldif (a file)")
     try:
