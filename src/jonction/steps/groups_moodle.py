@@ -38,6 +38,7 @@ class Written:
     ok: bool
     id: int | None = None
     message: str = ""
+    deferred: bool = False  # not applied, retried next run (a member not enrolled yet)
 
 
 def _outcomes(report: WriteReport[K], keys: dict[K, str]) -> dict[str, Written]:
