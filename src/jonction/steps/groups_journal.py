@@ -98,7 +98,11 @@ def refused_last_time(journal: Journal) -> set[tuple[str, int]]:
     with journal.engine.connect() as connection:
         last = connection.execute(
             select(step_runs.c.id)
-            .where(step_runs.c.step == GROUPS, step_runs.c.mode == "apply")
+            .where(
+                step_runs.c.step == GROUPS,
+                step_runs.c.mode == "apply",
+                step_runs.c.status == "succeeded",
+            )
             .order_by(step_runs.c.id.desc())
             .limit(1)
         ).scalar()
