@@ -12,9 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import create_engine, text
@@ -95,13 +93,6 @@ def outcomes(step: StepReport) -> dict[str, int]:
     return counts
 
 
-def call(moodle: RunningSimulator, function: str, **fields: Any) -> Any:
-    data = {"wstoken": moodle.token, "wsfunction": function, "moodlewsrestformat": "json"}
-    answer = httpx.post(moodle.rest_url, data={**data, **fields}, timeout=60).json()
-    assert not (isinstance(answer, dict) and "exception" in answer), answer
-    return answer
-
-
 def test_the_sync_is_trusted_and_new_courses_are_not_read(
     university: tuple[Settings, RunningSimulator, str],
 ) -> None:
@@ -146,7 +137,7 @@ def test_a_failed_sync_leaves_enrolments_to_be_read(
 def test_a_student_unenrolled_by_hand_is_deferred_then_read(
     university: tuple[Settings, RunningSimulator, str],
 ) -> None:
-    settings, moodle, moodle_db = university
+    settings, _, moodle_db = university
     # The sync runs, then someone unenrols a student of a group's course in Moodle, before
     # the groups step (the run stops after enrolments: groups runs in the next one).
     night(settings, STEPS[:-1])
