@@ -9,7 +9,7 @@ not sent.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from ..domain.group_groupings import ASSIGNMENT
@@ -23,6 +23,8 @@ from .groups_moodle import MoodleGroupings, MoodleGroups, Written
 
 NOT_ENROLLED_MESSAGE = "not enrolled in the course yet; retried next run"
 REFUSED = "invalidparameter"
+# Member operations sent to Moodle in one bulk operation (each split into calls of 200).
+MEMBER_SLICE = 20_000
 
 
 def _int(value: object) -> int | None:
@@ -59,7 +61,7 @@ class GroupsApplier:
         if self.progress is not None:
             self.progress.advance()
 
-    def _group_id(self, op: Operation, side: dict[str, object] | None) -> int | None:
+    def _group_id(self, op: Operation, side: Mapping[str, object] | None) -> int | None:
         group_id = _int((side or {}).get("group_id"))
         if group_id is not None:
             return group_id
@@ -139,24 +141,34 @@ class GroupsApplier:
             self._done(op, written.get(op.key))
 
     async def _add(self, adds: list[Operation], moves: list[Operation]) -> dict[str, Written]:
-        """Adds members and the joining half of moves; returns the moves' results."""
-        items: list[tuple[str, int, int]] = []
-        for op in [*adds, *moves]:
-            if op.source.get("deferred") == NOT_ENROLLED:
-                self._skip(op, "deferred", NOT_ENROLLED_MESSAGE)
-                continue
-            after = dict(op.after or {})
-            group_id = self._group_id(op, after)
-            if group_id is None:
-                self._skip(op, "skipped", "its group could not be created")
-                continue
-            items.append((op.key, group_id, int(after["user_id"])))
-        written = await self.moodle.add_members(items)
-        await self._not_enrolled([*adds, *moves], written)
-        for op in adds:
-            if op.key in written:
-                self._done(op, written[op.key])
-        return {op.key: written[op.key] for op in moves if op.key in written}
+        """Adds members and the joining half of moves; returns the moves' results. A slice
+        of members at a time, so that what a million of them take is never held at once."""
+        joined: dict[str, Written] = {}
+        ops = [*adds, *moves]
+        for start in range(0, len(ops), MEMBER_SLICE):
+            items: list[tuple[str, int, int]] = []
+            sent: list[Operation] = []
+            for op in ops[start : start + MEMBER_SLICE]:
+                if op.source.get("deferred") == NOT_ENROLLED:
+                    self._skip(op, "deferred", NOT_ENROLLED_MESSAGE)
+                    continue
+                after = op.after or {}
+                group_id = self._group_id(op, after)
+                if group_id is None:
+                    self._skip(op, "skipped", "its group could not be created")
+                    continue
+                items.append((op.key, group_id, int(after["user_id"])))
+                sent.append(op)
+            written = await self.moodle.add_members(items)
+            await self._not_enrolled(sent, written)
+            for op in sent:
+                result = written.get(op.key)
+                if op.action is Action.MOVE:
+                    if result is not None:
+                        joined[op.key] = result
+                else:
+                    self._done(op, result)
+        return joined
 
     async def _not_enrolled(self, ops: list[Operation], written: dict[str, Written]) -> None:
         """Members Moodle refused with a bare invalidparameter (its answer when someone is not

@@ -41,11 +41,14 @@ class Written:
     deferred: bool = False  # not applied, retried next run (a member not enrolled yet)
 
 
+APPLIED = Written(True)
+
+
 def _outcomes(report: WriteReport[K], keys: dict[K, str]) -> dict[str, Written]:
     """Each item's outcome, by the caller's key for it."""
     results: dict[str, Written] = {}
     for applied in report.applied:
-        results[keys[applied.item]] = Written(True, applied.id)
+        results[keys[applied.item]] = APPLIED if applied.id is None else Written(True, applied.id)
     for failed in report.failed:
         results[keys[failed.item]] = Written(False, None, f"{failed.code}: {failed.message}")
     return results
