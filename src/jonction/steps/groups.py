@@ -12,6 +12,7 @@ The rules are in the domain modules `groups`, `group_names`, `group_plan` and
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Set
 from datetime import date
 
 from ..domain.group_groupings import (
@@ -33,7 +34,13 @@ from ..domain.plan import Operation, Plan
 from .base import ApplyResult, Step, StepContext
 from .groups_apply import GroupsApplier
 from .groups_journal import created_in_run, synced_enrolments
-from .groups_known import course_maps, known_from_state, read_moodle, students_of
+from .groups_known import (
+    SyncedLoader,
+    course_maps,
+    known_from_state,
+    read_moodle,
+    students_of,
+)
 from .groups_moodle import MoodleGroupings, MoodleGroups
 from .moodle_gateways import moodle_client
 from .offer import refer_snapshots
@@ -68,7 +75,14 @@ class GroupsStep(Step):
             resolved, notices = resolve_members(
                 desired, students, known.accounts, settings.groups.listed_in_notices
             )
-            reads = await read_moodle(MoodleGroups(client), known, desired, resolved, settings)
+            reads = await read_moodle(
+                MoodleGroups(client),
+                known,
+                desired,
+                resolved,
+                settings,
+                synced_loader(ctx, known),
+            )
             cod_ind_of = account_owners(students, known.accounts)
             plan, planning = determine_actions(
                 desired,
@@ -146,13 +160,17 @@ def from_earlier_steps(ctx: StepContext, known: KnownGroups) -> dict[str, int]:
     ]
     for course_id in created:
         known.course_groups.setdefault(course_id, [])
-    user_ids = {username: user_id for user_id, username in known.usernames.items()}
-    synced = synced_enrolments(ctx.journal, ctx.settings, known.courses, user_ids)
-    known.synced = synced.users
-    return {
-        "courses_created_in_this_run": len(created),
-        "enrolments_known_from_sync": len(synced),
-    }
+    return {"courses_created_in_this_run": len(created)}
+
+
+def synced_loader(ctx: StepContext, known: KnownGroups) -> SyncedLoader:
+    """Reads, when members are to join groups, which of them the enrolment sync enrolled."""
+
+    def load(wanted: Mapping[int, Set[int]]) -> Mapping[int, frozenset[int]]:
+        user_ids = {username: user_id for user_id, username in known.usernames.items()}
+        return synced_enrolments(ctx.journal, ctx.settings, known.courses, user_ids, wanted).users
+
+    return load
 
 
 def _today(ctx: StepContext) -> str:

@@ -18,7 +18,7 @@ an enrolment in Moodle once a sync that succeeded has read it, if the course exi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -159,10 +159,11 @@ def synced_enrolments(
     settings: Settings,
     courses: Mapping[str, int],
     user_ids: Mapping[str, int],
+    wanted: Mapping[int, Set[int]],
 ) -> SyncedEnrolments:
-    """The enrolments the groups step may take for granted (see the module's docstring):
-    `courses` are the offer's courses (idnumber → Moodle id), `user_ids` the accounts
-    (username → Moodle id)."""
+    """Which of the `wanted` users (by course id) the groups step may take for granted as
+    enrolled (see the module's docstring): `courses` are the offer's courses (idnumber →
+    Moodle id), `user_ids` the accounts (username → Moodle id)."""
     run_id = synced_run(journal)
     if run_id is None:
         return SyncedEnrolments()
@@ -176,7 +177,9 @@ def synced_enrolments(
     for course, username in table_pairs(settings):
         course_id = trusted.get(course)
         user_id = user_ids.get(username)
-        if course_id is None or user_id is None or (course, user_id) in refused:
+        if course_id is None or user_id is None or user_id not in wanted.get(course_id, ()):
+            continue
+        if (course, user_id) in refused:
             continue
         found.setdefault(course_id, set()).add(user_id)
     return SyncedEnrolments(run_id, {c: frozenset(u) for c, u in found.items()})
