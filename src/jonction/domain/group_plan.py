@@ -26,6 +26,9 @@ Rules:
 
 from __future__ import annotations
 
+import hashlib
+import json
+from array import array
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,7 +40,7 @@ from .group_fields import MemberIds, MemberSource
 from .group_names import WantedName, unique_names
 from .group_state import Account, GroupRecord, KnownGroups, same_name
 from .groups import GROUP, LISTED, MEMBER, DesiredGroup, DesiredGroups
-from .plan import Action, Notice, Operation, Plan, fingerprint
+from .plan import Action, Notice, Operation, Plan
 from .refer_model import EtapeKey
 
 STEP = "groups"
@@ -694,13 +697,26 @@ def determine_actions(
     for key, group in desired.groups.items():
         if group.course not in wanted:
             planner.tally.missing_course.append(key)
-    for course, groups in sorted(wanted.items()):
-        planner.course(course, groups)
+    # Removals from vanished groups first, by course: a student moving from one of them to
+    # a group of the same course is a move.
     for key, record in sorted(known.records.items()):
         if key not in desired.groups:
             planner.vanished(key, record)
+    leaving: dict[str, list[_Change]] = defaultdict(list)
+    for change in planner.changes:
+        leaving[change.course].append(change)
+    planner.changes = []
+    # Then course by course, the changes of a course paired into moves at once: a first
+    # night's million members never wait as changes all together.
+    members: list[Operation] = []
+    for course, groups in sorted(wanted.items()):
+        planner.course(course, groups)
+        members.extend(pair_moves([*planner.changes, *leaving.pop(course, [])]))
+        planner.changes = []
+    for course in sorted(leaving):
+        members.extend(pair_moves(leaving[course]))
     plan = planner.plan
-    plan.operations.extend(pair_moves(planner.changes))
+    plan.operations.extend(members)
     plan.notices.extend(planner.notices())
     _figures(plan, planner, known)
     return plan, planner.planning
@@ -727,13 +743,26 @@ def _figures(plan: Plan, planner: _Planner, known: KnownGroups) -> None:
             "groups_adopted": len(planner.tally.adopted),
         }
     )
-    plan.basis = fingerprint(
-        [
-            *(
-                (p.desired.key, p.group_id, p.current_name, sorted(p.present))
-                for p in sorted(placements.values(), key=lambda p: p.desired.key)
-            ),
-            *((c, sorted(users)) for c, users in sorted(known.enrolled.items())),
-            *((u, sorted(courses)) for u, courses in sorted(known.user_courses.items())),
-        ]
-    )
+    plan.basis = _basis(placements, known)
+
+
+def _basis(placements: Mapping[str, Placement], known: KnownGroups) -> str:
+    """The fingerprint of what the plan was computed from; sets of ids go in as raw bytes
+    (a million members take a second as JSON)."""
+    digest = hashlib.sha256()
+
+    def ids(values: frozenset[int]) -> None:
+        digest.update(array("q", sorted(values)).tobytes())
+        digest.update(b"\n")
+
+    for key in sorted(placements):
+        place = placements[key]
+        digest.update(json.dumps([key, place.group_id, place.current_name]).encode())
+        ids(place.present)
+    for course, users in sorted(known.enrolled.items()):
+        digest.update(b"course %d" % course)
+        ids(users)
+    for user, courses in sorted(known.user_courses.items()):
+        digest.update(b"user %d" % user)
+        ids(courses)
+    return digest.hexdigest()[:32]
