@@ -18,7 +18,7 @@ an enrolment in Moodle once a sync that succeeded has read it, if the course exi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Set
+from collections.abc import Collection, Iterable, Mapping, Set
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -135,8 +135,15 @@ class SyncedEnrolments:
         return sum(len(users) for users in self.users.values())
 
 
-def table_pairs(settings: Settings) -> Iterable[tuple[str, str]]:
-    """(course idnumber, username) of every row of the external table, streamed."""
+# Up to this many courses, their rows are read by course (the table's key); beyond, the
+# whole table is read once (a first night wants every course).
+COURSES_BY_KEY = 2000
+IN_CHUNK = 500
+
+
+def table_pairs(settings: Settings, courses: Collection[str]) -> Iterable[tuple[str, str]]:
+    """(course idnumber, username) of the external table's rows of these courses, streamed
+    (other rows may come too)."""
     table = EnrolmentTable.open(settings.enrol_database)
     try:
         with table.engine.connect() as connection:
@@ -144,12 +151,20 @@ def table_pairs(settings: Settings) -> Iterable[tuple[str, str]]:
                 connection, table.names.table, schema=table.names.schema
             ):
                 return
-            columns = table.table.c
-            query = select(columns[table.names.course], columns[table.names.user])
-            for partition in connection.execute(
-                query.execution_options(yield_per=20_000)
-            ).partitions():
-                yield from partition
+            course = table.table.c[table.names.course]
+            query = select(course, table.table.c[table.names.user])
+            if len(courses) > COURSES_BY_KEY:
+                queries = [query]
+            else:
+                wanted = sorted(courses)
+                queries = [
+                    query.where(course.in_(wanted[i : i + IN_CHUNK]))
+                    for i in range(0, len(wanted), IN_CHUNK)
+                ]
+            for part in queries:
+                result = connection.execute(part.execution_options(yield_per=20_000))
+                for partition in result.partitions():
+                    yield from partition
     finally:
         table.engine.dispose()
 
@@ -174,7 +189,8 @@ def synced_enrolments(
     }
     refused = refused_last_time(journal)
     found: dict[int, set[int]] = {}
-    for course, username in table_pairs(settings):
+    wanted_courses = [c for c, course_id in trusted.items() if wanted.get(course_id)]
+    for course, username in table_pairs(settings, wanted_courses):
         course_id = trusted.get(course)
         user_id = user_ids.get(username)
         if course_id is None or user_id is None or user_id not in wanted.get(course_id, ()):
