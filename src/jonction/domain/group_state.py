@@ -85,7 +85,7 @@ class GroupRecord:
             name=str(data.get("name", "")),
             base=str(data.get("base", data.get("name", ""))),
             year=str(data.get("year", "")),
-            members=frozenset(int(u) for u in data.get("members", [])),
+            members=frozenset(map(int, data.get("members", ()))),
             family=str(data.get("family", "")),
             source=dict(data.get("source", {})),
             vanished_since=None if vanished is None else str(vanished),
