@@ -34,6 +34,7 @@ OFFER = "offer"
 ENROLMENTS = "enrolments"
 GROUPS = "groups"
 SYNC_KIND = "enrolment_sync"
+UNADDED = ("failed", "deferred")
 # Statuses of an enrolments run that wrote nothing: the table is as the run before left it.
 WROTE_NOTHING = frozenset({"blocked", "guarded", "planned", "skipped"})
 
@@ -96,8 +97,8 @@ def refused_last_time(journal: Journal) -> set[tuple[str, int]]:
     """(course idnumber, user id) of the members the last groups run could not add (refused
     by Moodle, or deferred as not enrolled)."""
     with journal.engine.connect() as connection:
-        last = connection.execute(
-            select(step_runs.c.id)
+        row = connection.execute(
+            select(step_runs.c.id, step_runs.c.counts)
             .where(
                 step_runs.c.step == GROUPS,
                 step_runs.c.mode == "apply",
@@ -105,15 +106,21 @@ def refused_last_time(journal: Journal) -> set[tuple[str, int]]:
             )
             .order_by(step_runs.c.id.desc())
             .limit(1)
-        ).scalar()
-        if last is None:
+        ).first()
+        if row is None:
+            return set()
+        last, counts = row
+        # The run's tally says whether any member was refused: a first night's million
+        # operations are not looked through for nothing.
+        done = (counts or {}).get("outcomes", {})
+        if not any(done.get(f"{MEMBER}.{a}.{o}") for a in ("add", "move") for o in UNADDED):
             return set()
         rows = connection.execute(
             select(operations.c.key, operations.c.after).where(
                 operations.c.step_run_id == last,
                 operations.c.kind == MEMBER,
                 operations.c.action.in_(("add", "move")),
-                operations.c.outcome.in_(("failed", "deferred")),
+                operations.c.outcome.in_(UNADDED),
             )
         ).all()
     refused: set[tuple[str, int]] = set()
