@@ -45,6 +45,7 @@ from .refer_model import EtapeKey
 
 STEP = "groups"
 NOT_ENROLLED = "not_enrolled"
+NOBODY: frozenset[int] = frozenset()  # shared by the placements of groups without members
 
 
 class Member(NamedTuple):
@@ -499,8 +500,8 @@ class _Planner:
                 group_id=group_id,
                 name=names[group.key],
                 current_name=current,
-                present=known.members.get(group_id, frozenset()) if group_id else frozenset(),
-                ours=record.members if record is not None else frozenset(),
+                present=known.members.get(group_id, NOBODY) if group_id else NOBODY,
+                ours=record.members if record is not None else NOBODY,
                 adopted=adopted,
                 record=record,
             )
