@@ -5,14 +5,19 @@ simulator with its default cost model (over HTTP, in its own process).
     .venv/bin/python -m bench.groups_night --students 30000 --seed 1 --workdir var/bench-groups
     .venv/bin/python -m bench.groups_night --workdir var/bench-groups --again   # one more night
 
-What the steps before groups leave behind is made here directly, with the simulator's costs
-switched off (they are not what is measured): the offer's courses (one per course of the offer's
-catalogue) and the students' accounts are created and recorded in the state database as those
-steps record them, and every student is enrolled in the courses of their registrations, as the
-enrolment sync would. After the evolution night, the new courses, accounts and enrolments are
-added the same way before the groups step runs again. Then the simulator is restarted with its
-default cost model (about 20 ms a call plus the measured per-item costs, 6 workers) for each
-measured run.
+What the steps before groups leave behind is made here with the simulator's costs switched off
+(they are not what is measured): the offer's courses (one per course of the offer's catalogue)
+and the students' accounts are created directly and recorded in the state database as those
+steps record them (under a run of their own), then the enrolments step itself writes the
+external table and triggers Moodle's enrol_database sync, which enrols every student in the
+courses of their registrations. After the evolution night, the new courses and accounts are
+added the same way and the enrolments step runs again before the groups step. Then the
+simulator is restarted with its default cost model (about 20 ms a call plus the measured
+per-item costs, 6 workers) for each measured run.
+
+The groups step runs here in a run of its own, after the run that made the courses: it reads
+the groups of the courses where it creates groups (in a night, it does not read those of the
+courses the offer step created in the same run; `python -m bench.run` measures whole nights).
 
 Prints one JSON object per measured run, then a table.
 """
@@ -34,13 +39,14 @@ from typing import Any
 
 from jonction.config import Settings
 from jonction.domain.catalogue import desired_catalogue
-from jonction.moodle import Enrolment, MoodleClient, NewCategory, NewCourse, NewUser
+from jonction.moodle import MoodleClient, NewCategory, NewCourse, NewUser
 from jonction.sources.refer.store import load_snapshot, open_refer
 from jonction.steps.runner import StepReport, open_journal, run_steps
 from moodlesim.testing import RunningSimulator, running_simulator
 
+from .simulator import ENROL_DB, ENROL_SETTINGS
+
 JONCTION = Path(sys.executable).with_name("jonction")
-STUDENT_ROLE = 5
 COURSES_PER_CATEGORY = 400
 
 
@@ -51,27 +57,16 @@ class Provisioned:
     categories: dict[str, int] = field(default_factory=dict)
     courses: dict[str, int] = field(default_factory=dict)
     users: dict[str, int] = field(default_factory=dict)  # COD_ETU → Moodle id
-    pairs: set[tuple[int, int]] = field(default_factory=set)
 
     @classmethod
     def load(cls, path: Path) -> Provisioned:
         if not path.exists():
             return cls()
         data = json.loads(path.read_text())
-        return cls(
-            data["categories"],
-            data["courses"],
-            data["users"],
-            {(c, u) for c, u in data["pairs"]},
-        )
+        return cls(data["categories"], data["courses"], data["users"])
 
     def save(self, path: Path) -> None:
-        data = {
-            "categories": self.categories,
-            "courses": self.courses,
-            "users": self.users,
-            "pairs": sorted(self.pairs),
-        }
+        data = {"categories": self.categories, "courses": self.courses, "users": self.users}
         path.write_text(json.dumps(data))
 
 
@@ -81,6 +76,10 @@ def settings_for(workdir: Path, moodle: RunningSimulator, year: str) -> Settings
         refer={"url": f"sqlite:///{workdir / 'refer.db'}"},
         state={"url": f"sqlite:///{workdir / 'state.db'}"},
         moodle={"url": moodle.base_url, "token": moodle.token},
+        enrol_database={
+            "url": f"sqlite:///{workdir / ENROL_DB}",
+            "sync_url": f"{moodle.base_url}/admin/enrol_database_sync",
+        },
         pipeline={"lock_file": str(workdir / "jonction.lock")},
     )
 
@@ -89,18 +88,23 @@ def settings_for(workdir: Path, moodle: RunningSimulator, year: str) -> Settings
 def simulator(workdir: Path, *, costs: bool) -> Iterator[RunningSimulator]:
     options: dict[str, Any] = {} if costs else {"latency_ms": 0, "cost_scale": 0}
     with running_simulator(
-        db_url=f"sqlite:///{workdir / 'moodle.db'}", mode="process", **options
+        db_url=f"sqlite:///{workdir / 'moodle.db'}",
+        mode="process",
+        enrol_db=f"sqlite:///{workdir / ENROL_DB}",
+        enrol_settings=list(ENROL_SETTINGS),
+        **options,
     ) as moodle:
         yield moodle
 
 
 async def provision(settings: Settings, year: str, state: Provisioned) -> dict[str, int]:
-    """Creates the missing courses, accounts and enrolments; records courses and accounts."""
+    """Creates the missing courses and accounts; records them as the offer and users steps
+    do, in a run of their own."""
     engine = open_refer(settings)
     snapshot = load_snapshot(engine, year, exclusions=False)
     engine.dispose()
     course_map = desired_catalogue([snapshot], settings.policy).course_maps[year]
-    made = {"courses": 0, "users": 0, "enrolments": 0}
+    made = {"courses": 0, "users": 0}
     async with MoodleClient.from_settings(settings.moodle) as client:
         new_courses = sorted(set(course_map.courses) - set(state.courses))
         for start in range(0, len(new_courses), COURSES_PER_CATEGORY):
@@ -140,26 +144,15 @@ async def provision(settings: Settings, year: str, state: Provisioned) -> dict[s
         assert users.ok, users.failed[:3]
         state.users.update(zip((str(s.cod_etu) for s in people), users.ids(), strict=True))
         made["users"] = len(people)
-        wanted: set[tuple[int, int]] = set()
-        for ip in snapshot.pedagogical_registrations:
-            student = snapshot.students.get(ip.cod_ind)
-            course = course_map.routes.get((ip.element, ip.etape))
-            if student is None or not student.cod_etu or course is None:
-                continue
-            wanted.add((state.courses[course], state.users[student.cod_etu]))
-        new_pairs = sorted(wanted - state.pairs)
-        enrolled = await client.enrol([Enrolment(c, u, STUDENT_ROLE) for c, u in new_pairs])
-        assert enrolled.ok, enrolled.failed[:3]
-        state.pairs |= set(new_pairs)
-        made["enrolments"] = len(new_pairs)
     journal = open_journal(settings)
+    run_id = journal.start_run("bench-provision", ["offer", "users"])
     journal.save_managed(
         "course",
         [
             (i, cid, {"element": i.rsplit(":", 1)[-1], "year": year})
             for i, cid in state.courses.items()
         ],
-        None,
+        run_id,
     )
     journal.save_managed(
         "user",
@@ -167,8 +160,9 @@ async def provision(settings: Settings, year: str, state: Provisioned) -> dict[s
             (f"e{number}".lower(), uid, {"student_id": number})
             for number, uid in state.users.items()
         ],
-        None,
+        run_id,
     )
+    journal.finish_run(run_id, "succeeded", {})
     return made
 
 
@@ -220,6 +214,11 @@ def prepare(workdir: Path, year: str, state_file: Path) -> dict[str, int]:
         report = asyncio.run(run_steps(settings, ["refer"]))
         assert report.steps[0].status == "succeeded", report.steps[0].error
         made = asyncio.run(provision(settings, year, state))
+        report = asyncio.run(run_steps(settings, ["enrolments"]))
+        (step,) = report.steps
+        assert step.status == "succeeded", step.error
+        assert step.result is not None
+        made["table_rows"] = int(step.result.stats.get("rows_added", 0))
     state.save(state_file)
     return made
 

@@ -6,6 +6,8 @@ reading as it can:
 
 - someone seen tonight in one of jonction's groups of the course is enrolled (Moodle drops
   the memberships of whoever is unenrolled);
+- so is someone whose row of the external table a successful enrolment sync has read
+  (`known.synced`, see steps/groups_journal.py);
 - for the others, Moodle is asked, either course by course (core_enrol_get_enrolled_users:
   every enrolled user of the course) or student by student (core_enrol_get_users_courses:
   every course of the student), whichever the estimated cost says is cheaper. On a first run
@@ -48,7 +50,10 @@ class Pending:
 
 
 def known_enrolled(known: KnownGroups, course_id: int, user_id: int) -> bool | None:
-    """True or False when tonight's reads tell; None when they say nothing."""
+    """True or False when Moodle's enrolment sync or tonight's reads tell; None when they
+    say nothing."""
+    if user_id in known.synced.get(course_id, ()):
+        return True
     enrolled = known.enrolled.get(course_id)
     if enrolled is not None:
         return user_id in enrolled

@@ -26,6 +26,9 @@ Rules:
 
 from __future__ import annotations
 
+import hashlib
+import json
+from array import array
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,14 +36,16 @@ from typing import Any, NamedTuple
 
 from ..config.groups import GroupsSection
 from .group_enrolment import EnrolmentReads, Pending, choose_reads, known_enrolled
+from .group_fields import MemberIds, MemberSource
 from .group_names import WantedName, unique_names
 from .group_state import Account, GroupRecord, KnownGroups, same_name
 from .groups import GROUP, LISTED, MEMBER, DesiredGroup, DesiredGroups
-from .plan import Action, Notice, Operation, Plan, fingerprint
+from .plan import Action, Notice, Operation, Plan
 from .refer_model import EtapeKey
 
 STEP = "groups"
 NOT_ENROLLED = "not_enrolled"
+NOBODY: frozenset[int] = frozenset()  # shared by the placements of groups without members
 
 
 class Member(NamedTuple):
@@ -72,14 +77,20 @@ def resolve_members(
     account_of: dict[int, Account | None] = {}
     for cod_ind, cod_etu in students.items():
         account_of[cod_ind] = accounts.get(cod_etu) if cod_etu else None
+    # A student is in dozens of groups, mostly through one étape: one Member each is shared.
+    shared: dict[tuple[int, EtapeKey], Member] = {}
     for key, group in desired.groups.items():
         members: dict[int, Member] = {}
         for cod_ind, etape in group.members.items():
-            account = account_of.get(cod_ind)
-            if account is None:
-                without[cod_ind] = students.get(cod_ind) or f"COD_IND {cod_ind}"
-                continue
-            members[account.user_id] = Member(account.user_id, account.username, cod_ind, etape)
+            member = shared.get((cod_ind, etape))
+            if member is None:
+                account = account_of.get(cod_ind)
+                if account is None:
+                    without[cod_ind] = students.get(cod_ind) or f"COD_IND {cod_ind}"
+                    continue
+                member = Member(account.user_id, account.username, cod_ind, etape)
+                shared[(cod_ind, etape)] = member
+            members[member.user_id] = member
         resolved[key] = members
     notices: list[Notice] = []
     if without:
@@ -346,11 +357,14 @@ def _change(
 
 def _member_operation(change: _Change) -> Operation:
     key = f"{change.key}|{change.username}"
-    ids = {"group_id": change.group_id, "user_id": change.user_id}
-    source = dict(change.source)
+    ids = MemberIds(change.group_id, change.user_id)
+    source = change.source
     reason = change.reason
     if change.deferred:
-        source["deferred"] = NOT_ENROLLED
+        if isinstance(source, MemberSource):
+            source = source.with_extra(deferred=NOT_ENROLLED)
+        else:
+            source = {**source, "deferred": NOT_ENROLLED}
         reason += (
             f"; not enrolled in {change.course} yet (Moodle's enrolment sync has not run): "
             "deferred to the next run"
@@ -386,13 +400,22 @@ def _move_operation(leave: _Change, join: _Change) -> Operation:
 def pair_moves(changes: Sequence[_Change]) -> list[Operation]:
     """Adds and removals of one user in one course, within one family, become moves (in key
     order); the rest stay adds and removals."""
+    # Only a user who leaves a group can move: the others' adds are not bucketed (a first
+    # night adds a million members and removes none).
+    leaving = {
+        (c.course, c.user_id, c.family)
+        for c in changes
+        if c.action is Action.REMOVE and not c.deferred
+    }
     buckets: dict[tuple[str, int, str], dict[Action, list[_Change]]] = defaultdict(
         lambda: {Action.ADD: [], Action.REMOVE: []}
     )
     for change in changes:
         if change.deferred:
             continue
-        buckets[(change.course, change.user_id, change.family)][change.action].append(change)
+        bucket = (change.course, change.user_id, change.family)
+        if bucket in leaving:
+            buckets[bucket][change.action].append(change)
     paired: set[int] = set()
     operations: list[Operation] = []
     for _, sides in sorted(buckets.items()):
@@ -417,15 +440,6 @@ class _Tally:
     recreated: list[str] = field(default_factory=list)
 
 
-def _member_source(group: DesiredGroup, member: Member) -> dict[str, Any]:
-    return {
-        **group.source(),
-        "etape": str(member.etape),
-        "cod_ind": member.cod_ind,
-        "username": member.username,
-    }
-
-
 def _record_source(record: GroupRecord, user_id: int, username: str) -> dict[str, Any]:
     return {**record.source, "username": username, "user_id": user_id}
 
@@ -448,6 +462,21 @@ class _Planner:
         self.planning = GroupsPlanning()
         self.changes: list[_Change] = []
         self.tally = _Tally()
+        # Shared by the members of a group: its source codes, and the reason per étape.
+        self._etapes: dict[EtapeKey, str] = {}
+        self._reasons: dict[tuple[str, EtapeKey], str] = {}
+
+    def _etape(self, etape: EtapeKey) -> str:
+        text = self._etapes.get(etape)
+        if text is None:
+            text = self._etapes[etape] = str(etape)
+        return text
+
+    def _reason(self, group: DesiredGroup, etape: EtapeKey) -> str:
+        reason = self._reasons.get((group.key, etape))
+        if reason is None:
+            reason = self._reasons[(group.key, etape)] = group.member_reason(etape)
+        return reason
 
     def username(self, user_id: int) -> str:
         return self.known.usernames.get(user_id, f"id:{user_id}")
@@ -471,8 +500,8 @@ class _Planner:
                 group_id=group_id,
                 name=names[group.key],
                 current_name=current,
-                present=known.members.get(group_id, frozenset()) if group_id else frozenset(),
-                ours=record.members if record is not None else frozenset(),
+                present=known.members.get(group_id, NOBODY) if group_id else NOBODY,
+                ours=record.members if record is not None else NOBODY,
                 adopted=adopted,
                 record=record,
             )
@@ -510,6 +539,7 @@ class _Planner:
     def _members(self, place: Placement, in_groups: frozenset[int]) -> None:
         group = place.desired
         wanted = self.resolved.get(group.key, {})
+        group_source = group.source()
         for user_id, member in sorted(wanted.items()):
             if user_id in place.present:
                 continue
@@ -525,8 +555,10 @@ class _Planner:
                     place,
                     user_id,
                     member.username,
-                    group.member_reason(member.etape),
-                    _member_source(group, member),
+                    self._reason(group, member.etape),
+                    MemberSource(
+                        group_source, self._etape(member.etape), member.cod_ind, member.username
+                    ),
                     deferred,
                 )
             )
@@ -666,13 +698,26 @@ def determine_actions(
     for key, group in desired.groups.items():
         if group.course not in wanted:
             planner.tally.missing_course.append(key)
-    for course, groups in sorted(wanted.items()):
-        planner.course(course, groups)
+    # Removals from vanished groups first, by course: a student moving from one of them to
+    # a group of the same course is a move.
     for key, record in sorted(known.records.items()):
         if key not in desired.groups:
             planner.vanished(key, record)
+    leaving: dict[str, list[_Change]] = defaultdict(list)
+    for change in planner.changes:
+        leaving[change.course].append(change)
+    planner.changes = []
+    # Then course by course, the changes of a course paired into moves at once: a first
+    # night's million members never wait as changes all together.
+    members: list[Operation] = []
+    for course, groups in sorted(wanted.items()):
+        planner.course(course, groups)
+        members.extend(pair_moves([*planner.changes, *leaving.pop(course, [])]))
+        planner.changes = []
+    for course in sorted(leaving):
+        members.extend(pair_moves(leaving[course]))
     plan = planner.plan
-    plan.operations.extend(pair_moves(planner.changes))
+    plan.operations.extend(members)
     plan.notices.extend(planner.notices())
     _figures(plan, planner, known)
     return plan, planner.planning
@@ -699,13 +744,26 @@ def _figures(plan: Plan, planner: _Planner, known: KnownGroups) -> None:
             "groups_adopted": len(planner.tally.adopted),
         }
     )
-    plan.basis = fingerprint(
-        [
-            *(
-                (p.desired.key, p.group_id, p.current_name, sorted(p.present))
-                for p in sorted(placements.values(), key=lambda p: p.desired.key)
-            ),
-            *((c, sorted(users)) for c, users in sorted(known.enrolled.items())),
-            *((u, sorted(courses)) for u, courses in sorted(known.user_courses.items())),
-        ]
-    )
+    plan.basis = _basis(placements, known)
+
+
+def _basis(placements: Mapping[str, Placement], known: KnownGroups) -> str:
+    """The fingerprint of what the plan was computed from; sets of ids go in as raw bytes
+    (a million members take a second as JSON)."""
+    digest = hashlib.sha256()
+
+    def ids(values: frozenset[int]) -> None:
+        digest.update(array("q", sorted(values)).tobytes())
+        digest.update(b"\n")
+
+    for key in sorted(placements):
+        place = placements[key]
+        digest.update(json.dumps([key, place.group_id, place.current_name]).encode())
+        ids(place.present)
+    for course, users in sorted(known.enrolled.items()):
+        digest.update(b"course %d" % course)
+        ids(users)
+    for user, courses in sorted(known.user_courses.items()):
+        digest.update(b"user %d" % user)
+        ids(courses)
+    return digest.hexdigest()[:32]

@@ -106,11 +106,6 @@ def records_after(
             )
         )
     forget.extend(planning.gone)
-    changed = [
-        record
-        for record in records
-        if record.key not in previous
-        or previous[record.key].to_data() != record.to_data()
-        or previous[record.key].moodle_id != record.moodle_id
-    ]
+    # Field by field (members as sets): no list of members is sorted for a record unchanged.
+    changed = [record for record in records if previous.get(record.key) != record]
     return changed, sorted(set(forget))

@@ -85,7 +85,7 @@ class GroupRecord:
             name=str(data.get("name", "")),
             base=str(data.get("base", data.get("name", ""))),
             year=str(data.get("year", "")),
-            members=frozenset(int(u) for u in data.get("members", [])),
+            members=frozenset(map(int, data.get("members", ()))),
             family=str(data.get("family", "")),
             source=dict(data.get("source", {})),
             vanished_since=None if vanished is None else str(vanished),
@@ -144,6 +144,9 @@ class KnownGroups:
     # users checked tonight, by user id.
     enrolled: dict[int, frozenset[int]] = field(default_factory=dict)
     user_courses: dict[int, frozenset[int]] = field(default_factory=dict)
+    # Users Moodle's enrolment sync surely enrolled, by course id (the external table's rows
+    # that a sync which succeeded has read): taken for granted, not read.
+    synced: Mapping[int, frozenset[int]] = field(default_factory=dict)
     # Courses that could not be read (gone from Moodle?): course id → message.
     unreadable: dict[int, str] = field(default_factory=dict)
     # Students' accounts by student number (COD_ETU), and the usernames of the accounts

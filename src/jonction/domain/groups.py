@@ -205,6 +205,7 @@ class _YearBuilder:
         self.config = config
         self.registrations = _Registrations(snapshot)
         self.drafts: dict[str, _Draft] = {}
+        self._by_group: dict[tuple[int, str], _Draft] = {}
         self.names: dict[int, str] = {}  # by COD_GPE: the same in every course
         self.routes = course_map.routes  # (element, étape) → course idnumber
         self.courses_of_etape: dict[EtapeKey, set[str]] = defaultdict(set)
@@ -234,6 +235,13 @@ class _YearBuilder:
         return name
 
     def _apogee_draft(self, group: Group, course: str) -> _Draft:
+        # Called once per member: the draft of a (group, course) is looked up directly.
+        draft = self._by_group.get((group.code, course))
+        if draft is None:
+            draft = self._by_group[(group.code, course)] = self._new_apogee_draft(group, course)
+        return draft
+
+    def _new_apogee_draft(self, group: Group, course: str) -> _Draft:
         def make() -> _Draft:
             if group.element is not None:
                 element = self.snapshot.elements.get(group.element)

@@ -53,15 +53,36 @@ class Operation:
     scope: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["action"] = str(self.action)
-        return data
+        # Field by field: a step may give compact mappings that asdict would not turn into
+        # plain dicts.
+        return {
+            "kind": self.kind,
+            "action": str(self.action),
+            "key": self.key,
+            "label": self.label,
+            "before": _plain(self.before),
+            "after": _plain(self.after),
+            "reason": self.reason,
+            "source": _plain(self.source),
+            "scope": self.scope,
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Operation:
         values = dict(data)
         values["action"] = Action(values["action"])
         return cls(**values)
+
+
+def _plain(value: Any) -> Any:
+    """A copy of `value` with every mapping a dict (what JSON and asdict expect)."""
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if type(value) is tuple:
+        return tuple(_plain(item) for item in value)
+    return value
 
 
 @dataclass(frozen=True, slots=True)

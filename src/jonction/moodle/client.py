@@ -34,12 +34,14 @@ from .items import (
     CourseDeletion,
     CourseUpdate,
     Enrolment,
+    GroupingAssignment,
     GroupMember,
     GroupUpdate,
     NewCategory,
     NewCohort,
     NewCourse,
     NewGroup,
+    NewGrouping,
     NewUser,
     Unenrolment,
     UserUpdate,
@@ -366,6 +368,48 @@ class MoodleClient(Reads):
             for group in course_groups
         }
         return [by_name.get((i.courseid, normalize_label(i.name))) for i in items]
+
+    async def create_groupings(self, items: Sequence[NewGrouping]) -> WriteReport[NewGrouping]:
+        return await self._writer.run(
+            "core_group_create_groupings",
+            "groupings",
+            items,
+            param=NewGrouping.to_param,
+            interpret=created("core_group_create_groupings"),
+            readback=self._find_groupings,
+        )
+
+    async def assign_groupings(
+        self, items: Sequence[GroupingAssignment]
+    ) -> WriteReport[GroupingAssignment]:
+        return await self._writer.run(
+            "core_group_assign_grouping",
+            "assignments",
+            items,
+            param=GroupingAssignment.to_param,
+            interpret=nothing_returned,
+        )
+
+    async def _find_groupings(self, items: list[NewGrouping]) -> list[Found]:
+        # By idnumber, unique within a course. Without one, a grouping of the same name may be
+        # ours or an older one: only its absence is sure.
+        groupings = await self.groupings_of_courses(item.courseid for item in items)
+        by_idnumber: dict[tuple[int, str], int] = {}
+        names: set[tuple[int, str]] = set()
+        for course, found in groupings.items():
+            for grouping in found:
+                names.add((course, normalize_label(grouping.name)))
+                if grouping.idnumber:
+                    by_idnumber[(course, grouping.idnumber)] = grouping.id
+        result: list[Found] = []
+        for item in items:
+            if item.idnumber:
+                result.append(by_idnumber.get((item.courseid, item.idnumber)))
+            elif (item.courseid, normalize_label(item.name)) in names:
+                result.append("unknown")
+            else:
+                result.append(None)
+        return result
 
     # --- cohorts -------------------------------------------------------------------------
 

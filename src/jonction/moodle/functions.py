@@ -54,8 +54,10 @@ SPECS: dict[str, FunctionSpec] = {
         FunctionSpec("core_course_get_courses_by_field", "read", 1),
         FunctionSpec("core_user_get_users_by_field", "read", 2000),
         FunctionSpec("core_enrol_get_enrolled_users", "read", 1),
+        FunctionSpec("core_enrol_get_users_courses", "read", 1),
         FunctionSpec("core_group_get_course_groups", "read", 1),
         FunctionSpec("core_group_get_group_members", "read", 500),
+        FunctionSpec("core_group_get_course_groupings", "read", 1),
         FunctionSpec("core_cohort_get_cohorts", "read", 500),
         FunctionSpec("core_cohort_get_cohort_members", "read", 100),
         FunctionSpec("core_course_create_categories", "atomic", 50, "readback", "idnumber"),
@@ -73,6 +75,9 @@ SPECS: dict[str, FunctionSpec] = {
         FunctionSpec("core_group_delete_groups", "atomic", 200),
         FunctionSpec("core_group_add_group_members", "atomic", 200),
         FunctionSpec("core_group_delete_group_members", "atomic", 200),
+        FunctionSpec("core_group_create_groupings", "atomic", 50, "readback", "course + idnumber"),
+        # Assigning a group already in the grouping is a silent no-op.
+        FunctionSpec("core_group_assign_grouping", "atomic", 50),
         FunctionSpec("core_cohort_create_cohorts", "atomic", 50, "readback", "idnumber"),
         FunctionSpec("core_cohort_update_cohorts", "atomic", 50),
         FunctionSpec("core_cohort_add_cohort_members", "anonymous-warnings", 200),
@@ -81,8 +86,18 @@ SPECS: dict[str, FunctionSpec] = {
 }
 
 # Functions needed only when a setting asks for them: deleting unused archived courses
-# ([obsolescence] delete = "unused").
-OPTIONAL_FUNCTIONS: frozenset[str] = frozenset({"core_course_delete_courses"})
+# ([obsolescence] delete = "unused"), groupings ([groups] groupings = true); and one whose
+# absence is worked around (the groups step reads whole courses without
+# core_enrol_get_users_courses).
+OPTIONAL_FUNCTIONS: frozenset[str] = frozenset(
+    {
+        "core_course_delete_courses",
+        "core_enrol_get_users_courses",
+        "core_group_get_course_groupings",
+        "core_group_create_groupings",
+        "core_group_assign_grouping",
+    }
+)
 
 # What the external service given to jonction must contain (checked at start).
 REQUIRED_FUNCTIONS: tuple[str, ...] = tuple(sorted(set(SPECS) - OPTIONAL_FUNCTIONS))

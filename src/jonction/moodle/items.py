@@ -270,6 +270,35 @@ class GroupMember:
         return {"groupid": self.groupid, "userid": self.userid}
 
 
+@dataclass(frozen=True, slots=True)
+class NewGrouping:
+    """Grouping names are unique within a course (case-sensitive); idnumbers too."""
+
+    courseid: int
+    name: str
+    idnumber: str | None = None
+    description: str = ""
+
+    def to_param(self) -> dict[str, Any]:
+        return _compact(
+            courseid=self.courseid,
+            name=self.name,
+            description=self.description,
+            idnumber=self.idnumber,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class GroupingAssignment:
+    """A group put in a grouping (Moodle does not check that they share a course)."""
+
+    groupingid: int
+    groupid: int
+
+    def to_param(self) -> dict[str, Any]:
+        return {"groupingid": self.groupingid, "groupid": self.groupid}
+
+
 # --- cohorts -------------------------------------------------------------------------------
 
 

@@ -218,6 +218,17 @@ class Reads:
             for course, answer in zip(ids, answers, strict=True)
         }
 
+    async def users_courses(self, user_ids: Iterable[int]) -> dict[int, frozenset[int]]:
+        """The courses each user is actively enrolled in (core_enrol_get_users_courses: one
+        call a user, concurrently; suspended and not yet started enrolments are left out)."""
+        ids = sorted(set(user_ids))
+        function = "core_enrol_get_users_courses"
+        answers = await self._each(function, ({"userid": u, "returnusercount": 0} for u in ids))
+        return {
+            user: frozenset(int(course["id"]) for course in _as_list(function, answer))
+            for user, answer in zip(ids, answers, strict=True)
+        }
+
     async def course_visits(self, course_ids: Iterable[int]) -> dict[int, dict[int, int] | None]:
         """For each course, its enrolled people (suspended ones included) with the time they
         last entered it (0: never), from Moodle's last course access (one call a course). None
@@ -250,6 +261,17 @@ class Reads:
                 (Group.from_moodle(g) for g in _as_list("core_group_get_course_groups", answer)),
                 key=_id,
             )
+            for course, answer in zip(ids, answers, strict=True)
+        }
+
+    async def groupings_of_courses(self, course_ids: Iterable[int]) -> dict[int, list[Group]]:
+        """The groupings of each course (one course a call, concurrently); a grouping has the
+        fields of a group."""
+        ids = sorted(set(course_ids))
+        function = "core_group_get_course_groupings"
+        answers = await self._each(function, ({"courseid": c} for c in ids))
+        return {
+            course: sorted((Group.from_moodle(g) for g in _as_list(function, answer)), key=_id)
             for course, answer in zip(ids, answers, strict=True)
         }
 

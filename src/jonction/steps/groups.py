@@ -12,6 +12,7 @@ The rules are in the domain modules `groups`, `group_names`, `group_plan` and
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Set
 from datetime import date
 
 from ..domain.group_groupings import (
@@ -29,10 +30,17 @@ from ..domain.group_plan import (
 from ..domain.group_records import records_after
 from ..domain.group_state import KnownGroups
 from ..domain.groups import GROUP, GROUPING, DesiredGroups, desired_groups
-from ..domain.plan import Plan
+from ..domain.plan import Operation, Plan
 from .base import ApplyResult, Step, StepContext
 from .groups_apply import GroupsApplier
-from .groups_known import course_maps, known_from_state, read_moodle, students_of
+from .groups_journal import created_in_run, synced_enrolments
+from .groups_known import (
+    SyncedLoader,
+    course_maps,
+    known_from_state,
+    read_moodle,
+    students_of,
+)
 from .groups_moodle import MoodleGroupings, MoodleGroups
 from .moodle_gateways import moodle_client
 from .offer import refer_snapshots
@@ -62,11 +70,19 @@ class GroupsStep(Step):
             snapshots = await refer_snapshots(ctx)
             desired = desired_groups(snapshots, course_maps(settings, snapshots), settings.groups)
             known = known_from_state(ctx.journal)
+            before = from_earlier_steps(ctx, known)
             students = students_of(snapshots)
             resolved, notices = resolve_members(
                 desired, students, known.accounts, settings.groups.listed_in_notices
             )
-            reads = await read_moodle(MoodleGroups(client), known, desired, resolved, settings)
+            reads = await read_moodle(
+                MoodleGroups(client),
+                known,
+                desired,
+                resolved,
+                settings,
+                synced_loader(ctx, known),
+            )
             cod_ind_of = account_owners(students, known.accounts)
             plan, planning = determine_actions(
                 desired,
@@ -85,9 +101,12 @@ class GroupsStep(Step):
                 plan.operations.extend(operations)
         finally:
             client.stats.tally_into(ctx.calls, mark)
+        # What only the plan needed (enrolments, a million pairs on a first night).
+        known.synced, known.enrolled, known.user_courses = {}, {}, {}
         plan.notices[:0] = [*desired.notices, *notices]
         plan.stats.update(desired.stats)
         plan.stats.update(reads)
+        plan.stats.update(before)
         self._planning, self._resolved, self._known = planning, resolved, known
         self._desired = desired
         return plan
@@ -97,7 +116,15 @@ class GroupsStep(Step):
         mark = client.stats.calls
         try:
             with ctx.progress("groups and members", len(plan.operations)) as task:
-                applier = GroupsApplier(MoodleGroups(client), MoodleGroupings(client), task)
+                placements = self._planning.placements
+
+                def course_of(op: Operation) -> int | None:
+                    place = placements.get(op.scope)
+                    return place.course_id if place is not None else None
+
+                applier = GroupsApplier(
+                    MoodleGroups(client), MoodleGroupings(client), task, course_of=course_of
+                )
                 outcomes = await applier.apply(plan)
         finally:
             client.stats.tally_into(ctx.calls, mark)
@@ -125,6 +152,27 @@ class GroupsStep(Step):
                 "grouping_records_written": len(groupings),
             },
         )
+
+
+def from_earlier_steps(ctx: StepContext, known: KnownGroups) -> dict[str, int]:
+    """Fills `known` with what the journal tells of the steps before: the courses created in
+    this run have no group (not read), and the enrolments the sync made (not checked)."""
+    created = [
+        known.courses[c] for c in created_in_run(ctx.journal, ctx.run_id) if c in known.courses
+    ]
+    for course_id in created:
+        known.course_groups.setdefault(course_id, [])
+    return {"courses_created_in_this_run": len(created)}
+
+
+def synced_loader(ctx: StepContext, known: KnownGroups) -> SyncedLoader:
+    """Reads, when members are to join groups, which of them the enrolment sync enrolled."""
+
+    def load(wanted: Mapping[int, Set[int]]) -> Mapping[int, frozenset[int]]:
+        user_ids = {username: user_id for user_id, username in known.usernames.items()}
+        return synced_enrolments(ctx.journal, ctx.settings, known.courses, user_ids, wanted).users
+
+    return load
 
 
 def _today(ctx: StepContext) -> str:

@@ -9,6 +9,7 @@ not sent.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from ..domain.group_groupings import ASSIGNMENT
@@ -20,6 +21,11 @@ from ..journal.store import Outcome
 from .base import ProgressTask
 from .groups_moodle import MoodleGroupings, MoodleGroups, Written
 
+NOT_ENROLLED_MESSAGE = "not enrolled in the course yet; retried next run"
+REFUSED = "invalidparameter"
+# Member operations sent to Moodle in one bulk operation (each split into calls of 200).
+MEMBER_SLICE = 20_000
+
 
 def _int(value: object) -> int | None:
     return int(value) if isinstance(value, int | str) and str(value).isdigit() else None
@@ -30,6 +36,9 @@ class GroupsApplier:
     moodle: MoodleGroups
     groupings: MoodleGroupings
     progress: ProgressTask | None = None
+    # The Moodle id of the course of a member operation's group (to check, when Moodle
+    # refuses a member, whether they are enrolled).
+    course_of: Callable[[Operation], int | None] = lambda op: None
     outcomes: list[Outcome] = field(default_factory=list)
     # Moodle ids of the groups and groupings created tonight, by key.
     created: dict[str, int] = field(default_factory=dict)
@@ -38,6 +47,8 @@ class GroupsApplier:
     def _done(self, op: Operation, written: Written | None, moodle_id: int | None = None) -> None:
         if written is None:
             self.outcomes.append(Outcome(op, "failed", "not sent"))
+        elif written.deferred:
+            self.outcomes.append(Outcome(op, "deferred", written.message))
         elif written.ok:
             self.outcomes.append(Outcome(op, "applied", "", moodle_id or written.id))
         else:
@@ -50,7 +61,7 @@ class GroupsApplier:
         if self.progress is not None:
             self.progress.advance()
 
-    def _group_id(self, op: Operation, side: dict[str, object] | None) -> int | None:
+    def _group_id(self, op: Operation, side: Mapping[str, object] | None) -> int | None:
         group_id = _int((side or {}).get("group_id"))
         if group_id is not None:
             return group_id
@@ -130,23 +141,53 @@ class GroupsApplier:
             self._done(op, written.get(op.key))
 
     async def _add(self, adds: list[Operation], moves: list[Operation]) -> dict[str, Written]:
-        """Adds members and the joining half of moves; returns the moves' results."""
-        items: list[tuple[str, int, int]] = []
-        for op in [*adds, *moves]:
-            if op.source.get("deferred") == NOT_ENROLLED:
-                self._skip(op, "deferred", "not enrolled in the course yet; retried next run")
+        """Adds members and the joining half of moves; returns the moves' results. A slice
+        of members at a time, so that what a million of them take is never held at once."""
+        joined: dict[str, Written] = {}
+        ops = [*adds, *moves]
+        for start in range(0, len(ops), MEMBER_SLICE):
+            items: list[tuple[str, int, int]] = []
+            sent: list[Operation] = []
+            for op in ops[start : start + MEMBER_SLICE]:
+                if op.source.get("deferred") == NOT_ENROLLED:
+                    self._skip(op, "deferred", NOT_ENROLLED_MESSAGE)
+                    continue
+                after = op.after or {}
+                group_id = self._group_id(op, after)
+                if group_id is None:
+                    self._skip(op, "skipped", "its group could not be created")
+                    continue
+                items.append((op.key, group_id, int(after["user_id"])))
+                sent.append(op)
+            written = await self.moodle.add_members(items)
+            await self._not_enrolled(sent, written)
+            for op in sent:
+                result = written.get(op.key)
+                if op.action is Action.MOVE:
+                    if result is not None:
+                        joined[op.key] = result
+                else:
+                    self._done(op, result)
+        return joined
+
+    async def _not_enrolled(self, ops: list[Operation], written: dict[str, Written]) -> None:
+        """Members Moodle refused with a bare invalidparameter (its answer when someone is not
+        enrolled in the course): one read of each course's enrolled users tells; those not
+        enrolled are deferred to the next run, like those the plan found not enrolled."""
+        refused: dict[str, tuple[int, int]] = {}
+        for op in ops:
+            result = written.get(op.key)
+            if result is None or result.ok or not result.message.startswith(REFUSED):
                 continue
-            after = dict(op.after or {})
-            group_id = self._group_id(op, after)
-            if group_id is None:
-                self._skip(op, "skipped", "its group could not be created")
-                continue
-            items.append((op.key, group_id, int(after["user_id"])))
-        written = await self.moodle.add_members(items)
-        for op in adds:
-            if op.key in written:
-                self._done(op, written[op.key])
-        return {op.key: written[op.key] for op in moves if op.key in written}
+            course_id = self.course_of(op)
+            if course_id is not None:
+                refused[op.key] = (course_id, int(dict(op.after or {})["user_id"]))
+        if not refused:
+            return
+        enrolled, _ = await self.moodle.enrolled(sorted({c for c, _ in refused.values()}))
+        for key, (course_id, user_id) in refused.items():
+            if course_id in enrolled and user_id not in enrolled[course_id]:
+                written[key] = Written(False, None, NOT_ENROLLED_MESSAGE, deferred=True)
 
     async def _remove(
         self, removes: list[Operation], moves: list[Operation], joined: dict[str, Written]

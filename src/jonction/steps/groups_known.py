@@ -10,7 +10,7 @@ courses where a student joins a group for the first time.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Set
 from typing import Any
 
 from ..config import Settings
@@ -100,14 +100,20 @@ def known_from_state(journal: Journal) -> KnownGroups:
     )
 
 
+# Which of the users wanted in groups (by course id) the enrolment sync surely enrolled.
+SyncedLoader = Callable[[Mapping[int, Set[int]]], Mapping[int, frozenset[int]]]
+
+
 async def read_moodle(
     moodle: MoodleGroups,
     known: KnownGroups,
     desired: DesiredGroups,
     resolved: Resolved,
     settings: Settings,
+    synced: SyncedLoader | None = None,
 ) -> dict[str, int]:
-    """Fills `known` with what Moodle must tell; returns how much was read."""
+    """Fills `known` with what Moodle (and, for enrolments, the sync) must tell; returns how
+    much was read."""
     config = settings.groups
     group_ids = members_to_read(desired, known, config)
     members, missing = await moodle.members(group_ids)
@@ -121,6 +127,10 @@ async def read_moodle(
     members, missing = await moodle.members(adopted)
     known.members.update(members)
     pending = pending_enrolments(desired, resolved, known)
+    if synced is not None and pending.users_of:
+        known.synced = synced(pending.users_of)
+        for course_id, users in known.synced.items():
+            pending.users_of[course_id] -= users
     reads = choose_reads(pending)
     checked_courses = list(reads.courses)
     try:
@@ -138,4 +148,5 @@ async def read_moodle(
         "courses_groups_read": len(courses),
         "courses_enrolment_checked": len(checked_courses),
         "users_enrolment_checked": len(known.user_courses),
+        "enrolments_known_from_sync": sum(len(users) for users in known.synced.values()),
     }

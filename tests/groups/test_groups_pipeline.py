@@ -1,0 +1,180 @@
+"""The groups step after the real steps before it, in one run and in later runs: refer →
+users → offer → enrolments (external table, Moodle's enrol_database sync) → groups.
+
+What the sync enrolled is taken for granted (no enrolment read), the courses the offer step
+created in the run are not read for their groups; a sync that failed leaves everything to be
+checked; a student unenrolled by hand is refused by Moodle and deferred, and checked by a read
+the next night.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import create_engine, text
+
+from jonction.config import Settings
+from jonction.domain.groups import MEMBER
+from jonction.sources.generator.generate import generate
+from jonction.steps.runner import RunReport, StepReport, run_steps
+from moodlesim.testing import RunningSimulator, running_simulator
+
+pytestmark = pytest.mark.slow
+YEAR = "2026"
+STEPS = ["refer", "users", "offer", "enrolments", "groups"]
+ENROL_SETTINGS = [
+    "remoteenroltable=jonction_enrolments",
+    "remotecoursefield=course_idnumber",
+    "remoteuserfield=username",
+    "remoterolefield=role",
+    "unenrolaction=2",
+]
+ENROLMENT_READS = ("core_enrol_get_users_courses", "core_enrol_get_enrolled_users")
+
+
+@pytest.fixture
+def university(tmp_path: Path) -> Iterator[tuple[Settings, RunningSimulator, str]]:
+    apogee = f"sqlite:///{tmp_path / 'apogee.db'}"
+    made = generate(apogee, 120, 1, YEAR)
+    enrol_url = f"sqlite:///{tmp_path / 'enrolments.db'}"
+    moodle_db = f"sqlite:///{tmp_path / 'moodle.db'}"
+    with running_simulator(
+        db_url=moodle_db,
+        latency_ms=0,
+        cost_scale=0,
+        enrol_db=enrol_url,
+        enrol_settings=ENROL_SETTINGS,
+    ) as moodle:
+        settings = Settings()
+        settings.apogee.url = apogee
+        settings.apogee.years = [YEAR]
+        settings.refer.url = f"sqlite:///{tmp_path / 'refer.db'}"
+        settings.state.url = f"sqlite:///{tmp_path / 'state.db'}"
+        settings.pipeline.lock_file = tmp_path / "lock"
+        settings.moodle.url = moodle.base_url
+        settings.moodle.token = SecretStr(moodle.token)
+        settings.moodle.backoff_s = 0
+        settings.ldap.ldif = made.ldif
+        settings.ade.path = made.ade
+        settings.ade.teacher_key = "code_or_email"
+        settings.enrol_database.url = enrol_url
+        settings.enrol_database.sync_url = f"{moodle.base_url}/admin/enrol_database_sync"
+        yield settings, moodle, moodle_db
+
+
+def night(settings: Settings, steps: list[str] = STEPS) -> dict[str, StepReport]:
+    report: RunReport = asyncio.run(run_steps(settings, steps))
+    for step in report.steps:
+        assert step.status == "succeeded", f"{step.step}: {step.error}"
+    return {step.step: step for step in report.steps}
+
+
+def memberships(moodle_db: str) -> set[tuple[int, int]]:
+    engine = create_engine(moodle_db)
+    with engine.connect() as connection:
+        found = {
+            (int(g), int(u))
+            for g, u in connection.execute(text("SELECT groupid, userid FROM mdl_groups_members"))
+        }
+    engine.dispose()
+    return found
+
+
+def outcomes(step: StepReport) -> dict[str, int]:
+    assert step.result is not None
+    counts: dict[str, int] = {}
+    for outcome in step.result.outcomes:
+        if outcome.operation.kind == MEMBER:
+            counts[outcome.outcome] = counts.get(outcome.outcome, 0) + 1
+    return counts
+
+
+def test_the_sync_is_trusted_and_new_courses_are_not_read(
+    university: tuple[Settings, RunningSimulator, str],
+) -> None:
+    settings, _, moodle_db = university
+    first = night(settings)
+    groups = first["groups"]
+    assert groups.plan is not None
+    stats = groups.plan.stats
+    assert stats["enrolments_known_from_sync"] > 0
+    assert stats["courses_created_in_this_run"] > 0
+    assert not set(ENROLMENT_READS) & set(groups.calls), groups.calls
+    assert "core_group_get_course_groups" not in groups.calls
+    done = outcomes(groups)
+    assert done.get("applied", 0) > 0 and set(done) <= {"applied"}, done
+    assert stats["members_deferred"] == 0
+    added = memberships(moodle_db)
+    assert len(added) == done["applied"]
+
+    quiet = night(settings)["groups"]
+    assert quiet.plan is not None and not quiet.plan.operations
+    assert not set(ENROLMENT_READS) & set(quiet.calls)
+
+
+def test_a_failed_sync_leaves_enrolments_to_be_read(
+    university: tuple[Settings, RunningSimulator, str],
+) -> None:
+    settings, _, moodle_db = university
+    settings.enrol_database.sync_url = "http://127.0.0.1:9/nothing-listens-here"
+    report: RunReport = asyncio.run(run_steps(settings, STEPS))
+    groups = {step.step: step for step in report.steps}["groups"]
+    assert groups.status == "succeeded", groups.error
+    assert groups.plan is not None
+    assert groups.plan.stats["enrolments_known_from_sync"] == 0
+    assert set(ENROLMENT_READS) & set(groups.calls)
+    # Nobody is enrolled: every member is deferred, none sent.
+    done = outcomes(groups)
+    assert set(done) == {"deferred"}, done
+    assert "core_group_add_group_members" not in groups.calls
+    assert not memberships(moodle_db)
+
+
+def test_a_student_unenrolled_by_hand_is_deferred_then_read(
+    university: tuple[Settings, RunningSimulator, str],
+) -> None:
+    settings, _, moodle_db = university
+    # The sync runs, then someone unenrols a student of a group's course in Moodle, before
+    # the groups step (the run stops after enrolments: groups runs in the next one).
+    night(settings, STEPS[:-1])
+    planned: RunReport = asyncio.run(run_steps(settings, ["groups"], apply=False))
+    (plan,) = [step.plan for step in planned.steps]
+    assert plan is not None
+    adds = [op for op in plan.operations if op.kind == MEMBER]
+    user_id = int(dict(adds[0].after or {})["user_id"])
+    course = adds[0].key.split("|", 1)[0]
+    engine = create_engine(moodle_db)
+    with engine.begin() as connection:
+        gone = connection.execute(
+            text(
+                "DELETE FROM mdl_user_enrolments WHERE userid = :u AND enrolid IN "
+                "(SELECT e.id FROM mdl_enrol e JOIN mdl_course c ON c.id = e.courseid "
+                "WHERE c.idnumber = :c)"
+            ),
+            {"u": user_id, "c": course},
+        )
+        assert gone.rowcount == 1
+    engine.dispose()
+    groups = night(settings, ["groups"])["groups"]
+    assert groups.result is not None
+    deferred = [
+        o for o in groups.result.outcomes if o.operation.kind == MEMBER and o.outcome == "deferred"
+    ]
+    assert deferred
+    for outcome in deferred:
+        assert dict(outcome.operation.after or {})["user_id"] == user_id
+        assert outcome.operation.key.startswith(f"{course}|")
+    assert not [o for o in groups.result.outcomes if o.outcome == "failed"]
+    assert "core_enrol_get_enrolled_users" in groups.calls  # the refusal was checked
+
+    # The next night checks that student by a read instead of trusting the table again, and
+    # defers them without sending anything.
+    again = night(settings, ["groups"])["groups"]
+    assert again.result is not None
+    assert {o.outcome for o in again.result.outcomes} == {"deferred"}
+    assert "core_group_add_group_members" not in again.calls
+    assert set(ENROLMENT_READS) & set(again.calls)
