@@ -32,6 +32,7 @@ def person(
     display: str | None = None,
     red_list: bool = False,
     dn: str | None = None,
+    other_mail: str | list[str] | None = None,
 ) -> DirectoryEntry:
     """A directory entry with the SupAnn attributes jonction reads (lists: several values)."""
     uids = [uid] if isinstance(uid, str) else uid
@@ -48,6 +49,7 @@ def person(
     put("supannEtuId", etu)
     put("supannEmpId", emp)
     put("displayName", display)
+    put("supannAutreMail", other_mail)
     if red_list:
         values["supannListeRouge"] = ["TRUE"]
     return DirectoryEntry.from_raw(dn or f"uid={uids[0]},{BASE}", values)

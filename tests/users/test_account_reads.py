@@ -118,3 +118,28 @@ def test_after_a_run_a_quiet_night_trusts_what_is_settled_and_plans_nothing(
     for uid in tonight:
         settled = after[uid].suspended != (uid in desired.people)
         assert (uid in reads.trusted) == settled, uid
+
+
+def test_records_keep_every_address_a_timetable_may_know_a_teacher_by() -> None:
+    from jonction.domain.enrolments import AccountIndex
+
+    entry = person(
+        "dupont",
+        affiliations=("faculty",),
+        emp="E42",
+        mail="Jean.Dupont@univ-exemple.fr",
+        other_mail=["jdupont@perso.example", "jean.dupont@univ-exemple.fr"],
+    )
+    desired = desired_accounts(
+        [entry], AttributeMap(), AccountRules(affiliations=frozenset({"faculty"}))
+    )
+    assert desired.people["dupont"].other_emails == ("jdupont@perso.example",)
+    plan = determine_account_actions(desired, {}, {}, POLICY, RULES)
+    applied = [(op, 7) for op in plan.operations]
+    records, _ = managed_records(desired, {}, {}, applied, POLICY, RULES)
+    [(username, moodle_id, data)] = records
+    assert (username, moodle_id) == ("dupont", 7)
+    assert data["emails"] == ["jean.dupont@univ-exemple.fr", "jdupont@perso.example"]
+    index = AccountIndex.from_records([(username, data)])
+    assert index.teacher(["JDupont@Perso.example"]) == "dupont"
+    assert index.teacher(["E42"]) == "dupont"

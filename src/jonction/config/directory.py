@@ -46,6 +46,11 @@ class LdapSection(Section):
         "displayName", description="Full name, used when the first or last name is missing."
     )
     email_attribute: str = Field("mail", description="Attribute of the e-mail (lowercased).")
+    other_email_attribute: str = Field(
+        "supannAutreMail",
+        description="Other addresses of a person (lowercased), never sent to Moodle: the "
+        "timetable may know a teacher by one of them ([ade] teacher_key).",
+    )
     student_id_attribute: str = Field(
         "supannEtuId", description="Student number (Apogée COD_ETU): links REFER to accounts."
     )
@@ -131,8 +136,9 @@ class AdeSection(Section):
     teacher_key: TeacherKey = Field(
         "code",
         description="How a teacher is recognised: code (the instructor's code is the "
-        "directory's supannEmpId), email (an address of the instructor is the directory's "
-        "mail or supannAutreMail), or code_or_email (the code, else the addresses).",
+        "directory's supannEmpId), email (an address of the instructor is one of the "
+        "directory's: [ldap] email_attribute, other_email_attribute), or code_or_email (the "
+        "code, else the addresses).",
     )
     placeholder_patterns: list[str] = Field(
         default_factory=lambda: list(DEFAULT_PLACEHOLDERS),

@@ -68,6 +68,7 @@ class AttributeMap:
     lastname: str = "sn"
     display_name: str = "displayName"
     email: str = "mail"
+    other_emails: str = "supannAutreMail"
     student_id: str = "supannEtuId"
     employee_id: str = "supannEmpId"
     affiliation: str = "eduPersonAffiliation"
@@ -81,6 +82,7 @@ class AttributeMap:
             lastname=section.lastname_attribute,
             display_name=section.display_name_attribute,
             email=section.email_attribute,
+            other_emails=section.other_email_attribute,
             student_id=section.student_id_attribute,
             employee_id=section.employee_id_attribute,
             affiliation=section.affiliation_attribute,
@@ -94,6 +96,7 @@ class AttributeMap:
             self.lastname,
             self.display_name,
             self.email,
+            self.other_emails,
             self.student_id,
             self.employee_id,
             self.affiliation,
@@ -147,6 +150,8 @@ class Person:
     several: tuple[str, ...] = ()
     # Why Moodle would refuse to create the account ("no e-mail"…); empty when it can.
     problems: tuple[str, ...] = ()
+    # Other addresses (supannAutreMail): how the timetable may know a teacher, never in Moodle.
+    other_emails: tuple[str, ...] = ()
 
     def label(self) -> str:
         return f"{self.name} ({self.username})"
@@ -270,6 +275,9 @@ def read_person(entry: DirectoryEntry, attrs: AttributeMap, rules: AccountRules)
         red_list=any(v.strip().upper() == "TRUE" for v in entry.values(attrs.red_list)),
         several=tuple(several),
         problems=tuple(problems),
+        other_emails=tuple(
+            a for a in _distinct(entry.values(attrs.other_emails), True) if a != email
+        ),
     )
 
 
@@ -885,6 +893,8 @@ def managed_records(
                 student_id=person.student_id,
                 employee_id=person.employee_id,
                 idnumber=person.idnumber,
+                # How the enrolments step recognises a teacher by address ([ade] teacher_key).
+                emails=[a for a in (person.email, *person.other_emails) if a],
             )
         if op is not None:
             after = op.after or {}
