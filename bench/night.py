@@ -41,6 +41,13 @@ def client_specs() -> dict[str, Any]:
     return dict(getattr(module, "SPECS", {}))
 
 
+def is_web_service(function: str) -> bool:
+    """Whether a journaled call is a web service function; the enrolments step also journals
+    its trigger of Moodle's enrol_database sync ("enrol_database_sync (url)"), which is
+    Moodle's own work, outside jonction's calls and figures."""
+    return " " not in function
+
+
 def is_write(function: str) -> bool:
     """Whether a web service function writes, as jonction's client classes it."""
     spec = client_specs().get(function)
@@ -72,7 +79,11 @@ class StepFigures:
 
     def count(self, writes: bool, what: str = "calls") -> int:
         return int(
-            sum(entry.get(what, 0) for f, entry in self.calls.items() if is_write(f) == writes)
+            sum(
+                entry.get(what, 0)
+                for f, entry in self.calls.items()
+                if is_web_service(f) and is_write(f) == writes
+            )
         )
 
     @property

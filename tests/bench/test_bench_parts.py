@@ -159,3 +159,16 @@ def test_each_step_gets_the_highest_memory_sampled_while_it_ran() -> None:
     idle.started, idle.finished = 200.0, 200.1
     step_peaks([first, second, idle], [(100.5, 10), (101.9, 30), (102.6, 20), (103.0, 25)])
     assert (first.peak_rss_bytes, second.peak_rss_bytes, idle.peak_rss_bytes) == (30, 25, None)
+
+
+def test_the_enrol_database_sync_trigger_is_not_a_web_service_call() -> None:
+    step = _step(
+        "enrolments",
+        40.0,
+        {
+            "enrol_database_sync (url)": {"calls": 1, "items": 685_420},
+            "core_enrol_get_enrolled_users": {"calls": 2, "items": 2},
+        },
+    )
+    assert (step.read_calls, step.write_calls) == (2, 0)
+    assert (step.items_read, step.items_written) == (2, 0)
