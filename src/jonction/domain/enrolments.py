@@ -502,7 +502,10 @@ def determine_actions(
     today = stamp.isoformat()  # the rows added are first seen, the rows leaving marked
     added = desired.keys() - known.keys()
     again = {key for key, row in known.items() if row.missing_since is not None and key in desired}
-    reasons = justify(added | again) if added or again else {}
+    # Not `added | again` on a first night: a copy of hundreds of thousands of keys.
+    wanted = (added | again if again else added) if added or again else set()
+    reasons = justify(wanted) if wanted else {}
+    del wanted
     # Hundreds of thousands of rows on a first night: their fields are compact, and the
     # strings and sources many rows have in common are held once.
     pool: dict[str, str] = {}
