@@ -503,9 +503,9 @@ def determine_actions(
     added = desired.keys() - known.keys()
     again = {key for key, row in known.items() if row.missing_since is not None and key in desired}
     # Not `added | again` on a first night: a copy of hundreds of thousands of keys.
-    wanted = (added | again if again else added) if added or again else set()
-    reasons = justify(wanted) if wanted else {}
-    del wanted
+    asked = added | again if again else added
+    reasons = justify(asked) if asked else {}
+    del asked
     # Hundreds of thousands of rows on a first night: their fields are compact, and the
     # strings and sources many rows have in common are held once.
     pool: dict[str, str] = {}
