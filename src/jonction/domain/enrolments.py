@@ -686,21 +686,26 @@ def plan_enrolments(
 
 
 def merge(*parts: Desired) -> Desired:
-    """Students and teachers together (their keys differ by role, or are the same row)."""
-    merged = Desired()
+    """Students and teachers together (their keys differ by role, or are the same row).
+
+    The parts are consumed: the first one's rows (hundreds of thousands of students') become
+    the merged rows, not copied."""
+    merged = Desired(rows=parts[0].rows if parts else {})
     origins = merged.rows  # not `merged`: its justify would hold it in a reference cycle
     for part in parts:
-        for key, origin in part.rows.items():
-            origins.setdefault(key, origin)
+        if part.rows is not origins:
+            for key, origin in part.rows.items():
+                origins.setdefault(key, origin)
         merged.notices.extend(part.notices)
         merged.stats.update(part.stats)
+    justifies = [part.justify for part in parts]  # not the parts: their rows are not needed
 
     def justify(keys: Collection[RowKey]) -> dict[RowKey, DesiredRow]:
         # A part's rows are taken as they are (hundreds of thousands on a first night); a
         # row both parts want is a new one, the parts' own left unchanged.
         found: dict[RowKey, DesiredRow] = {}
-        for part in parts:
-            for key, row in part.justify(keys).items():
+        for part_justify in justifies:
+            for key, row in part_justify(keys).items():
                 existing = found.get(key)
                 if existing is None and row.origin == origins[key]:
                     found[key] = row
