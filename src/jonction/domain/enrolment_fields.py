@@ -109,14 +109,14 @@ class OneRegistration(FieldMapping):
     """The source of a student's row that one registration justifies (most of them), its
     fields held inline: what RowSource gives for it, in a third of the memory."""
 
-    __slots__ = ("cod_etu", "cod_ind", "element", "etape", "year")
+    __slots__ = ("_cod_etu", "_cod_ind", "_element", "_etape", "_year")
 
     def __init__(self, year: str, cod_ind: int, cod_etu: str, etape: str, element: str) -> None:
-        self.year = year
-        self.cod_ind = cod_ind
-        self.cod_etu = cod_etu
-        self.etape = etape
-        self.element = element
+        self._year = year
+        self._cod_ind = cod_ind
+        self._cod_etu = cod_etu
+        self._etape = etape
+        self._element = element
 
     def __getitem__(self, name: str) -> Any:
         if name == "origin":
@@ -125,7 +125,9 @@ class OneRegistration(FieldMapping):
             return STUDENT_TABLE
         if name == "registrations":
             return [
-                registration_json(self.year, self.cod_ind, self.cod_etu, self.etape, self.element)
+                registration_json(
+                    self._year, self._cod_ind, self._cod_etu, self._etape, self._element
+                )
             ]
         raise KeyError(name)
 
