@@ -11,6 +11,11 @@ finds nothing to do and triggers nothing.
 
     .venv/bin/python -m bench.enrolments --students 30000 [--seed 1] [--workdir DIR]
         [--cost-scale 1.0] [--enrol-url postgresql+psycopg://postgres@127.0.0.1/enrol_bench]
+        [--reuse]
+
+With `--workdir DIR --reuse`, the state after the setup is saved in DIR/setup the first time,
+and later runs start again from it (the university is neither generated nor set up again):
+the enrolments step alone can then be measured again and again (SQLite table only).
 """
 
 from __future__ import annotations
@@ -20,10 +25,12 @@ import asyncio
 import json
 import re
 import secrets
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +39,7 @@ from sqlalchemy import select
 from jonction.config import load_settings
 from jonction.db import make_engine, redact
 from jonction.journal.schema import step_runs
-from jonction.sources.generator.generate import generate
+from jonction.sources.generator.generate import default_paths, generate
 from jonction.steps.runner import run_steps
 from moodlesim.testing import running_simulator
 
@@ -62,6 +69,30 @@ def _config(workdir: Path, ldif: Path, ade: Path, enrol_url: str, moodle_url: st
         encoding="utf-8",
     )
     return path
+
+
+# The databases a setup leaves, saved for --reuse.
+SAVED = ("apogee.db", "refer.db", "state.db", "moodle.db", "enrolments.db")
+
+
+def _copy_database(source: Path, target: Path) -> None:
+    # SQLite's backup, not a file copy: the databases are in WAL mode.
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    if source.exists():
+        with closing(sqlite3.connect(source)) as read, closing(sqlite3.connect(target)) as write:
+            read.backup(write)
+
+
+def _save_setup(workdir: Path) -> None:
+    (workdir / "setup").mkdir(exist_ok=True)
+    for name in SAVED:
+        _copy_database(workdir / name, workdir / "setup" / name)
+
+
+def _restore_setup(workdir: Path) -> None:
+    for name in SAVED:
+        _copy_database(workdir / "setup" / name, workdir / name)
 
 
 def _timed(command: list[str]) -> dict[str, float]:
@@ -112,33 +143,21 @@ def _last_step(state_url: str) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--students", type=int, default=3000)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--workdir", type=Path, default=None)
-    parser.add_argument("--cost-scale", type=float, default=1.0)
-    parser.add_argument("--enrol-url", default="")
-    options = parser.parse_args(argv)
-    workdir = (options.workdir or Path(tempfile.mkdtemp(prefix="bench-enrolments-"))).resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
-    enrol_url = options.enrol_url or f"sqlite:///{workdir / 'enrolments.db'}"
-    token = secrets.token_hex(16)
-    (workdir / "token").write_text(token)
-    (workdir / "token").chmod(0o600)
-    moodle_db = f"sqlite:///{workdir / 'moodle.db'}"
-
+def _set_up(
+    workdir: Path,
+    apogee: str,
+    options: argparse.Namespace,
+    token: str,
+    moodle_db: str,
+    sim_options: dict[str, Any],
+    results: dict[str, Any],
+) -> tuple[Path, Path]:
+    """Generates the university and runs the steps before enrolments; returns the paths of
+    its directory (LDIF) and timetable."""
     started = time.perf_counter()
-    university = generate(
-        f"sqlite:///{workdir / 'apogee.db'}", options.students, options.seed, YEAR
-    )
-    results: dict[str, Any] = {
-        "students": options.students,
-        "generated_s": round(time.perf_counter() - started, 1),
-        "enrolment_table": redact(enrol_url),
-        "cost_scale": options.cost_scale,
-    }
-    sim_options: dict[str, Any] = {"enrol_db": enrol_url, "enrol_settings": ENROL_SETTINGS}
+    university = generate(apogee, options.students, options.seed, YEAR)
+    results["generated_s"] = round(time.perf_counter() - started, 1)
+    enrol_url = sim_options["enrol_db"]
     with running_simulator(
         mode="process", token=token, db_url=moodle_db, cost_scale=0, **sim_options
     ) as moodle:
@@ -149,6 +168,45 @@ def main(argv: list[str] | None = None) -> None:
             "steps": {step.step: step.status for step in report.steps},
             "wall_s": round(time.perf_counter() - started, 1),
         }
+    return university.ldif, university.ade
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=3000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--cost-scale", type=float, default=1.0)
+    parser.add_argument("--enrol-url", default="")
+    parser.add_argument(
+        "--reuse", action="store_true", help="start again from the setup saved in --workdir"
+    )
+    options = parser.parse_args(argv)
+    if options.reuse and (options.workdir is None or options.enrol_url):
+        parser.error("--reuse needs --workdir and the SQLite enrolment table (no --enrol-url)")
+    workdir = (options.workdir or Path(tempfile.mkdtemp(prefix="bench-enrolments-"))).resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    enrol_url = options.enrol_url or f"sqlite:///{workdir / 'enrolments.db'}"
+    token = secrets.token_hex(16)
+    (workdir / "token").write_text(token)
+    (workdir / "token").chmod(0o600)
+    moodle_db = f"sqlite:///{workdir / 'moodle.db'}"
+
+    results: dict[str, Any] = {
+        "students": options.students,
+        "enrolment_table": redact(enrol_url),
+        "cost_scale": options.cost_scale,
+    }
+    sim_options: dict[str, Any] = {"enrol_db": enrol_url, "enrol_settings": ENROL_SETTINGS}
+    apogee = f"sqlite:///{workdir / 'apogee.db'}"
+    if options.reuse and (workdir / "setup").is_dir():
+        _restore_setup(workdir)
+        ldif, ade = default_paths(apogee, None, None)
+        results["setup"] = "reused"
+    else:
+        ldif, ade = _set_up(workdir, apogee, options, token, moodle_db, sim_options, results)
+        if options.reuse:
+            _save_setup(workdir)
     with running_simulator(
         mode="process",
         token=token,
@@ -156,7 +214,7 @@ def main(argv: list[str] | None = None) -> None:
         cost_scale=options.cost_scale,
         **sim_options,
     ) as moodle:
-        config = _config(workdir, university.ldif, university.ade, enrol_url, moodle.base_url)
+        config = _config(workdir, ldif, ade, enrol_url, moodle.base_url)
         state_url = load_settings(config).state.url
         command = [str(JONCTION), "run", "enrolments", "--config", str(config)]
         results["first_run"] = {**_timed(command), **_last_step(state_url)}

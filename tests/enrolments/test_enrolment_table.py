@@ -13,6 +13,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from jonction.config.moodle import EnrolDatabaseSection
 from jonction.domain.enrolments import RowKey
 from jonction.domain.plan import Action, Operation
+from jonction.moodle import enrol_table
 from jonction.moodle.enrol_table import EnrolmentTable, EnrolmentTableError
 
 NOW = datetime(2026, 11, 30, 4, 15)
@@ -115,6 +116,50 @@ def test_marks_removals_and_repeats(table: EnrolmentTable) -> None:
     again = table.apply([_remove("C1", "b"), _add("C1", "a")], later)
     assert [o.outcome for o in again] == ["skipped", "skipped"]
     assert table.count() == 2
+
+
+def test_a_plan_is_written_a_slice_at_a_time_in_one_transaction(
+    table: EnrolmentTable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    table.apply([_add("C1", "a"), _add("C1", "b"), _add("C1", "c")], NOW)
+    monkeypatch.setattr(enrol_table, "CHUNK", 2)
+    later = datetime(2026, 12, 1, 4, 15)
+    ops = [
+        _add("C2", "a"),
+        _remove("C1", "a"),
+        _mark("C1", "b", later),
+        _add("C2", "a"),  # the same row again, a slice later: skipped
+        _remove("C1", "a"),
+        _add("C2", "b"),
+        _mark("C1", "c", later),
+    ]
+    outcomes = table.apply(ops, later)
+    assert [o.outcome for o in outcomes] == [
+        "applied",
+        "applied",
+        "applied",
+        "skipped",
+        "skipped",
+        "applied",
+        "applied",
+    ]
+    assert [o.operation for o in outcomes] == ops
+    rows = table.read()
+    assert set(rows) == {
+        RowKey(course, user, "student")
+        for course, user in (("C1", "b"), ("C1", "c"), ("C2", "a"), ("C2", "b"))
+    }
+    assert {rows[RowKey("C1", u, "student")].missing_since for u in "bc"} == {later}
+    # A failure in a later slice leaves nothing of the earlier ones.
+    broken = Operation(
+        "enrolment",
+        Action.ADD,
+        "x",
+        after={"course": None, "user": "c", "role": "student", "origin": "student"},
+    )
+    with pytest.raises(Exception):  # noqa: B017 - the database's own error, whichever it is
+        table.apply([_add("C3", "a"), _add("C3", "b"), _add("C3", "c"), broken], later)
+    assert set(table.read()) == set(rows)
 
 
 def test_one_transaction_nothing_half_written(table: EnrolmentTable) -> None:

@@ -12,6 +12,7 @@ the grace period. (test_enrolments_moodle.py has a move with courses in common f
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,13 +20,15 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 from jonction.config import Settings
 from jonction.db import make_engine
 from jonction.domain.course_map import build_course_map
+from jonction.domain.enrolment_fields import OneRegistration, RowColumns, RowSource
 from jonction.domain.enrolments import RowKey
-from jonction.domain.plan import Action, Plan
+from jonction.domain.plan import Action, Operation, Plan
+from jonction.journal.schema import operations
 from jonction.journal.store import Journal
 from jonction.sources.generator.evolve import evolve
 from jonction.sources.generator.generate import generate
@@ -216,3 +219,40 @@ def test_a_generated_university_night_after_night(
     last = report.steps[-1]
     assert last.status == "blocked" and "ADE's events" in last.error
     assert rows(settings) == after_table and enrolments(moodle_db) == after_moodle
+
+
+def _enrolment_objects() -> int:
+    """Enrolment operations and their compact fields alive in the process."""
+    gc.collect()
+    return sum(
+        1
+        for item in gc.get_objects()
+        if (isinstance(item, Operation) and item.kind == "enrolment")
+        or isinstance(item, RowColumns | OneRegistration | RowSource)
+    )
+
+
+def test_a_night_keeps_nothing_of_the_plan_once_journaled(
+    university: tuple[Settings, RunningSimulator, str],
+) -> None:
+    settings, _, _ = university
+    alive = _enrolment_objects()
+    report = asyncio.run(run_steps(settings, STEPS, keep_details=False))
+    step = report.steps[-1]
+    assert step.status == "succeeded" and step.plan is None and step.result is None
+    assert _enrolment_objects() == alive
+    # … and the journal has every row added, with its reason and source.
+    added = step.changes[("enrolment", "add", "applied")]
+    assert added > 1000 and added == len(rows(settings))
+    engine = make_engine(settings.state.url)
+    with engine.connect() as connection:
+        journaled = connection.execute(
+            select(operations.c.reason, operations.c.source).where(
+                operations.c.kind == "enrolment", operations.c.action == "add"
+            )
+        ).all()
+    engine.dispose()
+    assert len(journaled) == added
+    assert all(
+        reason and source["origin"] in ("student", "teacher") for reason, source in journaled
+    )

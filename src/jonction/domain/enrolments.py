@@ -17,9 +17,12 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any, Final, Literal, NamedTuple, Protocol
 
 from ..sources.ade.timetable import ActivityUse, Teaching
+from .compact_fields import shared
+from .enrolment_fields import OneRegistration, RowColumns, RowSource, registration_json
 from .plan import Action, Notice, Operation, Plan, fingerprint
 from .refer_model import EtapeKey, PedagogicalRegistration, ReferSnapshot
 
@@ -139,13 +142,7 @@ class Registration(NamedTuple):
     element: str
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "year": self.year,
-            "cod_ind": self.cod_ind,
-            "cod_etu": self.cod_etu,
-            "etape": self.etape,
-            "element": self.element,
-        }
+        return registration_json(*self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,12 +167,13 @@ class Scheduling:
 
 @dataclass(slots=True)
 class DesiredRow:
-    """Why a row is wanted: the registrations or the ADE schedulings behind it."""
+    """Why a row is wanted: the registrations or the ADE schedulings behind it (tuples, held
+    as they are by the source of the row's operation; most rows have one registration)."""
 
     key: RowKey
     origin: Origin
-    registrations: list[Registration] = field(default_factory=list)
-    schedulings: list[Scheduling] = field(default_factory=list)
+    registrations: tuple[Registration, ...] = ()
+    schedulings: tuple[Scheduling, ...] = ()
 
     def reason(self) -> str:
         if self.origin == STUDENT:
@@ -197,18 +195,14 @@ class DesiredRow:
             parts.append(f"scheduled in ADE for {scheduling.element}: {uses}")
         return "; ".join(parts)
 
-    def source(self) -> dict[str, Any]:
+    def source(self) -> Mapping[str, Any]:
+        """{"origin", "table", "registrations"} or {"origin", "source", "schedulings"}, as a
+        compact mapping (enrolment_fields.py)."""
         if self.origin == STUDENT:
-            return {
-                "origin": STUDENT,
-                "table": "IND_CONTRAT_ELP",
-                "registrations": [r.to_json() for r in self.registrations],
-            }
-        return {
-            "origin": TEACHER,
-            "source": "ADE",
-            "schedulings": [s.to_json() for s in self.schedulings],
-        }
+            if len(self.registrations) == 1:
+                return OneRegistration(*self.registrations[0])
+            return RowSource(False, self.registrations)
+        return RowSource(True, self.schedulings)
 
 
 # Says why each of the given rows is wanted (rows it does not want are left out).
@@ -307,8 +301,8 @@ def desired_students(
             etape = etape_names.get(ip.etape)
             if etape is None:
                 etape = etape_names[ip.etape] = str(ip.etape)
-            row.registrations.append(
-                Registration(snapshot.year, ip.cod_ind, cod_etu, etape, ip.element)
+            row.registrations += (
+                Registration(snapshot.year, ip.cod_ind, cod_etu, etape, ip.element),
             )
         return found
 
@@ -382,8 +376,8 @@ def desired_teachers(
             if row is None:
                 row = reasons[key] = DesiredRow(key, TEACHER)
                 desired.rows[key] = TEACHER
-            row.schedulings.append(
-                Scheduling(element, instructor_id, instructor.name, matched, tuple(uses))
+            row.schedulings += (
+                Scheduling(element, instructor_id, instructor.name, matched, tuple(uses)),
             )
     for instructor_id, lost in sorted(no_account.items()):
         instructor = teaching.instructors[instructor_id]
@@ -468,9 +462,12 @@ def origin_of(row: KnownRow, teacher_role: str) -> str:
     return TEACHER if row.key.role == teacher_role else STUDENT
 
 
-def _columns(key: RowKey, origin: str, **more: Any) -> dict[str, Any]:
-    # Built at once: one per row added on a first night, hundreds of thousands of them.
-    return {"course": key.course, "user": key.user, "role": key.role, "origin": origin, **more}
+MISSING = "missing_since"
+
+
+def _grace_source(origin: str, days: int) -> Mapping[str, Any]:
+    # Read-only: one for every row of the origin that leaves.
+    return MappingProxyType({"origin": origin, "grace_days": days})
 
 
 def _label(key: RowKey) -> str:
@@ -502,20 +499,27 @@ def determine_actions(
     """
     operations: list[Operation] = []
     stamp = now.replace(microsecond=0)
-    first_seen = stamp.isoformat()
+    today = stamp.isoformat()  # the rows added are first seen, the rows leaving marked
     added = desired.keys() - known.keys()
     again = {key for key, row in known.items() if row.missing_since is not None and key in desired}
-    reasons = justify(added | again) if added or again else {}
+    # Not `added | again` on a first night: a copy of hundreds of thousands of keys.
+    asked = added | again if again else added
+    reasons = justify(asked) if asked else {}
+    del asked
+    # Hundreds of thousands of rows on a first night: their fields are compact, and the
+    # strings and sources many rows have in common are held once.
+    pool: dict[str, str] = {}
+    grace_sources: dict[tuple[str, int], Mapping[str, Any]] = {}
     for key in sorted(added):
-        row = reasons.get(key) or DesiredRow(key, desired[key])
+        row = reasons.pop(key, None) or DesiredRow(key, desired[key])
         operations.append(
             Operation(
                 KIND,
                 Action.ADD,
                 str(key),
                 label=_label(key),
-                after=_columns(key, row.origin, first_seen=first_seen),
-                reason=row.reason(),
+                after=RowColumns(key, row.origin, "first_seen", today),
+                reason=shared(pool, row.reason()),
                 source=row.source(),
                 scope=key.course,
             )
@@ -531,11 +535,13 @@ def determine_actions(
                         Action.UPDATE,
                         str(key),
                         label=_label(key),
-                        before=_columns(
-                            key, wanted.origin, missing_since=current.missing_since.isoformat()
+                        before=RowColumns(
+                            key, wanted.origin, MISSING, current.missing_since.isoformat()
                         ),
-                        after=_columns(key, wanted.origin, missing_since=None),
-                        reason=f"wanted again, its removal is cancelled: {wanted.reason()}",
+                        after=RowColumns(key, wanted.origin, MISSING, None),
+                        reason=shared(
+                            pool, f"wanted again, its removal is cancelled: {wanted.reason()}"
+                        ),
                         source=wanted.source(),
                         scope=key.course,
                     )
@@ -546,6 +552,9 @@ def determine_actions(
             continue
         days = grace.days(origin)
         since = current.missing_since
+        source = grace_sources.get((origin, days))
+        if source is None:
+            source = grace_sources[(origin, days)] = _grace_source(origin, days)
         if since is None and days > 0:
             until = (stamp + timedelta(days=days)).date().isoformat()
             changes.append(
@@ -554,10 +563,12 @@ def determine_actions(
                     Action.UPDATE,
                     str(key),
                     label=_label(key),
-                    before=_columns(key, origin, missing_since=None),
-                    after=_columns(key, origin, missing_since=stamp.isoformat()),
-                    reason=f"{_gone_reason(origin)}; kept until {until} ({days} days of grace)",
-                    source={"origin": origin, "grace_days": days},
+                    before=RowColumns(key, origin, MISSING, None),
+                    after=RowColumns(key, origin, MISSING, today),
+                    reason=shared(
+                        pool, f"{_gone_reason(origin)}; kept until {until} ({days} days of grace)"
+                    ),
+                    source=source,
                     scope=key.course,
                 )
             )
@@ -578,13 +589,11 @@ def determine_actions(
                     Action.REMOVE,
                     str(key),
                     label=_label(key),
-                    before=_columns(
-                        key,
-                        origin,
-                        missing_since=since.isoformat() if since is not None else None,
+                    before=RowColumns(
+                        key, origin, MISSING, since.isoformat() if since is not None else None
                     ),
-                    reason=f"{_gone_reason(origin)}{after_grace}: {consequence}",
-                    source={"origin": origin, "grace_days": days},
+                    reason=shared(pool, f"{_gone_reason(origin)}{after_grace}: {consequence}"),
+                    source=source,
                     scope=key.course,
                 )
             )
@@ -677,27 +686,37 @@ def plan_enrolments(
 
 
 def merge(*parts: Desired) -> Desired:
-    """Students and teachers together (their keys differ by role, or are the same row)."""
-    merged = Desired()
+    """Students and teachers together (their keys differ by role, or are the same row).
+
+    The parts are consumed: the first one's rows (hundreds of thousands of students') become
+    the merged rows, not copied."""
+    merged = Desired(rows=parts[0].rows if parts else {})
     origins = merged.rows  # not `merged`: its justify would hold it in a reference cycle
     for part in parts:
-        for key, origin in part.rows.items():
-            origins.setdefault(key, origin)
+        if part.rows is not origins:
+            for key, origin in part.rows.items():
+                origins.setdefault(key, origin)
         merged.notices.extend(part.notices)
         merged.stats.update(part.stats)
+    justifies = [part.justify for part in parts]  # not the parts: their rows are not needed
 
     def justify(keys: Collection[RowKey]) -> dict[RowKey, DesiredRow]:
+        # A part's rows are taken as they are (hundreds of thousands on a first night); a
+        # row both parts want is a new one, the parts' own left unchanged.
         found: dict[RowKey, DesiredRow] = {}
-        for part in parts:
-            for key, row in part.justify(keys).items():
+        for part_justify in justifies:
+            for key, row in part_justify(keys).items():
                 existing = found.get(key)
-                if existing is None:
-                    found[key] = DesiredRow(
-                        key, origins[key], list(row.registrations), list(row.schedulings)
-                    )
-                else:  # the same person, course and role from both sources: one row
-                    existing.registrations.extend(row.registrations)
-                    existing.schedulings.extend(row.schedulings)
+                if existing is None and row.origin == origins[key]:
+                    found[key] = row
+                    continue
+                before = existing or DesiredRow(key, origins[key])
+                found[key] = DesiredRow(
+                    key,
+                    origins[key],
+                    before.registrations + row.registrations,
+                    before.schedulings + row.schedulings,
+                )
         return found
 
     merged.justify = justify

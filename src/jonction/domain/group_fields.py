@@ -2,9 +2,8 @@
 
 A first night plans a million member operations; as plain dicts their `source` (a dozen
 codes, most of them the group's) and `after` (two ids) would take well over a kilobyte each.
-These mappings hold only what differs from one member to the next and share the group's part:
-they read like the dicts they stand for (`dict(m)`, `m["user_id"]`, `m.get(…)`, `{**m}`), and
-the journal and `plan --json` turn them into plain dicts.
+These mappings (compact_fields.py) hold only what differs from one member to the next and
+share the group's part.
 """
 
 from __future__ import annotations
@@ -12,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from .compact_fields import FieldMapping
+
 _IDS = ("group_id", "user_id")
 _MEMBER = ("etape", "cod_ind", "username")
 
 
-class MemberIds(Mapping[str, Any]):
+class MemberIds(FieldMapping):
     """{"group_id": …, "user_id": …}: the ids of a membership (group_id None for a group
     created by the same plan)."""
 
@@ -39,11 +40,8 @@ class MemberIds(Mapping[str, Any]):
     def __len__(self) -> int:
         return 2
 
-    def __repr__(self) -> str:
-        return repr(dict(self))
 
-
-class MemberSource(Mapping[str, Any]):
+class MemberSource(FieldMapping):
     """A member operation's source codes: the group's (one dict shared by all its members),
     then the member's étape, COD_IND and username, then `extra` (e.g. why it is deferred)."""
 
@@ -94,9 +92,3 @@ class MemberSource(Mapping[str, Any]):
         yield from (key for key in self._group if key not in own)
         yield from _MEMBER
         yield from (key for key in self._extra or () if key not in _MEMBER)
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
-
-    def __repr__(self) -> str:
-        return repr(dict(self))

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import islice
 from typing import Any
 
 from sqlalchemy import (
@@ -43,6 +42,7 @@ from sqlalchemy.dialects import mysql
 
 from ..config.moodle import EnrolDatabaseSection
 from ..db import make_engine
+from ..domain.enrolment_fields import RowColumns
 from ..domain.enrolments import KnownRow, RowKey
 from ..domain.plan import Action, Operation
 from ..journal.store import Outcome
@@ -58,12 +58,6 @@ _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 class EnrolmentTableError(Exception):
     """The table cannot be used as configured; the message names the setting."""
-
-
-def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    iterator = iter(items)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
 
 
 def _key_type() -> Any:
@@ -238,46 +232,25 @@ class EnrolmentTable:
 
     def apply(self, operations: Sequence[Operation], now: datetime) -> list[Outcome]:
         """Applies the plan's row changes in ONE transaction, checking each against the table
-        as it is inside that transaction (a change already made is skipped, not repeated)."""
-        names = self.names
+        as it is inside that transaction (a change already made is skipped, not repeated).
+        The changes are written a slice of operations at a time: what the statements take is
+        never held for the hundreds of thousands of rows of a first night."""
         outcomes: list[Outcome] = []
-        inserts: list[tuple[RowKey, str]] = []
-        deletes: list[RowKey] = []
-        marks: dict[datetime | None, list[RowKey]] = defaultdict(list)
         if not operations:
             return outcomes
         with self.engine.begin() as connection:
             present = {key for key, _ in self._rows(connection)}
-            for op in operations:
-                values = op.after if op.action != Action.REMOVE else op.before
-                if values is None:
-                    outcomes.append(Outcome(op, "failed", "the operation carries no row"))
-                    continue
-                key = RowKey(values["course"], values["user"], values["role"])
-                if op.action == Action.ADD:
-                    if key in present:
-                        outcomes.append(Outcome(op, "skipped", "the row is already in the table"))
-                        continue
-                    present.add(key)
-                    inserts.append((key, values.get("origin", "")))
-                elif op.action == Action.REMOVE:
-                    if key not in present:
-                        outcomes.append(Outcome(op, "skipped", "the row is no longer in the table"))
-                        continue
-                    present.discard(key)
-                    deletes.append(key)
-                elif op.action == Action.UPDATE:
-                    if key not in present:
-                        outcomes.append(Outcome(op, "skipped", "the row is no longer in the table"))
-                        continue
-                    since = values.get("missing_since")
-                    marks[datetime.fromisoformat(since) if since else None].append(key)
-                else:
-                    outcomes.append(Outcome(op, "failed", f"{op.action} is not a row change"))
-                    continue
-                outcomes.append(Outcome(op, "applied"))
-            del present
-            new_rows = (
+            for start in range(0, len(operations), CHUNK):
+                changes = _Changes()
+                for op in operations[start : start + CHUNK]:
+                    outcomes.append(changes.take(op, present))
+                self._write(connection, changes, now)
+        return outcomes
+
+    def _write(self, connection: Connection, changes: _Changes, now: datetime) -> None:
+        names = self.names
+        if changes.inserts:
+            rows = [
                 {
                     names.course: key.course,
                     names.user: key.user,
@@ -286,18 +259,56 @@ class EnrolmentTable:
                     FIRST_SEEN: now,
                     MISSING_SINCE: None,
                 }
-                for key, origin in inserts
+                for key, origin in changes.inserts
+            ]
+            connection.execute(insert(self.table), rows)
+        if changes.deletes:
+            connection.execute(
+                delete(self.table).where(self._by_key()), self._key_params(changes.deletes)
             )
-            for chunk in _chunks(new_rows, CHUNK):
-                connection.execute(insert(self.table), chunk)
-            for chunk in _chunks(deletes, CHUNK):
-                connection.execute(
-                    delete(self.table).where(self._by_key()), self._key_params(chunk)
-                )
-            for since, keys in marks.items():
-                for chunk in _chunks(keys, CHUNK):
-                    connection.execute(
-                        update(self.table).where(self._by_key()).values({MISSING_SINCE: since}),
-                        self._key_params(chunk),
-                    )
-        return outcomes
+        for since, keys in changes.marks.items():
+            connection.execute(
+                update(self.table).where(self._by_key()).values({MISSING_SINCE: since}),
+                self._key_params(keys),
+            )
+
+
+def _row_key(values: Mapping[str, Any]) -> RowKey:
+    if isinstance(values, RowColumns):
+        return values.key  # the plan's own key, not a copy
+    return RowKey(values["course"], values["user"], values["role"])
+
+
+@dataclass(slots=True)
+class _Changes:
+    """The statements of a slice of operations: rows to insert, delete and mark."""
+
+    inserts: list[tuple[RowKey, str]] = field(default_factory=list)
+    deletes: list[RowKey] = field(default_factory=list)
+    marks: dict[datetime | None, list[RowKey]] = field(default_factory=lambda: defaultdict(list))
+
+    def take(self, op: Operation, present: set[RowKey]) -> Outcome:
+        """The operation's change, checked against the table's keys (`present`, kept up to
+        date); its outcome."""
+        values = op.after if op.action != Action.REMOVE else op.before
+        if values is None:
+            return Outcome(op, "failed", "the operation carries no row")
+        key = _row_key(values)
+        if op.action == Action.ADD:
+            if key in present:
+                return Outcome(op, "skipped", "the row is already in the table")
+            present.add(key)
+            self.inserts.append((key, values.get("origin", "")))
+        elif op.action == Action.REMOVE:
+            if key not in present:
+                return Outcome(op, "skipped", "the row is no longer in the table")
+            present.discard(key)
+            self.deletes.append(key)
+        elif op.action == Action.UPDATE:
+            if key not in present:
+                return Outcome(op, "skipped", "the row is no longer in the table")
+            since = values.get("missing_since")
+            self.marks[datetime.fromisoformat(since) if since else None].append(key)
+        else:
+            return Outcome(op, "failed", f"{op.action} is not a row change")
+        return Outcome(op, "applied")
