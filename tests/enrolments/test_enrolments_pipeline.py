@@ -19,7 +19,6 @@ from typing import Any
 
 import httpx
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import create_engine, select, text
 
 from jonction.config import Settings
@@ -31,53 +30,22 @@ from jonction.domain.plan import Action, Operation, Plan
 from jonction.journal.schema import operations
 from jonction.journal.store import Journal
 from jonction.sources.generator.evolve import evolve
-from jonction.sources.generator.generate import generate
 from jonction.sources.refer.store import load_snapshot, open_refer
 from jonction.steps.runner import RunReport, run_steps
-from moodlesim.testing import RunningSimulator, running_simulator
+from moodlesim.testing import RunningSimulator
 
+from ..generated_university import YEAR, generated_university
 from .world import rows
 
 pytestmark = pytest.mark.slow
-YEAR = "2026"
 STEPS = ["refer", "users", "offer", "enrolments"]
 EDITINGTEACHER = 3
-ENROL_SETTINGS = [
-    "remoteenroltable=jonction_enrolments",
-    "remotecoursefield=course_idnumber",
-    "remoteuserfield=username",
-    "remoterolefield=role",
-    "unenrolaction=2",
-]
 
 
 @pytest.fixture
 def university(tmp_path: Path) -> Iterator[tuple[Settings, RunningSimulator, str]]:
-    apogee = f"sqlite:///{tmp_path / 'apogee.db'}"
-    made = generate(apogee, 200, 1, YEAR)
-    enrol_url = f"sqlite:///{tmp_path / 'enrolments.db'}"
-    moodle_db = f"sqlite:///{tmp_path / 'moodle.db'}"
-    with running_simulator(
-        db_url=moodle_db,
-        latency_ms=0,
-        cost_scale=0,
-        enrol_db=enrol_url,
-        enrol_settings=ENROL_SETTINGS,
-    ) as moodle:
-        settings = Settings()
-        settings.apogee.url = apogee
-        settings.apogee.years = [YEAR]
-        settings.refer.url = f"sqlite:///{tmp_path / 'refer.db'}"
-        settings.state.url = f"sqlite:///{tmp_path / 'state.db'}"
-        settings.pipeline.lock_file = tmp_path / "lock"
-        settings.moodle.url = moodle.base_url
-        settings.moodle.token = SecretStr(moodle.token)
-        settings.ldap.ldif = made.ldif
-        settings.ade.path = made.ade
-        settings.ade.teacher_key = "code_or_email"
-        settings.enrol_database.url = enrol_url
-        settings.enrol_database.sync_url = f"{moodle.base_url}/admin/enrol_database_sync"
-        yield settings, moodle, moodle_db
+    with generated_university(tmp_path, 200) as made:
+        yield made.settings, made.moodle, made.moodle_db
 
 
 def night(settings: Settings) -> RunReport:

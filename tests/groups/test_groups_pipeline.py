@@ -14,56 +14,25 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import create_engine, text
 
 from jonction.config import Settings
 from jonction.domain.groups import MEMBER
-from jonction.sources.generator.generate import generate
 from jonction.steps.runner import RunReport, StepReport, run_steps
-from moodlesim.testing import RunningSimulator, running_simulator
+from moodlesim.testing import RunningSimulator
+
+from ..generated_university import generated_university
 
 pytestmark = pytest.mark.slow
-YEAR = "2026"
 STEPS = ["refer", "users", "offer", "enrolments", "groups"]
-ENROL_SETTINGS = [
-    "remoteenroltable=jonction_enrolments",
-    "remotecoursefield=course_idnumber",
-    "remoteuserfield=username",
-    "remoterolefield=role",
-    "unenrolaction=2",
-]
 ENROLMENT_READS = ("core_enrol_get_users_courses", "core_enrol_get_enrolled_users")
 
 
 @pytest.fixture
 def university(tmp_path: Path) -> Iterator[tuple[Settings, RunningSimulator, str]]:
-    apogee = f"sqlite:///{tmp_path / 'apogee.db'}"
-    made = generate(apogee, 120, 1, YEAR)
-    enrol_url = f"sqlite:///{tmp_path / 'enrolments.db'}"
-    moodle_db = f"sqlite:///{tmp_path / 'moodle.db'}"
-    with running_simulator(
-        db_url=moodle_db,
-        latency_ms=0,
-        cost_scale=0,
-        enrol_db=enrol_url,
-        enrol_settings=ENROL_SETTINGS,
-    ) as moodle:
-        settings = Settings()
-        settings.apogee.url = apogee
-        settings.apogee.years = [YEAR]
-        settings.refer.url = f"sqlite:///{tmp_path / 'refer.db'}"
-        settings.state.url = f"sqlite:///{tmp_path / 'state.db'}"
-        settings.pipeline.lock_file = tmp_path / "lock"
-        settings.moodle.url = moodle.base_url
-        settings.moodle.token = SecretStr(moodle.token)
-        settings.moodle.backoff_s = 0
-        settings.ldap.ldif = made.ldif
-        settings.ade.path = made.ade
-        settings.ade.teacher_key = "code_or_email"
-        settings.enrol_database.url = enrol_url
-        settings.enrol_database.sync_url = f"{moodle.base_url}/admin/enrol_database_sync"
-        yield settings, moodle, moodle_db
+    with generated_university(tmp_path, 120) as made:
+        made.settings.moodle.backoff_s = 0
+        yield made.settings, made.moodle, made.moodle_db
 
 
 def night(settings: Settings, steps: list[str] = STEPS) -> dict[str, StepReport]:

@@ -30,9 +30,10 @@ from jonction.web.app import create_app
 from jonction.web.roles import Role
 from moodlesim.testing import RunningSimulator
 
+from ..generated_university import YEAR
 from .browser import browser_page, screenshot, serve
 from .conftest import PASSWORD
-from .night_site import YEAR, generated_nights
+from .night_site import generated_nights
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
