@@ -205,3 +205,29 @@ def test_teachers_from_the_web_api(world: Settings, ade_samples: Path) -> None:
     (events,) = server.calls("getEvents")
     assert (events["startDate"], events["endDate"]) == ("07/01/2026", "06/30/2027")
     assert server.calls("disconnect") and server.sessions == {}
+
+
+def test_a_run_stopped_before_the_sync_leaves_it_to_the_next_one(
+    world: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jonction.steps import enrolments
+
+    world.enrol_database.sync_command = "true"
+
+    async def crash(*_: object, **__: object) -> None:
+        raise OSError("the machine went down")
+
+    working = enrolments.trigger_sync
+    monkeypatch.setattr(enrolments, "trigger_sync", crash)
+    (first,) = run(world).steps
+    assert first.status == "failed" and "went down" in first.error
+    assert len(rows(world)) == 94  # the table was written before the sync
+    monkeypatch.setattr(enrolments, "trigger_sync", working)
+    (second,) = run(world).steps
+    assert second.status == "succeeded", second.error
+    assert second.result is not None
+    [sync] = second.result.outcomes
+    assert (sync.operation.kind, sync.outcome) == ("enrolment_sync", "applied")
+    assert sync.operation.reason == "the last sync failed"
+    (third,) = run(world).steps
+    assert third.result is not None and third.result.outcomes == []  # nothing left to sync

@@ -250,6 +250,12 @@ class EnrolmentsStep(Step):
             )
             ctx.journal.set_flag(REGISTRY_FLAG, "pending")
             outcomes = table.apply(rows, _naive_utc(ctx.now))
+            if any(
+                o.outcome == "applied" and o.operation.action != Action.UPDATE for o in outcomes
+            ):
+                # Committed and not yet read by Moodle: a run that stops before the sync leaves
+                # the next one to trigger it, even with nothing new to write.
+                ctx.journal.set_flag(SYNC_PENDING_FLAG, True)
             stats: dict[str, Any] = {"table": table.describe(), "table_setup": setup}
             stats["managed_repaired"] = _mirror(ctx, table, outcomes, check)
             ctx.journal.set_flag(REGISTRY_FLAG, "written")
@@ -288,6 +294,7 @@ class EnrolmentsStep(Step):
         report = await trigger_sync(ctx.settings.enrol_database, ctx.settings.moodle)
         if report is None:
             stats["sync"] = {"method": "cron"}
+            ctx.journal.set_flag(SYNC_PENDING_FLAG, None)  # Moodle's cron reads the table
             return Outcome(operation, "deferred", "left to Moodle's cron")
         stats["sync"] = report.to_json()
         ctx.calls.add(
