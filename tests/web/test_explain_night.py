@@ -97,3 +97,17 @@ def test_explain_command_names_the_path(night: Settings, tmp_path: Path) -> None
     done = CliRunner().invoke(app, ["explain", "--user", teacher, "--config", str(config)])
     assert done.exit_code == 0, done.output
     assert "ade_activity" in done.output and "teaching" in done.output
+
+
+def test_a_teacher_found_by_name(night: Settings) -> None:
+    username = _keys(night, "enrolment", night.policy.teacher_role)[0].split("|")[1]
+    state = make_engine(night.state.url)
+    with state.connect() as connection:
+        record = connection.execute(
+            select(managed.c.data).where(managed.c.kind == "user", managed.c.key == username)
+        ).scalar_one()
+    name = f"{record['firstname']} {record['lastname']}"
+    result = answer(night, open_refer(night), state, name.upper())
+    staff = [p for p in result.people if p.staff]
+    assert username in {p.username for p in staff}, result.people
+    assert any(p.last_name == record["lastname"] for p in staff)

@@ -895,6 +895,9 @@ def managed_records(
                 idnumber=person.idnumber,
                 # How the enrolments step recognises a teacher by address ([ade] teacher_key).
                 emails=[a for a in (person.email, *person.other_emails) if a],
+                # How explain finds a teacher by name (students are found in REFER).
+                firstname=person.firstname,
+                lastname=person.lastname,
             )
         if op is not None:
             after = op.after or {}

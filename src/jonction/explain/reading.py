@@ -140,7 +140,7 @@ def _composantes_of(connection: Connection, year: str, people: list[int]) -> dic
 def find_people(refer_engine: Engine, state: Engine, year: str, query: str) -> list[Person]:
     """The students whose number, internal number, username or name matches `query`: those
     with a valid registration, then those REFER left out (unpaid, cancelled…) so that explain
-    says why they get nothing; else the staff account of that username."""
+    says why they get nothing; then the staff accounts of that username, number or name."""
     query = query.strip()
     if not query:
         return []
@@ -168,29 +168,41 @@ def find_people(refer_engine: Engine, state: Engine, year: str, query: str) -> l
         )
         for row in rows
     ]
-    if not people:
-        people = find_staff(state, year, query)
-    return people
+    if number is not None and people:
+        return people  # the username of a student's account
+    # Staff too: a name may be a student's and a teacher's.
+    return people + find_staff(state, year, query)[: MAX_MATCHES - len(people)]
 
 
 def find_staff(state: Engine, year: str, query: str) -> list[Person]:
-    """The managed account named `query` (username or employee number) that carries no
-    student number: a teacher, explained from the rows ADE gave them."""
-    employee = managed.c.data["employee_id"].as_string()
+    """The managed accounts named by `query` (username, employee number or name) that carry
+    no student number: teachers, explained from the rows ADE gave them."""
+    data = managed.c.data
+    conditions = [managed.c.key == query.lower(), data["employee_id"].as_string() == query]
+    if len(query) >= 2 and not query.isdigit():
+        pattern = _like(query.casefold())
+        first, last = data["firstname"].as_string(), data["lastname"].as_string()
+        full, reverse = func.lower(first + " " + last), func.lower(last + " " + first)
+        conditions.append(or_(full.like(pattern, escape="\\"), reverse.like(pattern, escape="\\")))
     with state.connect() as connection:
         rows = connection.execute(
             select(managed.c.key, managed.c.data)
-            .where(
-                managed.c.kind == "user",
-                or_(managed.c.key == query.lower(), employee == query),
-            )
+            .where(managed.c.kind == "user", or_(*conditions))
+            .order_by(managed.c.key)
             .limit(MAX_MATCHES)
         ).all()
-    return [
-        Person(year, 0, None, row.key, "", (), username=row.key)
-        for row in rows
-        if not (row.data or {}).get("student_id")
-    ]
+    people = []
+    for row in rows:
+        record = row.data or {}
+        if record.get("student_id"):
+            continue
+        last_name = str(record.get("lastname") or row.key)
+        people.append(
+            Person(
+                year, 0, None, last_name, str(record.get("firstname") or ""), (), username=row.key
+            )
+        )
+    return people
 
 
 def _etape(code: str | None, version: int | None) -> str | None:
