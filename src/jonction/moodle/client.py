@@ -9,7 +9,7 @@ async with MoodleClient.from_settings(settings.moodle) as moodle:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -199,17 +199,10 @@ class MoodleClient(Reads):
         # By idnumber. Without one, a category of the same name under the same parent may be
         # ours or an older one: only its absence is sure.
         categories = await self.categories()
-        by_idnumber = {c.idnumber: c.id for c in categories if c.idnumber}
-        names = {(c.parent, normalize_label(c.name)) for c in categories}
-        found: list[Found] = []
-        for item in items:
-            if item.idnumber:
-                found.append(by_idnumber.get(item.idnumber))
-            elif (item.parent, normalize_label(item.name)) in names:
-                found.append("unknown")
-            else:
-                found.append(None)
-        return found
+        return found_by_idnumber_or_name(
+            ((c.idnumber or None, (c.parent, normalize_label(c.name)), c.id) for c in categories),
+            ((i.idnumber or None, (i.parent, normalize_label(i.name))) for i in items),
+        )
 
     # --- courses -------------------------------------------------------------------------
 
@@ -394,22 +387,24 @@ class MoodleClient(Reads):
         # By idnumber, unique within a course. Without one, a grouping of the same name may be
         # ours or an older one: only its absence is sure.
         groupings = await self.groupings_of_courses(item.courseid for item in items)
-        by_idnumber: dict[tuple[int, str], int] = {}
-        names: set[tuple[int, str]] = set()
-        for course, found in groupings.items():
-            for grouping in found:
-                names.add((course, normalize_label(grouping.name)))
-                if grouping.idnumber:
-                    by_idnumber[(course, grouping.idnumber)] = grouping.id
-        result: list[Found] = []
-        for item in items:
-            if item.idnumber:
-                result.append(by_idnumber.get((item.courseid, item.idnumber)))
-            elif (item.courseid, normalize_label(item.name)) in names:
-                result.append("unknown")
-            else:
-                result.append(None)
-        return result
+        return found_by_idnumber_or_name(
+            (
+                (
+                    (course, g.idnumber) if g.idnumber else None,
+                    (course, normalize_label(g.name)),
+                    g.id,
+                )
+                for course, found in groupings.items()
+                for g in found
+            ),
+            (
+                (
+                    (i.courseid, i.idnumber) if i.idnumber else None,
+                    (i.courseid, normalize_label(i.name)),
+                )
+                for i in items
+            ),
+        )
 
     # --- cohorts -------------------------------------------------------------------------
 
@@ -481,3 +476,25 @@ class MoodleClient(Reads):
             else:
                 settled.append(Failed(item, "notadded", reason))
         return settled
+
+
+def found_by_idnumber_or_name(
+    existing: Iterable[tuple[Hashable | None, Hashable, int]],
+    wanted: Iterable[tuple[Hashable | None, Hashable]],
+) -> list[Found]:
+    """Read-back of created objects: (idnumber key or None, name key, id) of what Moodle holds,
+    against (idnumber key or None, name key) of each item sent. By idnumber when the item has
+    one; without, an object of the same name may be ours or an older one: only its absence is
+    sure ("unknown" otherwise)."""
+    by_idnumber: dict[Hashable, int] = {}
+    names: set[Hashable] = set()
+    for idnumber, name, object_id in existing:
+        names.add(name)
+        if idnumber is not None:
+            by_idnumber[idnumber] = object_id
+    return [
+        by_idnumber.get(idnumber)
+        if idnumber is not None
+        else ("unknown" if name in names else None)
+        for idnumber, name in wanted
+    ]
