@@ -61,8 +61,11 @@ def _apply(campus: Campus, step: Change) -> None:
 @given(
     st.lists(st.lists(change, max_size=6), min_size=1, max_size=3),
     st.sampled_from(["keep", "empty"]),
+    st.booleans(),
 )
-def test_each_night_converges(nights: list[list[Change]], vanished: str) -> None:
+def test_each_night_converges(nights: list[list[Change]], vanished: str, full: bool) -> None:
+    """`full`: whether the nights after the first read every group's members, or only those
+    whose members may have changed."""
     config = GroupsSection(vanished_groups=vanished)  # type: ignore[arg-type]
     campus = _campus()
     world = World()
@@ -73,7 +76,7 @@ def test_each_night_converges(nights: list[list[Change]], vanished: str) -> None
     for night in [[], *nights]:
         for step in night:
             _apply(campus, step)
-        run_night(world, campus, config)
+        run_night(world, campus, config, full=full)
         desired = desired_groups([campus.snapshot], campus.course_maps(), config)
         for key, group in desired.groups.items():
             moodle = world.members[world.records[key].moodle_id]
@@ -82,5 +85,5 @@ def test_each_night_converges(nights: list[list[Change]], vanished: str) -> None
                 g.name for g in world.groups.values() if g.course_id == world.records[key].course_id
             ]
             assert len(names) == len(set(names))
-        quiet = run_night(world, campus, config)
+        quiet = run_night(world, campus, config, full=full)
         assert quiet.plan.operations == []

@@ -4,13 +4,15 @@ users → offer → enrolments (external table, Moodle's enrol_database sync) �
 What the sync enrolled is taken for granted (no enrolment read), the courses the offer step
 created in the run are not read for their groups; a sync that failed leaves everything to be
 checked; a student unenrolled by hand is refused by Moodle and deferred, and checked by a read
-the next night.
+the next night. A quiet night reads no group's members; a full check catches a member removed
+by hand.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -147,3 +149,36 @@ def test_a_student_unenrolled_by_hand_is_deferred_then_read(
     assert {o.outcome for o in again.result.outcomes} == {"deferred"}
     assert "core_group_add_group_members" not in again.calls
     assert set(ENROLMENT_READS) & set(again.calls)
+
+
+def test_a_quiet_night_reads_no_member_and_a_full_check_puts_back_one_removed_by_hand(
+    university: tuple[Settings, RunningSimulator, str],
+) -> None:
+    settings, _, moodle_db = university
+    first = night(settings)["groups"]
+    assert first.plan is not None and first.plan.stats["groups_full_check"] == 1
+    quiet = night(settings)["groups"]
+    assert quiet.plan is not None and not quiet.plan.operations
+    assert quiet.plan.stats["groups_full_check"] == 0
+    assert quiet.plan.stats["groups_members_read"] == 0
+    assert "core_group_get_group_members" not in quiet.calls
+    # Someone removes a member by hand in Moodle: trusted to be there until the full check.
+    before = memberships(moodle_db)
+    group_id, user_id = min(before)
+    engine = create_engine(moodle_db)
+    with engine.begin() as connection:
+        connection.execute(
+            text("DELETE FROM mdl_groups_members WHERE groupid = :g AND userid = :u"),
+            {"g": group_id, "u": user_id},
+        )
+    engine.dispose()
+    unseen = night(settings, ["groups"])["groups"]
+    assert unseen.plan is not None and not unseen.plan.operations
+    week = datetime.now(UTC) + timedelta(days=settings.groups.full_check_days)
+    report: RunReport = asyncio.run(run_steps(settings, ["groups"], now=week))
+    (full,) = report.steps
+    assert full.status == "succeeded", full.error
+    assert full.plan is not None and full.plan.stats["groups_full_check"] == 1
+    assert "core_group_get_group_members" in full.calls
+    assert outcomes(full) == {"applied": 1}
+    assert memberships(moodle_db) == before

@@ -4,6 +4,7 @@ applier changes it."""
 
 from __future__ import annotations
 
+from collections.abc import Set
 from dataclasses import dataclass, field
 
 from jonction.config.groups import GroupsSection
@@ -15,9 +16,9 @@ from jonction.domain.group_plan import (
     courses_to_read,
     determine_actions,
     enrolment_reads,
-    members_to_read,
     resolve_members,
 )
+from jonction.domain.group_reads import member_reads
 from jonction.domain.group_records import records_after
 from jonction.domain.group_state import Account, GroupRecord, KnownGroups, MoodleGroup
 from jonction.domain.groups import GROUP, MEMBER, DesiredGroups
@@ -60,6 +61,9 @@ class World:
         resolved: Resolved,
         config: GroupsSection,
         accounts: dict[str, Account],
+        *,
+        full: bool = True,
+        touched: Set[str] = frozenset(),
     ) -> KnownGroups:
         known = KnownGroups(
             courses=dict(self.courses),
@@ -68,7 +72,9 @@ class World:
             usernames={a.user_id: a.username for a in accounts.values()},
         )
         self.reads = {"members": 0, "courses": 0, "enrolled": 0, "user_courses": 0}
-        for group_id in members_to_read(desired, known, config):
+        chosen = member_reads(desired, resolved, known, config, full=full, touched=touched)
+        known.members.update(chosen.trusted)
+        for group_id in chosen.read:
             self._read_members(known, group_id)
         for course_id in courses_to_read(desired, known, config):
             self.reads["courses"] += 1
@@ -161,6 +167,8 @@ def run_night(
     apply: bool = True,
     accounts: dict[str, Account] | None = None,
     today: str = "2026-10-01",
+    full: bool = True,
+    touched: Set[str] = frozenset(),
 ) -> Night:
     from jonction.domain.groups import desired_groups
 
@@ -169,7 +177,7 @@ def run_night(
     desired = desired_groups([campus.snapshot], campus.course_maps(), config)
     students = {c: s.cod_etu for c, s in campus.snapshot.students.items()}
     resolved, notices = resolve_members(desired, students, accounts)
-    known = world.known(desired, resolved, config, accounts)
+    known = world.known(desired, resolved, config, accounts, full=full, touched=touched)
     plan, planning = determine_actions(
         desired,
         resolved,

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jonction.domain.account_reads import accounts_to_read, full_check_due
+from jonction.domain.account_reads import accounts_to_read
 from jonction.domain.accounts import (
     GONE,
     AccountPolicy,
@@ -21,6 +21,7 @@ from jonction.domain.accounts import (
     managed_records,
     wanted_digest,
 )
+from jonction.domain.full_check import full_check_due
 
 from .factories import account, apply_to_known, person
 

@@ -88,6 +88,16 @@ class GroupsSection(Section):
         "(one call a course) to put back names changed by hand in Moodle. Off: only the courses "
         "where groups are created or renamed are read.",
     )
+    full_check_days: int = Field(
+        7,
+        ge=0,
+        description="Days between two full checks, when the groups step reads the members of "
+        "every group it manages back from Moodle: a member removed by hand is put back, a "
+        "member added by hand is seen (hand_members), a group deleted by hand is created "
+        "again, at the latest then. Other nights it reads only the groups whose members may "
+        "have changed: where the plan changes members, and the courses where enrolments were "
+        "removed since the last run. 0: a full check every night; `--full` forces one.",
+    )
     listed_in_notices: int = Field(
         20,
         ge=0,

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from .accounts import GONE, AccountPolicy, AccountRules, DesiredAccounts, ManagedAccount
 from .accounts import wanted_digest as digest_of
@@ -32,21 +31,6 @@ class AccountReads:
     read: list[str]
     trusted: frozenset[str]
     full: bool
-
-
-def full_check_due(last: str | None, now: datetime, every_days: int) -> bool:
-    """Whether tonight reads every account: never done, `every_days` 0, or that many days
-    since the last one (`last`: its moment, ISO 8601)."""
-    if not last or every_days == 0:
-        return True
-    try:
-        previous = datetime.fromisoformat(last)
-    except ValueError:
-        return True
-    if (previous.tzinfo is None) != (now.tzinfo is None):
-        previous = previous.replace(tzinfo=now.tzinfo)
-    # An hour of slack: a night that starts a few seconds earlier than a week ago is due.
-    return now - previous >= timedelta(days=every_days) - timedelta(hours=1)
 
 
 def accounts_to_read(

@@ -33,6 +33,7 @@ from ..domain.groups import GROUP, GROUPING, DesiredGroups, desired_groups
 from ..domain.plan import Operation, Plan
 from .base import ApplyResult, Step, StepContext
 from .groups_apply import GroupsApplier
+from .groups_checks import full_check_done, member_check
 from .groups_journal import created_in_run, synced_enrolments
 from .groups_known import (
     SyncedLoader,
@@ -61,6 +62,7 @@ class GroupsStep(Step):
         self._known = KnownGroups()
         self._desired = DesiredGroups()
         self._adopted_groupings: dict[str, int] = {}
+        self._full_check = False
 
     async def plan(self, ctx: StepContext) -> Plan:
         settings = ctx.settings
@@ -75,6 +77,7 @@ class GroupsStep(Step):
             resolved, notices = resolve_members(
                 desired, students, known.accounts, settings.groups.listed_in_notices
             )
+            self._full_check, touched = member_check(ctx)
             reads = await read_moodle(
                 MoodleGroups(client),
                 known,
@@ -82,6 +85,8 @@ class GroupsStep(Step):
                 resolved,
                 settings,
                 synced_loader(ctx, known),
+                full=self._full_check,
+                touched=touched,
             )
             cod_ind_of = account_owners(students, known.accounts)
             plan, planning = determine_actions(
@@ -136,6 +141,8 @@ class GroupsStep(Step):
             GROUP, ((r.key, r.moodle_id, r.to_data()) for r in records), ctx.run_id
         )
         ctx.journal.forget_managed(GROUP, forget)
+        if self._full_check:
+            full_check_done(ctx)
         group_ids = {r.key: r.moodle_id for r in self._known.records.values()}
         group_ids.update((r.key, r.moodle_id) for r in records)
         groupings = grouping_records_after(

@@ -2,10 +2,17 @@
 state database's records, and Moodle where it must be read.
 
 Moodle is read in phases, each chosen by a pure helper of `domain.group_plan` so that a quiet
-night reads little: the members of the managed groups (hundreds of groups per call), then the
-groups of the courses where a group is to be created or renamed (one call per course), then
-the members of groups found there with jonction's idnumber, then the enrolled users of the
-courses where a student joins a group for the first time.
+night reads little: the members of the managed groups that may have changed, all of them on a
+full check (`domain.group_reads`; hundreds of groups per call), then the groups of the courses
+where a group is to be created or renamed (one call per course), then the members of groups
+found there with jonction's idnumber, then the enrolled users of the courses where a student
+joins a group for the first time.
+
+The groups not read are taken to hold their records' members, in `known.members` like those
+read: the plan compares them as it would a read that found the record, so it changes nothing
+there. Someone found in such a group is taken as enrolled in its course: the courses where
+enrolments were removed since the last run are read whole, and an unenrolment made by hand
+that lets a later addition fail is caught by the full check.
 """
 
 from __future__ import annotations
@@ -23,9 +30,9 @@ from ..domain.group_plan import (
     Resolved,
     adopted_to_read,
     courses_to_read,
-    members_to_read,
     pending_enrolments,
 )
+from ..domain.group_reads import member_reads
 from ..domain.group_state import Account, GroupingRecord, GroupRecord, KnownGroups
 from ..domain.groups import GROUP, GROUPING, DesiredGroups
 from ..domain.offer_state import COURSE_KIND, CourseRecord
@@ -111,12 +118,18 @@ async def read_moodle(
     resolved: Resolved,
     settings: Settings,
     synced: SyncedLoader | None = None,
+    *,
+    full: bool = True,
+    touched: Set[str] = frozenset(),
 ) -> dict[str, int]:
     """Fills `known` with what Moodle (and, for enrolments, the sync) must tell; returns how
-    much was read."""
+    much was read. Without `full`, only the members of the groups that may have changed are
+    read (`touched`: the courses where enrolments were removed since the last run)."""
     config = settings.groups
-    group_ids = members_to_read(desired, known, config)
+    chosen = member_reads(desired, resolved, known, config, full=full, touched=touched)
+    group_ids = chosen.read
     members, missing = await moodle.members(group_ids)
+    known.members.update(chosen.trusted)
     known.members.update(members)
     known.missing |= missing
     courses = courses_to_read(desired, known, config)
@@ -143,7 +156,9 @@ async def read_moodle(
     known.enrolled.update(enrolled)
     known.unreadable.update(refused)
     return {
+        "groups_full_check": int(chosen.full),
         "groups_members_read": len(group_ids) + len(adopted),
+        "groups_members_trusted": len(chosen.trusted),
         "groups_missing_in_moodle": len(known.missing),
         "courses_groups_read": len(courses),
         "courses_enrolment_checked": len(checked_courses),

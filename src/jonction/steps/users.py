@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, ClassVar
 
 from ..config import Settings
-from ..domain.account_reads import AccountReads, accounts_to_read, full_check_due
+from ..domain.account_reads import AccountReads, accounts_to_read
 from ..domain.accounts import (
     USER,
     AccountPolicy,
@@ -32,6 +32,7 @@ from ..domain.accounts import (
     registered_students,
     students_without_account,
 )
+from ..domain.full_check import full_check_due
 from ..domain.plan import Action, Notice, Operation, Plan
 from ..journal.store import Outcome
 from ..sources.ldap import read_directory
