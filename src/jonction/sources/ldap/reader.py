@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from ...config.directory import LdapSection
 from .entries import Directory
 from .errors import DirectoryError
-from .ldif_file import read_ldif
-from .search import filter_attributes, memory_connection, paged_entries, server_connection
+from .ldif_search import search_ldif
+from .search import paged_entries, server_connection
 
 
 def describe_source(section: LdapSection) -> str:
@@ -28,10 +28,8 @@ def read_directory(section: LdapSection, attributes: Sequence[str]) -> Directory
     if section.url:
         connection = server_connection(section)
     elif section.ldif is not None:
-        tested = filter_attributes(section.filter)
-        every = tested is None or "*" in attributes
-        loaded = None if every or tested is None else {*attributes, *tested}
-        connection = memory_connection(read_ldif(section.ldif), origin, loaded)
+        entries = search_ldif(section.ldif, section.base, section.filter, attributes, origin)
+        return Directory(origin, entries)
     else:
         raise DirectoryError("no directory configured: set [ldap] url (a server) or ldif (a file)")
     try:

@@ -1,22 +1,19 @@
-"""The paged search shared by both forms of the directory: a server, or an LDIF file loaded
-into ldap3's in-memory server (so that base, scope and filter mean the same in both)."""
+"""The paged search of a directory server (an LDIF file is searched by `ldif_search`)."""
 
 from __future__ import annotations
 
 import math
 import ssl
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from ldap3 import MOCK_SYNC, NONE, SUBTREE, Connection, Server, Tls
+from ldap3 import NONE, SUBTREE, Connection, Server, Tls
 from ldap3.core import exceptions as ldap_errors
 from ldap3.core.results import RESULT_SUCCESS
-from ldap3.operation.search import parse_filter
 
 from ...config.directory import LdapSection
 from .entries import DirectoryEntry
 from .errors import DirectoryError, DirectoryUnavailable
-from .ldif_file import Record
 
 # Answers that mean the server stopped before the end: what was read is not the directory.
 _PARTIAL = (
@@ -128,50 +125,4 @@ def server_connection(section: LdapSection) -> Connection:
         raise DirectoryUnavailable(
             f"cannot reach the directory {section.url} (bind as {who}): {exc}"
         ) from None
-    return connection
-
-
-def filter_attributes(search_filter: str) -> frozenset[str] | None:
-    """The attributes a filter tests (lowercased); None when it does not parse (the search
-    then reports it)."""
-    try:
-        root = parse_filter(
-            search_filter,
-            None,
-            auto_escape=True,
-            auto_encode=False,
-            validator=None,
-            check_names=False,
-        )
-    except ldap_errors.LDAPException:
-        return None
-    names: set[str] = set()
-    nodes = [root]
-    while nodes:
-        node = nodes.pop()
-        assertion = node.assertion or {}
-        if "attr" in assertion:
-            names.add(str(assertion["attr"]).lower())
-        nodes.extend(node.elements or ())
-    return frozenset(names)
-
-
-def memory_connection(
-    records: Iterable[Record], origin: str, attributes: Collection[str] | None = None
-) -> Connection:
-    """ldap3's in-memory server holding `records`, searched like a real one. With
-    `attributes` (those asked for and those the filter tests), the others are not loaded:
-    ldap3 spends its time on every value it holds."""
-    keep = {name.lower() for name in attributes} if attributes is not None else None
-    connection = Connection(Server("ldif"), client_strategy=MOCK_SYNC, raise_exceptions=True)
-    connection.bind()
-    for dn, values in records:
-        if keep is not None:
-            values = {name: found for name, found in values.items() if name.lower() in keep}
-        try:
-            added = connection.strategy.add_entry(dn, values)
-        except ldap_errors.LDAPException as exc:
-            raise DirectoryError(f"{origin}: entry {dn!r} cannot be loaded ({exc})") from None
-        if not added:
-            raise DirectoryError(f"{origin}: entry {dn!r} appears twice")
     return connection
