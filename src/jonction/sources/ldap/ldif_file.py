@@ -11,6 +11,7 @@ is an error that names the file and the line.
 from __future__ import annotations
 
 import binascii
+import re
 from collections.abc import Collection, Iterator
 from pathlib import Path
 
@@ -37,6 +38,10 @@ def read_ldif(path: Path, keep: Collection[str] | None = None) -> Iterator[Recor
     except OSError as exc:
         raise DirectoryError(f"cannot read the LDIF file {path}: {exc.strerror}") from None
     wanted = None if keep is None else frozenset(name.lower() for name in keep)
+    quick = None if wanted is None else _plain_records(data, wanted)
+    if quick is not None:
+        yield from quick
+        return
     try:
         yield from _records(data, wanted)
     except _Malformed as exc:
@@ -49,6 +54,68 @@ def read_ldif(path: Path, keep: Collection[str] | None = None) -> Iterator[Recor
 
 class _ChangeRecord(ValueError):
     pass
+
+
+# A line the quick reading leaves to the careful one: a change record, or a line that is
+# neither empty, a comment nor "name:" (the careful reading names it in its error).
+_UNUSUAL = re.compile(rb"(?im)^changetype:|^(?![#\n]|\Z|[a-z0-9][a-z0-9;.\-_]*:)")
+_DN_LINE = re.compile(rb"(?im)^dn(::?)[ ]*(.*)$")
+_CONTENT = re.compile(rb"(?m)^[^#\n]")
+
+
+def _plain_records(data: bytes, wanted: frozenset[str]) -> list[Record] | None:
+    """The records of a file in the usual shape (one dn: line first in each record, no change
+    record), read with a few regular expressions over the whole text instead of line by line;
+    None when the file needs the careful reading (which reports what is wrong in it)."""
+    text = data.replace(b"\r\n", b"\n")
+    if b"\n\n " in text or text.startswith(b" "):
+        return None
+    text = text.replace(b"\n ", b"")
+    if _UNUSUAL.search(text):
+        return None
+    names = b"|".join(re.escape(name.encode()) for name in sorted(wanted - {"dn"}))
+    if not names:
+        return None
+    values_of = re.compile(rb"(?im)^(" + names + rb")(:<|::|:)(.*)$")
+    records: list[Record] = []
+    for block in text.split(b"\n\n"):
+        found = _DN_LINE.search(block)
+        if found is None:
+            if _CONTENT.search(block):
+                return None  # a record without a dn: line, or "version: 1"
+            continue
+        if _CONTENT.search(block, 0, found.start()) or _DN_LINE.search(block, found.end()):
+            return None
+        try:
+            dn = _dn(0, _decoded(found.group(1), found.group(2)))
+        except (_Malformed, binascii.Error):
+            return None
+        values: dict[str, list[str | bytes]] = {}
+        for name, kind, raw in values_of.findall(block, found.end()):
+            try:
+                value = _decoded(kind, raw)
+            except binascii.Error:
+                return None
+            key = name.decode("ascii")
+            try:
+                text_value: str | bytes = value.decode("utf-8")
+            except UnicodeDecodeError:
+                text_value = value
+            found_values = values.get(key)
+            if found_values is None:
+                values[key] = [text_value]
+            else:
+                found_values.append(text_value)
+        records.append((dn, values))
+    return records
+
+
+def _decoded(kind: bytes, raw: bytes) -> bytes:
+    if kind == b"::":
+        return binascii.a2b_base64(raw.strip())
+    if kind == b":<":
+        return b""
+    return raw.strip()
 
 
 def _logical_lines(data: bytes) -> Iterator[tuple[int, bytes]]:
