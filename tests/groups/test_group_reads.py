@@ -82,9 +82,11 @@ def test_the_decision_names_the_groups_to_read_and_trusts_the_others(
     full = member_reads(desired, resolved, known, config, full=True)
     assert full.full and full.trusted == {}
     assert full.read == sorted(r.moodle_id for r in world.records.values())
-    # The groups of a course where enrolments were removed are read whole.
-    touched = member_reads(desired, resolved, known, config, full=False, touched={MAT101})
-    assert set(touched.read) == {r.moodle_id for r in world.records.values() if r.course == MAT101}
+    # The groups a student unenrolled since the last run is recorded in are read.
+    gone = {MAT101: {user(3)}, MAT102: {user(99)}}
+    unenrolled = member_reads(desired, resolved, known, config, full=False, unenrolled=gone)
+    # TD1 (its change), TD2 and the étape group GA of MAT101 (student 3).
+    assert unenrolled.read == read_ids(world, TD1, TD2, f"{MAT101}|2026:GPE:200")
     # So are those whose course was created again in Moodle (another id).
     known.courses[MAT102] = 99
     moved = member_reads(desired, resolved, known, config, full=False)
@@ -121,15 +123,16 @@ def test_a_group_deleted_by_hand_is_created_again_by_the_full_check(
     assert counts(full.plan) == {("group", "create"): 1, ("group_member", "add"): 2}
 
 
-def test_unenrolments_since_the_last_run_make_their_course_read(
+def test_a_student_unenrolled_since_the_last_run_has_their_groups_read(
     world: World, campus: Campus
 ) -> None:
-    # Moodle drops the memberships of an unenrolled student; re-enrolled, they are back in
+    # Moodle drops the memberships of an unenrolled student; enrolled again, they are back in
     # the course but not in its groups.
     world.members[world.records[TD1].moodle_id].discard(user(1))
-    night = run_night(world, campus, full=False, touched={MAT101})
+    night = run_night(world, campus, full=False, unenrolled={MAT101: {user(1)}})
     assert counts(night.plan) == {("group_member", "add"): 1}
-    assert world.reads["members"] == sum(1 for r in world.records.values() if r.course == MAT101)
+    # TD1 and the étape group GA of MAT101 hold student 1.
+    assert world.reads["members"] == 2
 
 
 def test_a_deferred_member_keeps_the_group_read_until_it_joins(

@@ -1,5 +1,5 @@
 """What the journal tells the groups step before it chooses whose members to read: whether a
-full check is due, and the courses where the enrolments step removed rows since its last run."""
+full check is due, and the students the enrolments step unenrolled since its last run."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from jonction.config import Settings
 from jonction.domain.enrolments import KIND as ENROLMENT
 from jonction.domain.plan import Action, Operation
 from jonction.journal.store import Journal, Outcome
-from jonction.steps.groups_checks import courses_unenrolled_since_groups
+from jonction.steps.groups_checks import unenrolled_since_groups
 from jonction.steps.runner import open_journal
 
 
@@ -34,10 +34,10 @@ def _row(action: Action, course: str, user: str, outcome: str = "applied") -> Ou
     return Outcome(Operation(ENROLMENT, action, f"{course}|{user}|student"), outcome)
 
 
-def test_courses_with_rows_removed_since_the_last_groups_run(journal: Journal) -> None:
+def test_students_unenrolled_since_the_last_groups_run(journal: Journal) -> None:
     _step(journal, "enrolments", [_row(Action.REMOVE, "2026:ELP:OLD", "e1")])
     _step(journal, "groups", [])
-    assert courses_unenrolled_since_groups(journal) == set()
+    assert unenrolled_since_groups(journal) == {}
     _step(
         journal,
         "enrolments",
@@ -51,9 +51,9 @@ def test_courses_with_rows_removed_since_the_last_groups_run(journal: Journal) -
     # A groups run that failed read nothing that counts: the removals stay pending.
     _step(journal, "groups", [], status="failed")
     _step(journal, "enrolments", [_row(Action.REMOVE, "2026:ELP:F", "e5")])
-    assert courses_unenrolled_since_groups(journal) == {"2026:ELP:A|B", "2026:ELP:F"}
+    assert unenrolled_since_groups(journal) == {"2026:ELP:A|B": {"e1"}, "2026:ELP:F": {"e5"}}
     _step(journal, "groups", [])
-    assert courses_unenrolled_since_groups(journal) == set()
+    assert unenrolled_since_groups(journal) == {}
 
 
 def test_full_forces_both_full_checks() -> None:

@@ -4,7 +4,7 @@ applier changes it."""
 
 from __future__ import annotations
 
-from collections.abc import Set
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 
 from jonction.config.groups import GroupsSection
@@ -63,7 +63,7 @@ class World:
         accounts: dict[str, Account],
         *,
         full: bool = True,
-        touched: Set[str] = frozenset(),
+        unenrolled: Mapping[str, Set[int]] | None = None,
     ) -> KnownGroups:
         known = KnownGroups(
             courses=dict(self.courses),
@@ -72,7 +72,7 @@ class World:
             usernames={a.user_id: a.username for a in accounts.values()},
         )
         self.reads = {"members": 0, "courses": 0, "enrolled": 0, "user_courses": 0}
-        chosen = member_reads(desired, resolved, known, config, full=full, touched=touched)
+        chosen = member_reads(desired, resolved, known, config, full=full, unenrolled=unenrolled)
         known.members.update(chosen.trusted)
         for group_id in chosen.read:
             self._read_members(known, group_id)
@@ -168,7 +168,7 @@ def run_night(
     accounts: dict[str, Account] | None = None,
     today: str = "2026-10-01",
     full: bool = True,
-    touched: Set[str] = frozenset(),
+    unenrolled: Mapping[str, Set[int]] | None = None,
 ) -> Night:
     from jonction.domain.groups import desired_groups
 
@@ -177,7 +177,7 @@ def run_night(
     desired = desired_groups([campus.snapshot], campus.course_maps(), config)
     students = {c: s.cod_etu for c, s in campus.snapshot.students.items()}
     resolved, notices = resolve_members(desired, students, accounts)
-    known = world.known(desired, resolved, config, accounts, full=full, touched=touched)
+    known = world.known(desired, resolved, config, accounts, full=full, unenrolled=unenrolled)
     plan, planning = determine_actions(
         desired,
         resolved,

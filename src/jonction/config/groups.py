@@ -95,8 +95,9 @@ class GroupsSection(Section):
         "every group it manages back from Moodle: a member removed by hand is put back, a "
         "member added by hand is seen (hand_members), a group deleted by hand is created "
         "again, at the latest then. Other nights it reads only the groups whose members may "
-        "have changed: where the plan changes members, and the courses where enrolments were "
-        "removed since the last run. 0: a full check every night; `--full` forces one.",
+        "have changed: where the plan changes members, and those holding students whose "
+        "enrolment was removed since the last run. 0: a full check every night; `--full` "
+        "forces one.",
     )
     listed_in_notices: int = Field(
         20,

@@ -8,9 +8,9 @@ whose members may differ from that record:
 - the groups where tonight's plan changes members (the members wanted differ from the
   record: a student joins, leaves or moves; a member Moodle refused or that was deferred
   last time is not in the record either);
-- the groups of the courses where the enrolments step removed rows of the external table
-  since the last groups run (`touched`): Moodle's sync unenrols, and unenrolling drops the
-  memberships of the course;
+- the groups that hold, by their record, a student whose row of the external table the
+  enrolments step removed since the last groups run (`unenrolled`: course → user ids):
+  Moodle's sync unenrols them, and unenrolling drops their memberships of the course;
 - the groups whose course is no longer the one recorded (created again in Moodle), and the
   groups wanted again after they had vanished;
 - the groups no longer wanted that are to be emptied (`[groups] vanished_groups = "empty"`)
@@ -25,7 +25,7 @@ group deleted by hand is created again, at the latest then.
 
 from __future__ import annotations
 
-from collections.abc import Set
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 
 from ..config.groups import GroupsSection
@@ -49,11 +49,14 @@ def may_have_changed(
     desired: DesiredGroups,
     resolved: Resolved,
     known: KnownGroups,
-    touched: Set[str],
+    unenrolled: Mapping[str, Set[int]],
 ) -> bool:
     """Whether the members of a managed group in Moodle may differ from its record, or the
     plan would change them (see the module's description)."""
-    if record.course in touched or known.courses.get(record.course) != record.course_id:
+    if known.courses.get(record.course) != record.course_id:
+        return True
+    gone = unenrolled.get(record.course)
+    if gone and not record.members.isdisjoint(gone):
         return True
     if key not in desired.groups:
         return bool(record.members)  # only read when it is to be emptied (see member_reads)
@@ -70,7 +73,7 @@ def member_reads(
     config: GroupsSection,
     *,
     full: bool,
-    touched: Set[str] = frozenset(),
+    unenrolled: Mapping[str, Set[int]] | None = None,
 ) -> MemberReads:
     """Which managed groups to read tonight (see the module's description)."""
     compared = members_to_read(desired, known, config)
@@ -82,7 +85,7 @@ def member_reads(
     for key, record in known.records.items():
         if record.moodle_id not in candidates:
             continue
-        if may_have_changed(key, record, desired, resolved, known, touched):
+        if may_have_changed(key, record, desired, resolved, known, unenrolled or {}):
             read.add(record.moodle_id)
         else:
             trusted[record.moodle_id] = record.members

@@ -77,7 +77,7 @@ class GroupsStep(Step):
             resolved, notices = resolve_members(
                 desired, students, known.accounts, settings.groups.listed_in_notices
             )
-            self._full_check, touched = member_check(ctx)
+            self._full_check, unenrolled = member_check(ctx)
             reads = await read_moodle(
                 MoodleGroups(client),
                 known,
@@ -86,7 +86,7 @@ class GroupsStep(Step):
                 settings,
                 synced_loader(ctx, known),
                 full=self._full_check,
-                touched=touched,
+                unenrolled=unenrolled,
             )
             cod_ind_of = account_owners(students, known.accounts)
             plan, planning = determine_actions(

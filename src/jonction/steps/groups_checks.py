@@ -1,9 +1,9 @@
 """Whether the groups step reads every managed group's members tonight (a full check, every
-`[groups] full_check_days`), and otherwise which courses the journal says Moodle may have
-changed memberships in on its own: where the enrolments step removed rows of the external
-table since the last groups run that was applied. Moodle's enrol_database sync unenrols those
-users, and unenrolling drops their memberships of the course's groups, which the groups'
-records do not know (see domain/group_reads.py).
+`[groups] full_check_days`), and otherwise whose memberships the journal says Moodle may have
+dropped on its own: the students whose rows of the external table the enrolments step removed
+since the last groups run that was applied. Moodle's enrol_database sync unenrols them, and
+unenrolling drops their memberships of the course's groups, which the groups' records do not
+know (see domain/group_reads.py).
 """
 
 from __future__ import annotations
@@ -23,12 +23,13 @@ ENROLMENTS = "enrolments"
 FULL_CHECK_FLAG = "groups.last_full_check"
 
 
-def member_check(ctx: StepContext) -> tuple[bool, set[str]]:
-    """(full check tonight, courses touched since the last run: empty on a full check)."""
+def member_check(ctx: StepContext) -> tuple[bool, dict[str, set[str]]]:
+    """(full check tonight, usernames unenrolled by course since the last run: none on a full
+    check)."""
     last = ctx.journal.flag(FULL_CHECK_FLAG)
     if full_check_due(last, ctx.now, ctx.settings.groups.full_check_days):
-        return True, set()
-    return False, courses_unenrolled_since_groups(ctx.journal)
+        return True, {}
+    return False, unenrolled_since_groups(ctx.journal)
 
 
 def full_check_done(ctx: StepContext) -> None:
@@ -36,9 +37,9 @@ def full_check_done(ctx: StepContext) -> None:
     ctx.journal.set_flag(FULL_CHECK_FLAG, ctx.now.isoformat())
 
 
-def courses_unenrolled_since_groups(journal: Journal) -> set[str]:
-    """Idnumbers of the courses where an applied enrolments run removed a row after the last
-    groups run that succeeded (every such course when there was none)."""
+def unenrolled_since_groups(journal: Journal) -> dict[str, set[str]]:
+    """Usernames by course idnumber whose rows an applied enrolments run removed after the
+    last groups run that succeeded (all of them when there was none)."""
     with journal.engine.connect() as connection:
         last = connection.execute(
             select(func.max(step_runs.c.id)).where(
@@ -60,5 +61,9 @@ def courses_unenrolled_since_groups(journal: Journal) -> set[str]:
                 operations.c.outcome == "applied",
             )
         ).scalars()
-        # A row's key is "course|user|role" (RowKey); a course idnumber may hold "|".
-        return {key.rsplit("|", 2)[0] for key in keys}
+        unenrolled: dict[str, set[str]] = {}
+        for key in keys:
+            # A row's key is "course|user|role" (RowKey); a course idnumber may hold "|".
+            course, user, _ = key.rsplit("|", 2)
+            unenrolled.setdefault(course, set()).add(user)
+        return unenrolled

@@ -10,9 +10,9 @@ joins a group for the first time.
 
 The groups not read are taken to hold their records' members, in `known.members` like those
 read: the plan compares them as it would a read that found the record, so it changes nothing
-there. Someone found in such a group is taken as enrolled in its course: the courses where
-enrolments were removed since the last run are read whole, and an unenrolment made by hand
-that lets a later addition fail is caught by the full check.
+there. Someone found in such a group is taken as enrolled in its course: the groups of the
+students unenrolled by the enrolments step since the last run are read, and an unenrolment
+made by hand that lets a later addition fail is caught by the full check.
 """
 
 from __future__ import annotations
@@ -120,13 +120,19 @@ async def read_moodle(
     synced: SyncedLoader | None = None,
     *,
     full: bool = True,
-    touched: Set[str] = frozenset(),
+    unenrolled: Mapping[str, Set[str]] | None = None,
 ) -> dict[str, int]:
     """Fills `known` with what Moodle (and, for enrolments, the sync) must tell; returns how
     much was read. Without `full`, only the members of the groups that may have changed are
-    read (`touched`: the courses where enrolments were removed since the last run)."""
+    read (`unenrolled`: usernames by course whose enrolments were removed since the last
+    run)."""
     config = settings.groups
-    chosen = member_reads(desired, resolved, known, config, full=full, touched=touched)
+    user_ids = {username: user_id for user_id, username in known.usernames.items()}
+    gone = {
+        course: {user_ids[name] for name in names if name in user_ids}
+        for course, names in (unenrolled or {}).items()
+    }
+    chosen = member_reads(desired, resolved, known, config, full=full, unenrolled=gone)
     group_ids = chosen.read
     members, missing = await moodle.members(group_ids)
     known.members.update(chosen.trusted)
