@@ -56,11 +56,17 @@ class _ChangeRecord(ValueError):
     pass
 
 
-# A line the quick reading leaves to the careful one: a change record, or a line that is
-# neither empty, a comment nor "name:" (the careful reading names it in its error).
-_UNUSUAL = re.compile(rb"(?im)^changetype:|^(?![#\n]|\Z|[a-z0-9][a-z0-9;.\-_]*:)")
-_DN_LINE = re.compile(rb"(?im)^dn(::?)[ ]*(.*)$")
-_CONTENT = re.compile(rb"(?m)^[^#\n]")
+# What the quick reading leaves to the careful one (which names it in its error): a change
+# record, a line that is neither empty, a comment nor "name:", a name that is not ASCII. Each
+# pattern starts with a newline, which the regular expression engine looks for quickly (a
+# `^` in multiline mode is tried at every byte of the file).
+_UNUSUAL = (
+    re.compile(rb"\n(?:changetype:|:|[^#\n:][^:\n]*\n)", re.IGNORECASE),
+    re.compile(rb"\n[^:\n\x80-\xff]*[\x80-\xff]"),
+)
+_DN_LINE = re.compile(rb"(?:^|\n)[dD][nN](::?)[ ]*([^\n]*)")
+_ANOTHER_DN = re.compile(rb"\n[dD][nN]:")
+_CONTENT = re.compile(rb"(?:^|\n)[^#\n]")
 
 
 def _plain_records(data: bytes, wanted: frozenset[str]) -> list[Record] | None:
@@ -70,13 +76,14 @@ def _plain_records(data: bytes, wanted: frozenset[str]) -> list[Record] | None:
     text = data.replace(b"\r\n", b"\n")
     if b"\n\n " in text or text.startswith(b" "):
         return None
-    text = text.replace(b"\n ", b"")
-    if _UNUSUAL.search(text):
+    # Unfolded, and a newline before the first line and after the last, for the patterns.
+    text = b"\n" + text.replace(b"\n ", b"") + b"\n"
+    if any(pattern.search(text) for pattern in _UNUSUAL):
         return None
     names = b"|".join(re.escape(name.encode()) for name in sorted(wanted - {"dn"}))
     if not names:
         return None
-    values_of = re.compile(rb"(?im)^(" + names + rb")(:<|::|:)(.*)$")
+    values_of = re.compile(rb"\n(" + names + rb")(:<|::|:)([^\n]*)", re.IGNORECASE)
     records: list[Record] = []
     for block in text.split(b"\n\n"):
         found = _DN_LINE.search(block)
@@ -84,7 +91,7 @@ def _plain_records(data: bytes, wanted: frozenset[str]) -> list[Record] | None:
             if _CONTENT.search(block):
                 return None  # a record without a dn: line, or "version: 1"
             continue
-        if _CONTENT.search(block, 0, found.start()) or _DN_LINE.search(block, found.end()):
+        if _CONTENT.search(block, 0, found.start()) or _ANOTHER_DN.search(block, found.end()):
             return None
         try:
             dn = _dn(0, _decoded(found.group(1), found.group(2)))
