@@ -53,9 +53,14 @@ def unenrolled_since_groups(journal: Journal) -> dict[str, set[str]]:
         )
         if last is not None:
             runs = runs.where(step_runs.c.id > last)
+        # The runs' ids first, as values: with a subquery SQLite reads every enrolment
+        # operation ever journaled through the index on kind.
+        run_ids = list(connection.execute(runs).scalars())
+        if not run_ids:
+            return {}
         keys = connection.execute(
             select(operations.c.key).where(
-                operations.c.step_run_id.in_(runs.scalar_subquery()),
+                operations.c.step_run_id.in_(run_ids),
                 operations.c.kind == ENROLMENT,
                 operations.c.action == Action.REMOVE.value,
                 operations.c.outcome == "applied",
