@@ -162,6 +162,21 @@ def test_a_plan_is_written_a_slice_at_a_time_in_one_transaction(
     assert set(table.read()) == set(rows)
 
 
+@pytest.mark.parametrize("by_course", [True, False])
+def test_a_plan_checks_the_rows_of_its_courses_or_the_whole_table(
+    table: EnrolmentTable, monkeypatch: pytest.MonkeyPatch, by_course: bool
+) -> None:
+    table.apply([_add("C1", "a"), _add("C2", "a"), _add("C3", "a")], NOW)
+    monkeypatch.setattr(enrol_table, "COURSES_BY_KEY", 2 if by_course else 1)
+    monkeypatch.setattr(enrol_table, "IN_SLICE", 1)
+    ops = [_add("C1", "a"), _remove("C2", "b"), _add("C2", "b"), _remove("C1", "a")]
+    outcomes = table.apply(ops, NOW)
+    assert [o.outcome for o in outcomes] == ["skipped", "skipped", "applied", "applied"]
+    assert set(table.read()) == {
+        RowKey(course, user, "student") for course, user in (("C2", "a"), ("C2", "b"), ("C3", "a"))
+    }
+
+
 def test_one_transaction_nothing_half_written(table: EnrolmentTable) -> None:
     table.apply([_add("C1", "a"), _add("C1", "b")], NOW)
     broken = Operation(

@@ -53,6 +53,10 @@ FIRST_SEEN = "jonction_first_seen"
 MISSING_SINCE = "jonction_missing_since"
 WIDTH = 100  # Moodle's course idnumber and username are at most 100 characters
 CHUNK = 5000
+# Up to this many courses in a plan, apply checks the rows of those courses only (the table's
+# key starts with the course), IN_SLICE courses a query; beyond, the whole table.
+COURSES_BY_KEY = 2000
+IN_SLICE = 500
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
@@ -170,13 +174,17 @@ class EnrolmentTable:
     def _exists(self) -> bool:
         return inspect(self.engine).has_table(self.names.table, schema=self.names.schema)
 
-    def _rows(self, connection: Connection, *columns: Any) -> Iterator[tuple[RowKey, list[Any]]]:
-        """The key and `columns` of every row with a course and a user (rows without them,
-        written by hand, are not ours), from the driver's tuples; the strings repeated from
-        row to row (courses, users, roles) are shared."""
+    def _rows(
+        self, connection: Connection, *columns: Any, where: Any = None
+    ) -> Iterator[tuple[RowKey, list[Any]]]:
+        """The key and `columns` of every row (matching `where`) with a course and a user (rows
+        without them, written by hand, are not ours), from the driver's tuples; the strings
+        repeated from row to row (courses, users, roles) are shared."""
         shared: dict[str, str] = {}
         share = shared.setdefault
         query = select(self._course, self._user, self._role, *columns)
+        if where is not None:
+            query = query.where(where)
         for course, user, role, *rest in stream_tuples(connection, query):
             if course and user:
                 role = role or ""
@@ -239,13 +247,31 @@ class EnrolmentTable:
         if not operations:
             return outcomes
         with self.engine.begin() as connection:
-            present = {key for key, _ in self._rows(connection)}
+            present = self._present(connection, operations)
             for start in range(0, len(operations), CHUNK):
                 changes = _Changes()
                 for op in operations[start : start + CHUNK]:
                     outcomes.append(changes.take(op, present))
                 self._write(connection, changes, now)
         return outcomes
+
+    def _present(self, connection: Connection, operations: Sequence[Operation]) -> set[RowKey]:
+        """The keys of the rows the operations may find: those of their courses, or every row
+        when they touch many courses (a first night)."""
+        found: set[str] = set()
+        for op in operations:
+            values = op.after if op.action != Action.REMOVE else op.before
+            course = _row_key(values).course if values is not None else None
+            if course is not None:
+                found.add(course)
+        courses = sorted(found)
+        if len(courses) > COURSES_BY_KEY:
+            return {key for key, _ in self._rows(connection)}
+        present: set[RowKey] = set()
+        for start in range(0, len(courses), IN_SLICE):
+            part = self._course.in_(courses[start : start + IN_SLICE])
+            present.update(key for key, _ in self._rows(connection, where=part))
+        return present
 
     def _write(self, connection: Connection, changes: _Changes, now: datetime) -> None:
         names = self.names

@@ -27,7 +27,9 @@ def stream_tuples(connection: Connection, query: Select[Any], batch: int = BATCH
         result = connection.execute(query.execution_options(yield_per=batch))
         yield from itertools.chain.from_iterable(result.partitions())
         return
-    compiled = query.compile(dialect=dialect)
+    # Lists given to IN are rendered as one parameter each (SQLAlchemy expands them itself
+    # only when it executes the statement).
+    compiled = query.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
     params = compiled.construct_params()
     arguments: Any = (
         tuple(params[name] for name in compiled.positiontup or ()) if dialect.positional else params
