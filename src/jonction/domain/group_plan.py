@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 
 from ..config.groups import GroupsSection
 from .group_enrolment import EnrolmentReads, Pending, choose_reads, known_enrolled
-from .group_fields import MemberIds, MemberSource
+from .group_fields import MemberAddition, MemberGroup, MemberIds, MemberSource
 from .group_names import WantedName, unique_names
 from .group_state import Account, GroupRecord, KnownGroups, same_name
 from .groups import GROUP, LISTED, MEMBER, DesiredGroup, DesiredGroups
@@ -327,6 +327,8 @@ class _Change:
     reason: str
     source: Mapping[str, Any]
     deferred: bool = False
+    # An addition's group (shared by its members) and member: what its compact operation holds.
+    added: tuple[MemberGroup, Member] | None = None
 
 
 def _change(
@@ -337,6 +339,7 @@ def _change(
     reason: str,
     source: Mapping[str, Any],
     deferred: bool = False,
+    added: tuple[MemberGroup, Member] | None = None,
 ) -> _Change:
     group = place.desired
     return _Change(
@@ -352,6 +355,7 @@ def _change(
         reason,
         source,
         deferred,
+        added,
     )
 
 
@@ -369,6 +373,10 @@ def _member_operation(change: _Change) -> Operation:
             f"; not enrolled in {change.course} yet (Moodle's enrolment sync has not run): "
             "deferred to the next run"
         )
+    if change.added is not None and change.action is Action.ADD:
+        group, member = change.added
+        extra = {"deferred": NOT_ENROLLED} if change.deferred else None
+        return MemberAddition(MEMBER, group, member, reason, extra)
     return Operation(
         MEMBER,
         change.action,
@@ -540,6 +548,7 @@ class _Planner:
         group = place.desired
         wanted = self.resolved.get(group.key, {})
         group_source = group.source()
+        shared = MemberGroup(group.key, place.name, place.group_id, group_source)
         for user_id, member in sorted(wanted.items()):
             if user_id in place.present:
                 continue
@@ -560,6 +569,7 @@ class _Planner:
                         group_source, self._etape(member.etape), member.cod_ind, member.username
                     ),
                     deferred,
+                    (shared, member),
                 )
             )
         for user_id in sorted(place.present - wanted.keys()):

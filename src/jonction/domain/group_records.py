@@ -44,7 +44,8 @@ def _placed_record(
 ) -> GroupRecord:
     group = place.desired
     key = group.key
-    present = (place.present | done.added[key]) - done.removed[key]
+    # Taken out: what was added to each group is let go as its record is made.
+    present = (place.present | done.added.pop(key, set())) - done.removed[key]
     # Members jonction wants are its own; those it failed to remove stay its own (retried).
     ours = (wanted & present) | ((place.ours & present) - wanted)
     settled = (
