@@ -128,6 +128,7 @@ class GroupsStep(Step):
                 outcomes = await applier.apply(plan)
         finally:
             client.stats.tally_into(ctx.calls, mark)
+
         # Read twice, never held: a first night applies a million operations.
         def applied() -> Iterator[tuple[Operation, int | None]]:
             return ((o.operation, o.moodle_id) for o in outcomes if o.outcome == "applied")
