@@ -30,7 +30,7 @@ import hashlib
 import json
 from array import array
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -243,7 +243,7 @@ class Placement:
     name: str  # the name it must have
     current_name: str | None  # its name now (None when created)
     present: frozenset[int]  # its members now
-    ours: frozenset[int]  # the members jonction put there
+    ours: Set[int]  # the members jonction put there
     adopted: bool
     record: GroupRecord | None
 

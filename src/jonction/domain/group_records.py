@@ -14,6 +14,7 @@ from .group_plan import GroupsPlanning, Placement, Resolved
 from .group_state import GroupRecord, same_name
 from .groups import GROUP, MEMBER
 from .plan import Action, Operation
+from .user_ids import UserIds
 
 
 class _Applied:
@@ -65,7 +66,7 @@ def _placed_record(
         name=name,
         base=base,
         year=group.year,
-        members=frozenset(ours),
+        members=UserIds(ours),
         family=group.family,
         source=group.source(),
     )
@@ -100,7 +101,7 @@ def records_after(
                 name=record.name,
                 base=record.base,
                 year=record.year,
-                members=record.members - done.removed[key],
+                members=UserIds(record.members - done.removed[key]),
                 family=record.family,
                 source=record.source,
                 vanished_since=record.vanished_since or planning.today,
