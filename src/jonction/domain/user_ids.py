@@ -11,6 +11,7 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Set
+from typing import Any
 
 
 class UserIds(Set[int]):
@@ -38,6 +39,31 @@ class UserIds(Set[int]):
 
     def __len__(self) -> int:
         return len(self._ids)
+
+    # `&`, `|` and `-` through a frozenset: done in C rather than by the mixins' loops.
+    def __and__(self, other: Set[Any]) -> UserIds:
+        if not isinstance(other, Set):
+            return NotImplemented
+        return UserIds(frozenset(self._ids).intersection(other))
+
+    __rand__ = __and__
+
+    def __or__(self, other: Set[Any]) -> UserIds:
+        if not isinstance(other, Set):
+            return NotImplemented
+        return UserIds(frozenset(self._ids).union(other))
+
+    __ror__ = __or__
+
+    def __sub__(self, other: Set[Any]) -> UserIds:
+        if not isinstance(other, Set):
+            return NotImplemented
+        return UserIds(frozenset(self._ids).difference(other))
+
+    def __rsub__(self, other: Set[Any]) -> UserIds:
+        if not isinstance(other, Set):
+            return NotImplemented
+        return UserIds(frozenset(other).difference(self._ids))
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, UserIds):
