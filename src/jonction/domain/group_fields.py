@@ -98,7 +98,7 @@ class MemberSource(FieldMapping):
         yield from (key for key in self._extra or () if key not in _MEMBER)
 
 
-class Member(Protocol):
+class WantedMember(Protocol):
     """A wanted member as the plan knows it (group_plan.Member)."""
 
     @property
@@ -135,14 +135,14 @@ class MemberAddition(Operation):
     __slots__ = ("_extra", "_group", "_member")
 
     _group: MemberGroup
-    _member: Member
+    _member: WantedMember
     _extra: Mapping[str, Any] | None
 
     def __init__(
         self,
         kind: str,
         group: MemberGroup,
-        member: Member,
+        member: WantedMember,
         reason: str,
         extra: Mapping[str, Any] | None = None,
     ) -> None:

@@ -32,6 +32,7 @@ from array import array
 from collections import defaultdict
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from ..config.groups import GroupsSection
@@ -359,24 +360,32 @@ def _change(
     )
 
 
+# The source codes and reasons of deferred members are shared: a night when the enrolment
+# sync has not run defers every addition.
+DEFERRED: Mapping[str, str] = {"deferred": NOT_ENROLLED}
+
+
+@lru_cache(maxsize=4096)
+def _deferred_reason(reason: str, course: str) -> str:
+    return (
+        f"{reason}; not enrolled in {course} yet (Moodle's enrolment sync has not run): "
+        "deferred to the next run"
+    )
+
+
 def _member_operation(change: _Change) -> Operation:
+    reason = _deferred_reason(change.reason, change.course) if change.deferred else change.reason
+    if change.added is not None and change.action is Action.ADD:
+        group, member = change.added
+        return MemberAddition(MEMBER, group, member, reason, DEFERRED if change.deferred else None)
     key = f"{change.key}|{change.username}"
     ids = MemberIds(change.group_id, change.user_id)
     source = change.source
-    reason = change.reason
     if change.deferred:
         if isinstance(source, MemberSource):
             source = source.with_extra(deferred=NOT_ENROLLED)
         else:
             source = {**source, "deferred": NOT_ENROLLED}
-        reason += (
-            f"; not enrolled in {change.course} yet (Moodle's enrolment sync has not run): "
-            "deferred to the next run"
-        )
-    if change.added is not None and change.action is Action.ADD:
-        group, member = change.added
-        extra = {"deferred": NOT_ENROLLED} if change.deferred else None
-        return MemberAddition(MEMBER, group, member, reason, extra)
     return Operation(
         MEMBER,
         change.action,
