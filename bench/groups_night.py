@@ -4,6 +4,15 @@ simulator with its default cost model (over HTTP, in its own process).
 
     .venv/bin/python -m bench.groups_night --students 30000 --seed 1 --workdir var/bench-groups
     .venv/bin/python -m bench.groups_night --workdir var/bench-groups --again   # one more night
+    .venv/bin/python -m bench.groups_night --workdir var/bench-groups --once    # one more run
+
+`--prepare-only` stops before the first groups run: a copy of such a workdir, measured with
+`--once`, gives the first run again.
+
+Each measured run is a process of its own, so that its peak memory (`peak_rss_mib`) is the
+groups step's. `--cost-scale 0` switches the simulated Moodle's costs off (memory does not
+depend on them; the first run's million member additions then take minutes, not a quarter of
+an hour).
 
 What the steps before groups leave behind is made here with the simulator's costs switched off
 (they are not what is measured): the offer's courses (one per course of the offer's catalogue)
@@ -85,8 +94,9 @@ def settings_for(workdir: Path, moodle: RunningSimulator, year: str) -> Settings
 
 
 @contextmanager
-def simulator(workdir: Path, *, costs: bool) -> Iterator[RunningSimulator]:
-    options: dict[str, Any] = {} if costs else {"latency_ms": 0, "cost_scale": 0}
+def simulator(workdir: Path, *, cost_scale: float) -> Iterator[RunningSimulator]:
+    # The default cost model at 1: about 20 ms a call plus the per-item costs.
+    options: dict[str, Any] = {"latency_ms": 20.0 * cost_scale, "cost_scale": cost_scale}
     with running_simulator(
         db_url=f"sqlite:///{workdir / 'moodle.db'}",
         mode="process",
@@ -194,22 +204,45 @@ def figures(label: str, step: StepReport, moodle: RunningSimulator) -> dict[str,
     }
 
 
-def measured_run(workdir: Path, year: str, label: str) -> dict[str, Any]:
-    with simulator(workdir, costs=True) as moodle:
+def measured_run(workdir: Path, year: str, label: str, cost_scale: float) -> dict[str, Any]:
+    """Runs the groups step in a process of its own; returns what it printed."""
+    command = [
+        sys.executable,
+        "-m",
+        "bench.groups_night",
+        "--workdir",
+        str(workdir),
+        "--year",
+        year,
+        "--cost-scale",
+        str(cost_scale),
+        "--measure",
+        label,
+    ]
+    done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    print(json.dumps(result), flush=True)
+    return result
+
+
+def measure(workdir: Path, year: str, label: str, cost_scale: float) -> None:
+    """One groups run (the body of a `--measure` process): prints its figures."""
+    with simulator(workdir, cost_scale=cost_scale) as moodle:
         settings = settings_for(workdir, moodle, year)
         started = time.perf_counter()
         report = asyncio.run(run_steps(settings, ["groups"]))
         (step,) = report.steps
         result = figures(label, step, moodle)
         result["process_wall_s"] = round(time.perf_counter() - started, 1)
-        result["peak_rss_mib_so_far"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        # Linux gives ru_maxrss in kibibytes; this process ran only the groups step.
+        result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        result["cost_scale"] = cost_scale
     print(json.dumps(result), flush=True)
-    return result
 
 
 def prepare(workdir: Path, year: str, state_file: Path) -> dict[str, int]:
     state = Provisioned.load(state_file)
-    with simulator(workdir, costs=False) as moodle:
+    with simulator(workdir, cost_scale=0) as moodle:
         settings = settings_for(workdir, moodle, year)
         report = asyncio.run(run_steps(settings, ["refer"]))
         assert report.steps[0].status == "succeeded", report.steps[0].error
@@ -230,6 +263,23 @@ def main() -> None:
     parser.add_argument("--year", default="2026")
     parser.add_argument("--workdir", type=Path, default=Path("var/bench-groups"))
     parser.add_argument(
+        "--cost-scale",
+        type=float,
+        default=1.0,
+        help="Scale of the simulated Moodle's costs in the measured runs (0: none).",
+    )
+    parser.add_argument(
+        "--prepare-only",
+        action="store_true",
+        help="Make the workspace (REFER, courses, accounts, enrolments) but run no groups step.",
+    )
+    parser.add_argument(
+        "--once",
+        action="store_true",
+        help="Reuse a --workdir made by this bench: measure one groups run on it as it is.",
+    )
+    parser.add_argument("--measure", metavar="LABEL", help=argparse.SUPPRESS)
+    parser.add_argument(
         "--again",
         action="store_true",
         help="Reuse a --workdir where the bench already ran: measure one more night of "
@@ -240,6 +290,15 @@ def main() -> None:
     apogee = f"sqlite:///{workdir / 'apogee.db'}"
     state_file = workdir / "provisioned.json"
     results: list[dict[str, Any]] = []
+    scale: float = args.cost_scale
+    if args.measure:
+        measure(workdir, args.year, args.measure, scale)
+        return
+    if args.once:
+        if not state_file.exists():
+            raise SystemExit(f"{workdir} holds no earlier run of this bench")
+        measured_run(workdir, args.year, "one run", scale)
+        return
     if args.again:
         if not state_file.exists():
             raise SystemExit(f"{workdir} holds no earlier run of this bench")
@@ -252,6 +311,8 @@ def main() -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         seed = args.seed + 1
         first_run(workdir, apogee, args, state_file, results)
+        if args.prepare_only:
+            return
     subprocess.run(
         [str(JONCTION), "evolve-apogee", "--url", apogee, "--seed", str(seed)],
         check=True,
@@ -259,13 +320,16 @@ def main() -> None:
     )
     made = prepare(workdir, args.year, state_file)
     print(json.dumps({"provisioned after evolve": made}), flush=True)
-    results.append(measured_run(workdir, args.year, "after one night of evolve-apogee"))
-    results.append(measured_run(workdir, args.year, "no-change rerun"))
+    results.append(measured_run(workdir, args.year, "after one night of evolve-apogee", scale))
+    results.append(measured_run(workdir, args.year, "no-change rerun", scale))
     print()
-    print(f"{'run':<34} {'wall s':>8} {'calls':>7} {'writes':>7}  operations")
+    print(f"{'run':<34} {'wall s':>8} {'calls':>7} {'writes':>7} {'MiB':>6}  operations")
     for r in results:
         ops = ", ".join(f"{k} {v}" for k, v in sorted(r["operations"].items()))
-        print(f"{r['run']:<34} {r['wall_s']:>8} {r['calls']:>7} {r['write_calls']:>7}  {ops}")
+        print(
+            f"{r['run']:<34} {r['wall_s']:>8} {r['calls']:>7} {r['write_calls']:>7} "
+            f"{r['peak_rss_mib']:>6}  {ops}"
+        )
 
 
 def first_run(
@@ -293,7 +357,9 @@ def first_run(
     )
     made = prepare(workdir, args.year, state_file)
     print(json.dumps({"provisioned": made}), flush=True)
-    results.append(measured_run(workdir, args.year, "first run"))
+    if args.prepare_only:
+        return
+    results.append(measured_run(workdir, args.year, "first run", args.cost_scale))
 
 
 if __name__ == "__main__":

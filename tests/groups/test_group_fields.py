@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import pickle
+from dataclasses import FrozenInstanceError
+from typing import NamedTuple
 
-from jonction.domain.group_fields import MemberIds, MemberSource
+import pytest
+
+from jonction.domain.group_fields import MemberAddition, MemberGroup, MemberIds, MemberSource
 from jonction.domain.plan import Action, Operation
 
 GROUP = {"origin": "apogee", "course": "2026:SMA1U01", "etape": "L1MATH-1", "group": 4711}
@@ -41,3 +47,54 @@ def test_operations_with_compact_fields_become_plain_json() -> None:
     assert again == Operation(
         op.kind, op.action, op.key, after=dict(op.after or {}), source=dict(op.source)
     )
+
+
+class _Member(NamedTuple):
+    user_id: int
+    username: str
+    cod_ind: int
+    etape: str
+
+
+SHARED = MemberGroup("2026:SMA1U01|2026:GPE:4711", "TD 1", 12, GROUP)
+
+
+def _plain_addition(reason: str = "member of TD 1", **extra: str) -> Operation:
+    return Operation(
+        "group_member",
+        Action.ADD,
+        "2026:SMA1U01|2026:GPE:4711|e17",
+        label="e17: TD 1",
+        after={"group_id": 12, "user_id": 17},
+        reason=reason,
+        source={**GROUP, "etape": "L1INFO-1", "cod_ind": 1700, "username": "e17", **extra},
+        scope="2026:SMA1U01|2026:GPE:4711",
+    )
+
+
+def test_a_member_addition_reads_like_the_operation_it_stands_for() -> None:
+    op = MemberAddition(
+        "group_member", SHARED, _Member(17, "e17", 1700, "L1INFO-1"), "member of TD 1"
+    )
+    plain = _plain_addition()
+    assert op.key == plain.key and op.label == plain.label and op.scope == plain.scope
+    assert op.before is None and op.after == plain.after and op.source == plain.source
+    assert op == plain and plain == op and isinstance(op, Operation)
+    assert op.to_json() == plain.to_json()
+    assert "e17: TD 1" in repr(op)
+
+
+def test_a_deferred_member_addition_says_so_in_its_source() -> None:
+    member = _Member(17, "e17", 1700, "L1INFO-1")
+    op = MemberAddition("group_member", SHARED, member, "later", {"deferred": "not_enrolled"})
+    assert op == _plain_addition("later", deferred="not_enrolled")
+    assert op != _plain_addition("later")
+
+
+def test_a_member_addition_cannot_be_changed_and_survives_a_copy() -> None:
+    op = MemberAddition("group_member", SHARED, _Member(17, "e17", 1700, "L1INFO-1"), "why")
+    with pytest.raises(FrozenInstanceError):
+        op.key = "other"  # type: ignore[misc]
+    with pytest.raises(FrozenInstanceError):
+        op._group = SHARED
+    assert copy.deepcopy(op) == op and pickle.loads(pickle.dumps(op)) == op

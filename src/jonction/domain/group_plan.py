@@ -30,13 +30,14 @@ import hashlib
 import json
 from array import array
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from ..config.groups import GroupsSection
 from .group_enrolment import EnrolmentReads, Pending, choose_reads, known_enrolled
-from .group_fields import MemberIds, MemberSource
+from .group_fields import MemberAddition, MemberGroup, MemberIds, MemberSource
 from .group_names import WantedName, unique_names
 from .group_state import Account, GroupRecord, KnownGroups, same_name
 from .groups import GROUP, LISTED, MEMBER, DesiredGroup, DesiredGroups
@@ -243,7 +244,7 @@ class Placement:
     name: str  # the name it must have
     current_name: str | None  # its name now (None when created)
     present: frozenset[int]  # its members now
-    ours: frozenset[int]  # the members jonction put there
+    ours: Set[int]  # the members jonction put there
     adopted: bool
     record: GroupRecord | None
 
@@ -327,6 +328,8 @@ class _Change:
     reason: str
     source: Mapping[str, Any]
     deferred: bool = False
+    # An addition's group (shared by its members) and member: what its compact operation holds.
+    added: tuple[MemberGroup, Member] | None = None
 
 
 def _change(
@@ -337,6 +340,7 @@ def _change(
     reason: str,
     source: Mapping[str, Any],
     deferred: bool = False,
+    added: tuple[MemberGroup, Member] | None = None,
 ) -> _Change:
     group = place.desired
     return _Change(
@@ -352,23 +356,36 @@ def _change(
         reason,
         source,
         deferred,
+        added,
+    )
+
+
+# The source codes and reasons of deferred members are shared: a night when the enrolment
+# sync has not run defers every addition.
+DEFERRED: Mapping[str, str] = {"deferred": NOT_ENROLLED}
+
+
+@lru_cache(maxsize=4096)
+def _deferred_reason(reason: str, course: str) -> str:
+    return (
+        f"{reason}; not enrolled in {course} yet (Moodle's enrolment sync has not run): "
+        "deferred to the next run"
     )
 
 
 def _member_operation(change: _Change) -> Operation:
+    reason = _deferred_reason(change.reason, change.course) if change.deferred else change.reason
+    if change.added is not None and change.action is Action.ADD:
+        group, member = change.added
+        return MemberAddition(MEMBER, group, member, reason, DEFERRED if change.deferred else None)
     key = f"{change.key}|{change.username}"
     ids = MemberIds(change.group_id, change.user_id)
     source = change.source
-    reason = change.reason
     if change.deferred:
         if isinstance(source, MemberSource):
             source = source.with_extra(deferred=NOT_ENROLLED)
         else:
             source = {**source, "deferred": NOT_ENROLLED}
-        reason += (
-            f"; not enrolled in {change.course} yet (Moodle's enrolment sync has not run): "
-            "deferred to the next run"
-        )
     return Operation(
         MEMBER,
         change.action,
@@ -540,6 +557,7 @@ class _Planner:
         group = place.desired
         wanted = self.resolved.get(group.key, {})
         group_source = group.source()
+        shared = MemberGroup(group.key, place.name, place.group_id, group_source)
         for user_id, member in sorted(wanted.items()):
             if user_id in place.present:
                 continue
@@ -560,6 +578,7 @@ class _Planner:
                         group_source, self._etape(member.etape), member.cod_ind, member.username
                     ),
                     deferred,
+                    (shared, member),
                 )
             )
         for user_id in sorted(place.present - wanted.keys()):

@@ -14,6 +14,7 @@ from .group_plan import GroupsPlanning, Placement, Resolved
 from .group_state import GroupRecord, same_name
 from .groups import GROUP, MEMBER
 from .plan import Action, Operation
+from .user_ids import UserIds
 
 
 class _Applied:
@@ -44,9 +45,10 @@ def _placed_record(
 ) -> GroupRecord:
     group = place.desired
     key = group.key
-    present = (place.present | done.added[key]) - done.removed[key]
+    # Taken out: what was added to each group is let go as its record is made.
+    present = (place.present | done.added.pop(key, set())) - done.removed[key]
     # Members jonction wants are its own; those it failed to remove stay its own (retried).
-    ours = (wanted & present) | ((place.ours & present) - wanted)
+    ours = (wanted & present) | (present.intersection(place.ours) - wanted)
     settled = (
         key in done.created or key in done.renamed or same_name(place.current_name, place.name)
     )
@@ -64,7 +66,7 @@ def _placed_record(
         name=name,
         base=base,
         year=group.year,
-        members=frozenset(ours),
+        members=UserIds(ours),
         family=group.family,
         source=group.source(),
     )
@@ -99,7 +101,7 @@ def records_after(
                 name=record.name,
                 base=record.base,
                 year=record.year,
-                members=record.members - done.removed[key],
+                members=UserIds(record.members - done.removed[key]),
                 family=record.family,
                 source=record.source,
                 vanished_since=record.vanished_since or planning.today,

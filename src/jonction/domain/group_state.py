@@ -11,11 +11,12 @@ read), and the enrolled users of the courses where someone joins a group for the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from typing import Any
 
 from .group_names import comparable
+from .user_ids import UserIds
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +49,8 @@ class GroupRecord:
     # course held the wanted name): a rename is due when the wanted name changes.
     base: str
     year: str
-    members: frozenset[int]  # Moodle user ids jonction put (or found wanted) there
+    # Moodle user ids jonction put (or found wanted) there: a compact UserIds when read back.
+    members: Set[int]
     family: str = ""  # see DesiredGroup.family
     source: Mapping[str, Any] = field(default_factory=dict)
     vanished_since: str | None = None  # the day its Apogée source stopped wanting it
@@ -85,7 +87,7 @@ class GroupRecord:
             name=str(data.get("name", "")),
             base=str(data.get("base", data.get("name", ""))),
             year=str(data.get("year", "")),
-            members=frozenset(map(int, data.get("members", ()))),
+            members=UserIds(map(int, data.get("members", ()))),
             family=str(data.get("family", "")),
             source=dict(data.get("source", {})),
             vanished_since=None if vanished is None else str(vanished),

@@ -12,7 +12,7 @@ The rules are in the domain modules `groups`, `group_names`, `group_plan` and
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Set
+from collections.abc import Iterator, Mapping, Set
 from datetime import date
 
 from ..domain.group_groupings import (
@@ -133,9 +133,13 @@ class GroupsStep(Step):
                 outcomes = await applier.apply(plan)
         finally:
             client.stats.tally_into(ctx.calls, mark)
-        applied = [(o.operation, o.moodle_id) for o in outcomes if o.outcome == "applied"]
+
+        # Read twice, never held: a first night applies a million operations.
+        def applied() -> Iterator[tuple[Operation, int | None]]:
+            return ((o.operation, o.moodle_id) for o in outcomes if o.outcome == "applied")
+
         records, forget = records_after(
-            self._planning, self._resolved, self._known.records, applied
+            self._planning, self._resolved, self._known.records, applied()
         )
         ctx.journal.save_managed(
             GROUP, ((r.key, r.moodle_id, r.to_data()) for r in records), ctx.run_id
@@ -146,7 +150,7 @@ class GroupsStep(Step):
         group_ids = {r.key: r.moodle_id for r in self._known.records.values()}
         group_ids.update((r.key, r.moodle_id) for r in records)
         groupings = grouping_records_after(
-            self._desired, self._known, self._adopted_groupings, applied, group_ids
+            self._desired, self._known, self._adopted_groupings, applied(), group_ids
         )
         ctx.journal.save_managed(
             GROUPING, ((r.key, r.moodle_id, r.to_data()) for r in groupings), ctx.run_id
