@@ -230,7 +230,7 @@ def _in_course_groups(
     ids = {group_id for group_id, _, _ in placed if group_id}
     ids.update(known.recorded_in(course_id))
     for group_id in ids:
-        users |= known.members.get(group_id, frozenset())
+        users.update(known.members.get(group_id, ()))
     return frozenset(users)
 
 
@@ -243,7 +243,7 @@ class Placement:
     group_id: int | None  # None: created by this plan
     name: str  # the name it must have
     current_name: str | None  # its name now (None when created)
-    present: frozenset[int]  # its members now
+    present: Set[int]  # its members now
     ours: Set[int]  # the members jonction put there
     adopted: bool
     record: GroupRecord | None
@@ -744,7 +744,9 @@ def determine_actions(
 
 def _figures(plan: Plan, planner: _Planner, known: KnownGroups) -> None:
     placements = planner.planning.placements
-    read = {p.desired.key: p.present for p in placements.values() if p.group_id is not None}
+    read: dict[str, Set[int]] = {
+        p.desired.key: p.present for p in placements.values() if p.group_id is not None
+    }
     for key, record in planner.planning.vanished.items():
         if record.moodle_id in known.members:
             read[key] = known.members[record.moodle_id]
@@ -771,7 +773,7 @@ def _basis(placements: Mapping[str, Placement], known: KnownGroups) -> str:
     (a million members take a second as JSON)."""
     digest = hashlib.sha256()
 
-    def ids(values: frozenset[int]) -> None:
+    def ids(values: Set[int]) -> None:
         digest.update(array("q", sorted(values)).tobytes())
         digest.update(b"\n")
 

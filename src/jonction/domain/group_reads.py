@@ -39,7 +39,7 @@ class MemberReads:
     """The groups to read (Moodle ids), and the members of the others, from their records."""
 
     read: list[int]
-    trusted: dict[int, frozenset[int]] = field(default_factory=dict)
+    trusted: dict[int, Set[int]] = field(default_factory=dict)
     full: bool = True
 
 
@@ -81,7 +81,7 @@ def member_reads(
         return MemberReads(compared, {}, True)
     candidates = set(compared)
     read: set[int] = set()
-    trusted: dict[int, frozenset[int]] = {}
+    trusted: dict[int, Set[int]] = {}
     for key, record in known.records.items():
         if record.moodle_id not in candidates:
             continue

@@ -48,7 +48,7 @@ def _placed_record(
     # Taken out: what was added to each group is let go as its record is made.
     present = (place.present | done.added.pop(key, set())) - done.removed[key]
     # Members jonction wants are its own; those it failed to remove stay its own (retried).
-    ours = (wanted & present) | (present.intersection(place.ours) - wanted)
+    ours = (wanted & present) | ((present & place.ours) - wanted)
     settled = (
         key in done.created or key in done.renamed or same_name(place.current_name, place.name)
     )

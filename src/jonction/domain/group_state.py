@@ -135,7 +135,7 @@ class KnownGroups:
     records: dict[str, GroupRecord] = field(default_factory=dict)
     grouping_records: dict[str, GroupingRecord] = field(default_factory=dict)
     # Members of the groups read tonight, by Moodle group id.
-    members: dict[int, frozenset[int]] = field(default_factory=dict)
+    members: dict[int, Set[int]] = field(default_factory=dict)
     # Ids of recorded groups Moodle no longer knows (deleted in Moodle).
     missing: set[int] = field(default_factory=set)
     # Groups of the courses read tonight, by course id.
