@@ -10,17 +10,13 @@ import pytest
 from jonction.config.groups import GroupsSection
 from jonction.config.operations import GuardsSection
 from jonction.domain.guards import check_plan
-from jonction.domain.plan import Action, Plan
+from jonction.domain.plan import Action
 
 from .builders import L1MATH, Campus, course, standard_campus
-from .world import World, accounts_of, run_night, user
+from .world import World, accounts_of, enrolled_world, run_night, user
 
 MAT101, MAT102, SHARED1 = course("MAT101"), course("MAT102"), course("SHARED1")
 TD1, TD2 = f"{MAT101}|2026:GPE:100", f"{MAT101}|2026:GPE:101"
-
-
-def counts(plan: Plan) -> Counter[tuple[str, str]]:
-    return Counter((op.kind, str(op.action)) for op in plan.operations)
 
 
 @pytest.fixture
@@ -30,11 +26,7 @@ def campus() -> Campus:
 
 @pytest.fixture
 def world(campus: Campus) -> World:
-    world = World()
-    for idnumber, course_id in ((MAT101, 1), (MAT102, 2), (SHARED1, 3)):
-        world.course(idnumber, course_id)
-    for ip in campus.snapshot.pedagogical_registrations:
-        world.enrol(world.courses[course(ip.element)], user(ip.cod_ind))
+    world = enrolled_world(campus)
     return world
 
 
@@ -46,7 +38,7 @@ def test_first_run_creates_groups_with_their_members_then_a_rerun_changes_nothin
     world: World, campus: Campus
 ) -> None:
     first = run_night(world, campus)
-    assert counts(first.plan) == {("group", "create"): 7, ("group_member", "add"): 16}
+    assert first.plan.counts() == {("group", "create"): 7, ("group_member", "add"): 16}
     assert members(world, TD1) == {1, 2} and members(world, TD2) == {3, 4}
     assert members(world, f"{SHARED1}|2026:VET:L1INFO:1") == {5, 6}
     op = next(o for o in first.plan.operations if o.key == f"{TD1}|e1")
@@ -65,7 +57,7 @@ def test_a_new_label_renames_the_same_group(world: World, campus: Campus) -> Non
     group_id = world.records[TD1].moodle_id
     campus.rename(100, "TD 1 (mardi)")
     night = run_night(world, campus)
-    assert counts(night.plan) == {("group", "rename"): 1}
+    assert night.plan.counts() == {("group", "rename"): 1}
     op = night.plan.operations[0]
     assert op.before == {"name": "TD 1", "group_id": group_id}
     assert op.after == {"name": "TD 1 (mardi)", "group_id": group_id}
@@ -81,7 +73,7 @@ def test_a_student_who_changed_group_is_moved_in_one_operation(
     run_night(world, campus)
     campus.move(2, 100, 101)
     night = run_night(world, campus)
-    assert counts(night.plan) == {("group_member", "move"): 1}
+    assert night.plan.counts() == {("group_member", "move"): 1}
     move = night.plan.operations[0]
     assert move.key == f"{TD2}|e2"
     assert move.before is not None and move.before["group"] == TD1
@@ -96,7 +88,7 @@ def test_leaving_and_joining_unrelated_groups_are_not_moves(world: World, campus
     campus.leave(1, 100)  # leaves TD1 of MAT101
     campus.join(2, 200)  # joins the étape group GA
     night = run_night(world, campus)
-    assert counts(night.plan) == {("group_member", "remove"): 1, ("group_member", "add"): 3}
+    assert night.plan.counts() == {("group_member", "remove"): 1, ("group_member", "add"): 3}
     removal = next(o for o in night.plan.operations if o.action is Action.REMOVE)
     assert removal.key == f"{TD1}|e1" and removal.source["cod_ind"] == 1
     assert "no longer in Apogée group TD1" in removal.reason
@@ -108,7 +100,7 @@ def test_members_added_by_hand_are_kept_or_removed_per_policy(world: World, camp
     assert run_night(world, campus).plan.operations == []
     assert user(3) in world.members[world.records[TD1].moodle_id]
     night = run_night(world, campus, GroupsSection(hand_members="remove"))
-    assert counts(night.plan) == {("group_member", "remove"): 1}
+    assert night.plan.counts() == {("group_member", "remove"): 1}
     assert "by hand" in night.plan.operations[0].reason
     assert members(world, TD1) == {1, 2}
 
@@ -128,7 +120,7 @@ def test_students_not_enrolled_yet_are_deferred_then_added(world: World, campus:
     assert [o.key for o in again.plan.operations] == [f"{TD1}|e7"]
     world.enrol(1, user(7))
     later = run_night(world, campus)
-    assert counts(later.plan) == {("group_member", "add"): 1}
+    assert later.plan.counts() == {("group_member", "add"): 1}
     assert not later.plan.operations[0].source.get("deferred")
     assert members(world, TD1) == {1, 2, 7}
 
@@ -140,7 +132,7 @@ def test_a_vanished_group_is_kept_by_default(world: World, campus: Campus) -> No
     campus.join(3, 100)
     campus.join(4, 100)
     night = run_night(world, campus)
-    assert counts(night.plan) == {("group_member", "add"): 2}
+    assert night.plan.counts() == {("group_member", "add"): 2}
     assert world.records[TD2].vanished_since == "2026-10-01"
     assert world.members[group_id] == {user(3), user(4)}
     assert run_night(world, campus).plan.operations == []
@@ -151,7 +143,7 @@ def test_an_emptied_vanished_group_moves_its_members(world: World, campus: Campu
     campus.drop_group(101)
     campus.join(3, 100)
     night = run_night(world, campus, GroupsSection(vanished_groups="empty"))
-    assert counts(night.plan) == {("group_member", "move"): 1, ("group_member", "remove"): 1}
+    assert night.plan.counts() == {("group_member", "move"): 1, ("group_member", "remove"): 1}
     assert members(world, TD2) == set() and members(world, TD1) == {1, 2, 3}
     assert TD2 in world.records  # never deleted
     assert run_night(world, campus, GroupsSection(vanished_groups="empty")).plan.operations == []
@@ -162,7 +154,7 @@ def test_a_group_deleted_in_moodle_is_created_again(world: World, campus: Campus
     old = world.records[TD1].moodle_id
     del world.groups[old]
     night = run_night(world, campus)
-    assert counts(night.plan) == {("group", "create"): 1, ("group_member", "add"): 2}
+    assert night.plan.counts() == {("group", "create"): 1, ("group_member", "add"): 2}
     assert "created again" in night.plan.operations[0].reason
     assert world.records[TD1].moodle_id != old
     assert any(n.kind == "group_deleted_in_moodle" for n in night.plan.notices)
@@ -201,7 +193,7 @@ def test_names_changed_by_hand_are_put_back_with_verify_names(world: World, camp
     world.groups[group.id] = type(group)(group.id, group.course_id, "Mon TD", group.idnumber)
     assert run_night(world, campus).plan.operations == []
     night = run_night(world, campus, GroupsSection(verify_names=True))
-    assert counts(night.plan) == {("group", "rename"): 1}
+    assert night.plan.counts() == {("group", "rename"): 1}
     assert "by hand" in night.plan.operations[0].reason
     assert world.by_key(TD1).name == "TD 1"
 
@@ -248,7 +240,7 @@ def test_per_etape_groups_follow_a_change_of_etape(world: World, campus: Campus)
     ]
     campus.register(5, L1MATH, "SHARED1")
     night = run_night(world, campus)
-    assert counts(night.plan) == {("group_member", "move"): 1}
+    assert night.plan.counts() == {("group_member", "move"): 1}
     move = night.plan.operations[0]
     assert move.key == f"{SHARED1}|2026:VET:L1MATH:1|e5"
     assert move.source["etape"] == "L1MATH-1"

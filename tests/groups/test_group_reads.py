@@ -4,8 +4,6 @@ what was done by hand in Moodle is caught by the next full check."""
 
 from __future__ import annotations
 
-from collections import Counter
-
 import pytest
 
 from jonction.config.groups import GroupsSection
@@ -13,18 +11,13 @@ from jonction.domain.group_plan import resolve_members
 from jonction.domain.group_reads import member_reads
 from jonction.domain.group_state import KnownGroups
 from jonction.domain.groups import desired_groups
-from jonction.domain.plan import Plan
 
 from .builders import L1MATH, Campus, course, standard_campus
-from .world import World, accounts_of, run_night, user
+from .world import World, accounts_of, enrolled_world, run_night, user
 
 MAT101, MAT102, SHARED1 = course("MAT101"), course("MAT102"), course("SHARED1")
 TD1, TD2 = f"{MAT101}|2026:GPE:100", f"{MAT101}|2026:GPE:101"
 GA_MAT102 = f"{MAT102}|2026:GPE:200"
-
-
-def counts(plan: Plan) -> Counter[tuple[str, str]]:
-    return Counter((op.kind, str(op.action)) for op in plan.operations)
 
 
 @pytest.fixture
@@ -34,11 +27,7 @@ def campus() -> Campus:
 
 @pytest.fixture
 def world(campus: Campus) -> World:
-    world = World()
-    for idnumber, course_id in ((MAT101, 1), (MAT102, 2), (SHARED1, 3)):
-        world.course(idnumber, course_id)
-    for ip in campus.snapshot.pedagogical_registrations:
-        world.enrol(world.courses[course(ip.element)], user(ip.cod_ind))
+    world = enrolled_world(campus)
     run_night(world, campus)
     return world
 
@@ -59,7 +48,7 @@ def test_a_quiet_night_reads_no_member_and_changes_nothing(world: World, campus:
 def test_only_the_groups_a_change_touches_are_read(world: World, campus: Campus) -> None:
     campus.move(2, 100, 101)
     night = run_night(world, campus, full=False)
-    assert counts(night.plan) == {("group_member", "move"): 1}
+    assert night.plan.counts() == {("group_member", "move"): 1}
     assert world.reads["members"] == 2
     assert run_night(world, campus, full=False).plan.operations == []
     assert world.reads["members"] == 0
@@ -99,7 +88,7 @@ def test_a_member_removed_by_hand_is_put_back_by_the_full_check(
     world.members[world.records[TD1].moodle_id].discard(user(2))
     assert run_night(world, campus, full=False).plan.operations == []
     full = run_night(world, campus, full=True)
-    assert counts(full.plan) == {("group_member", "add"): 1}
+    assert full.plan.counts() == {("group_member", "add"): 1}
     assert full.plan.operations[0].key == f"{TD1}|e2"
     assert user(2) in world.members[world.records[TD1].moodle_id]
 
@@ -111,7 +100,7 @@ def test_a_member_added_by_hand_is_neither_removed_nor_re_added_unread(
     remove = GroupsSection(hand_members="remove")
     assert run_night(world, campus, remove, full=False).plan.operations == []
     full = run_night(world, campus, remove, full=True)
-    assert counts(full.plan) == {("group_member", "remove"): 1}
+    assert full.plan.counts() == {("group_member", "remove"): 1}
 
 
 def test_a_group_deleted_by_hand_is_created_again_by_the_full_check(
@@ -120,7 +109,7 @@ def test_a_group_deleted_by_hand_is_created_again_by_the_full_check(
     del world.groups[world.records[TD1].moodle_id]
     assert run_night(world, campus, full=False).plan.operations == []
     full = run_night(world, campus, full=True)
-    assert counts(full.plan) == {("group", "create"): 1, ("group_member", "add"): 2}
+    assert full.plan.counts() == {("group", "create"): 1, ("group_member", "add"): 2}
 
 
 def test_a_student_unenrolled_since_the_last_run_has_their_groups_read(
@@ -130,7 +119,7 @@ def test_a_student_unenrolled_since_the_last_run_has_their_groups_read(
     # the course but not in its groups.
     world.members[world.records[TD1].moodle_id].discard(user(1))
     night = run_night(world, campus, full=False, unenrolled={MAT101: {user(1)}})
-    assert counts(night.plan) == {("group_member", "add"): 1}
+    assert night.plan.counts() == {("group_member", "add"): 1}
     # TD1 and the étape group GA of MAT101 hold student 1.
     assert world.reads["members"] == 2
 
@@ -147,7 +136,7 @@ def test_a_deferred_member_keeps_the_group_read_until_it_joins(
     assert world.reads["members"] == 1
     world.enrol(1, user(7))
     joined = run_night(world, campus, full=False)
-    assert counts(joined.plan) == {("group_member", "add"): 1}
+    assert joined.plan.counts() == {("group_member", "add"): 1}
     assert members_of(world, TD1) == {1, 2, 7}
     assert run_night(world, campus, full=False).plan.operations == []
     assert world.reads["members"] == 0
@@ -159,7 +148,7 @@ def test_vanished_groups_are_read_only_while_they_are_to_be_emptied(
     empty = GroupsSection(vanished_groups="empty")
     campus.drop_group(101)
     night = run_night(world, campus, empty, full=False)
-    assert counts(night.plan) == {("group_member", "remove"): 2}
+    assert night.plan.counts() == {("group_member", "remove"): 2}
     assert members_of(world, TD2) == set()
     assert run_night(world, campus, empty, full=False).plan.operations == []
     assert world.reads["members"] == 0

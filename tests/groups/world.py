@@ -24,7 +24,7 @@ from jonction.domain.group_state import Account, GroupRecord, KnownGroups, Moodl
 from jonction.domain.groups import GROUP, MEMBER, DesiredGroups
 from jonction.domain.plan import Action, Operation, Plan
 
-from .builders import Campus
+from .builders import Campus, course
 
 
 @dataclass
@@ -199,3 +199,14 @@ def run_night(
 
 def user(cod_ind: int) -> int:
     return 10000 + cod_ind
+
+
+def enrolled_world(campus: Campus) -> World:
+    """A Moodle with the campus's three courses (MAT101, MAT102, SHARED1: ids 1 to 3) and
+    every student enrolled in the courses of their registrations, no group yet."""
+    world = World()
+    for course_id, code in enumerate(("MAT101", "MAT102", "SHARED1"), start=1):
+        world.course(course(code), course_id)
+    for ip in campus.snapshot.pedagogical_registrations:
+        world.enrol(world.courses[course(ip.element)], user(ip.cod_ind))
+    return world

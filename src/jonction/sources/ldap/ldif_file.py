@@ -103,18 +103,22 @@ def _plain_records(data: bytes, wanted: frozenset[str]) -> list[Record] | None:
                 value = _decoded(kind, raw)
             except binascii.Error:
                 return None
-            key = name.decode("ascii")
-            try:
-                text_value: str | bytes = value.decode("utf-8")
-            except UnicodeDecodeError:
-                text_value = value
-            found_values = values.get(key)
-            if found_values is None:
-                values[key] = [text_value]
-            else:
-                found_values.append(text_value)
+            _add_value(values, name.decode("ascii"), value)
         records.append((dn, values))
     return records
+
+
+def _add_value(values: dict[str, list[str | bytes]], name: str, raw: bytes) -> None:
+    """Adds a value to the record's values: text when it is UTF-8, bytes otherwise."""
+    try:
+        value: str | bytes = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        value = raw
+    found = values.get(name)
+    if found is None:
+        values[name] = [value]
+    else:
+        found.append(value)
 
 
 def _decoded(kind: bytes, raw: bytes) -> bytes:
@@ -174,16 +178,7 @@ def _records(data: bytes, wanted: frozenset[str] | None) -> Iterator[Record]:
             raise _ChangeRecord(dn)
         if wanted is not None and lowered not in wanted:
             continue
-        raw = _value(number, line, colon)
-        try:
-            value: str | bytes = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            value = raw
-        found = values.get(name)
-        if found is None:
-            values[name] = [value]
-        else:
-            found.append(value)
+        _add_value(values, name, _value(number, line, colon))
     if dn is not None:
         yield dn, values
 
