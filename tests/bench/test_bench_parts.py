@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 import tomllib
 from pathlib import Path
 
 import pytest
 from bench.lower_bound import CostFigures, lower_bound
-from bench.night import Night, StepFigures, step_peaks
+from bench.night import Night, StepFigures, run_child, step_peaks
 from bench.per_item import extrapolated, measured
 from bench.profile import summarise
 from bench.settings import render
@@ -172,3 +173,15 @@ def test_the_enrol_database_sync_trigger_is_not_a_web_service_call() -> None:
     )
     assert (step.read_calls, step.write_calls) == (2, 0)
     assert (step.items_read, step.items_written) == (2, 0)
+
+
+def test_a_small_night_is_not_charged_with_the_benchmark_s_own_memory(tmp_path: Path) -> None:
+    # The kernel's ru_maxrss of a child counts the pages it shared with its parent until exec:
+    # a benchmark process grown to hundreds of MiB would lend them to a tiny night.
+    held = bytearray(300 * 2**20)
+    held[::4096] = b"\x01" * len(held[::4096])
+    small = [sys.executable, "-c", "import time; b = bytearray(20 * 2**20); time.sleep(0.6)"]
+    process = run_child(small, tmp_path, tmp_path / "child.log")
+    assert process.exit_code == 0
+    assert 20 * 2**20 < process.peak_rss_bytes < 150 * 2**20
+    del held
