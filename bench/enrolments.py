@@ -43,15 +43,10 @@ from jonction.sources.generator.generate import default_paths, generate
 from jonction.steps.runner import run_steps
 from moodlesim.testing import running_simulator
 
+from .simulator import ENROL_SETTINGS
+
 YEAR = "2026"
 JONCTION = Path(sys.executable).with_name("jonction")
-ENROL_SETTINGS = [
-    "remoteenroltable=jonction_enrolments",
-    "remotecoursefield=course_idnumber",
-    "remoteuserfield=username",
-    "remoterolefield=role",
-    "unenrolaction=2",
-]
 
 
 def _config(workdir: Path, ldif: Path, ade: Path, enrol_url: str, moodle_url: str) -> Path:
@@ -197,7 +192,7 @@ def main(argv: list[str] | None = None) -> None:
         "enrolment_table": redact(enrol_url),
         "cost_scale": options.cost_scale,
     }
-    sim_options: dict[str, Any] = {"enrol_db": enrol_url, "enrol_settings": ENROL_SETTINGS}
+    sim_options: dict[str, Any] = {"enrol_db": enrol_url, "enrol_settings": list(ENROL_SETTINGS)}
     apogee = f"sqlite:///{workdir / 'apogee.db'}"
     if options.reuse and (workdir / "setup").is_dir():
         _restore_setup(workdir)

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.simulator import ENROL_SETTINGS
 from pydantic import SecretStr
 
 from jonction.config import Settings
@@ -15,14 +16,6 @@ from jonction.sources.generator.generate import GenerationSummary, generate
 from moodlesim.testing import RunningSimulator, running_simulator
 
 YEAR = "2026"
-# The plugin's settings of docs/enrolments.md.
-ENROL_SETTINGS = [
-    "remoteenroltable=jonction_enrolments",
-    "remotecoursefield=course_idnumber",
-    "remoteuserfield=username",
-    "remoterolefield=role",
-    "unenrolaction=2",
-]
 
 
 @dataclass
@@ -46,7 +39,7 @@ def generated_university(folder: Path, students: int, seed: int = 1) -> Iterator
         latency_ms=0,
         cost_scale=0,
         enrol_db=enrol_url,
-        enrol_settings=ENROL_SETTINGS,
+        enrol_settings=list(ENROL_SETTINGS),
     ) as moodle:
         settings = Settings()
         settings.apogee.url = apogee
