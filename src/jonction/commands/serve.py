@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import typer
-import uvicorn
 
-from ..web.app import create_app, secure_cookies
 from .common import ConfigOption, console, err_console, settings_or_exit
 
 
@@ -25,6 +23,11 @@ def serve(
     Accounts are made with `jonction web-user add`. Listening beyond the loopback address
     needs TLS ([web] tls_certfile) or a reverse proxy ([web] proxy_addresses).
     """
+    # The dashboard's libraries are loaded only to serve it, not at every command.
+    import uvicorn
+
+    from ..web.app import create_app, secure_cookies
+
     settings = settings_or_exit(config)
     if host is not None:
         settings.web.host = host

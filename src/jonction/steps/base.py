@@ -94,6 +94,11 @@ class StepContext:
             self._shared[key] = await factory()
         return cast(T, self._shared[key])
 
+    def share(self, key: str, value: object) -> None:
+        """Gives the later steps of the run a value they would otherwise compute (the REFER
+        snapshot the refer step has just written…)."""
+        self._shared[key] = value
+
 
 @dataclass
 class ApplyResult:

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, select
 
 from ..config import Settings
 from ..domain.plan import Action, Notice, Operation, Plan, fingerprint
+from ..domain.refer_model import ReferSnapshot
 from ..journal.store import Outcome
 from ..sources.apogee.reader import ApogeeReader
 from ..sources.refer import schema
@@ -29,6 +30,7 @@ from ..sources.refer.source import SourceReader
 from ..sources.refer.store import open_refer, source_counts
 from ..sources.refer.sync import compute_deltas, write_year
 from .base import ApplyResult, Step, StepContext
+from .refer_snapshots import share_written_snapshot
 from .registry import register
 
 SAMPLE = 5
@@ -52,6 +54,8 @@ class YearRefresh:
     previous_counts: dict[str, int]
     notices: list[Notice] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=dict)
+    # What REFER holds for the year once the deltas are written.
+    snapshot: ReferSnapshot | None = None
 
 
 def _key_text(key: tuple[Any, ...]) -> str:
@@ -180,7 +184,9 @@ class ReferStep(Step):
         ):
             previous = source_counts(connection, year)
             deltas = compute_deltas(connection, extract.snapshot, task.advance)
-        return YearRefresh(year, deltas, extract.counts, previous, extract.notices, extract.stats)
+        return YearRefresh(
+            year, deltas, extract.counts, previous, extract.notices, extract.stats, extract.snapshot
+        )
 
     async def apply(self, ctx: StepContext, plan: Plan) -> ApplyResult:
         if self._pending is None:
@@ -188,7 +194,13 @@ class ReferStep(Step):
             plan = await self.plan(ctx)
             if plan.blockers and not ctx.forced:
                 raise RuntimeError("; ".join(plan.blockers))
-        return await asyncio.to_thread(self._apply, ctx, plan)
+        refreshes = self._pending or []
+        result = await asyncio.to_thread(self._apply, ctx, plan)
+        # Written whole: the later steps need not read REFER back.
+        for refresh in refreshes:
+            if refresh.snapshot is not None:
+                share_written_snapshot(ctx, refresh.snapshot)
+        return result
 
     def _apply(self, ctx: StepContext, plan: Plan) -> ApplyResult:
         refreshes = self._pending or []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -16,8 +17,13 @@ from .roles import GRANTS, Permission, Role
 
 MIN_PASSWORD_LENGTH = 10
 _hasher = PasswordHasher()
-# Verified when the user name is unknown, so that a wrong name costs as much as a wrong password.
-_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified when the user name is unknown, so that a wrong name costs as much as a wrong
+    password; made on first use (hashing takes a fifth of a second: not at every command)."""
+    return _hasher.hash("not a password of anyone")
 
 
 class AccountError(ValueError):
@@ -150,7 +156,7 @@ class AccountStore:
             row = connection.execute(
                 select(web_accounts).where(web_accounts.c.username == username.strip())
             ).first()
-        stored = row.password_hash if row is not None and row.password_hash else _DUMMY_HASH
+        stored = row.password_hash if row is not None and row.password_hash else _dummy_hash()
         try:
             _hasher.verify(stored, password)
         except (VerificationError, InvalidHashError):
