@@ -33,6 +33,8 @@ class FakeMoodle:
     next_id: int = 100
     # Usernames asked for by each account read.
     accounts_read: list[list[str]] = field(default_factory=list)
+    # Cohort ids asked for by each read of members.
+    members_read: list[list[int]] = field(default_factory=list)
 
     def _id(self) -> int:
         self.next_id += 1
@@ -109,6 +111,7 @@ class FakeMoodle:
 
     async def read_members(self, cohort_ids: Sequence[int]) -> dict[int, frozenset[int]]:
         self.reads += 1
+        self.members_read.append(list(cohort_ids))
         return {cid: frozenset(self.members.get(cid, set())) for cid in cohort_ids}
 
     async def create_cohorts(self, cohorts: Sequence[Mapping[str, Any]]) -> list[WriteResult]:

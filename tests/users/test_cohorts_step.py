@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from jonction.commands.steps_cmd import _full_check
 from jonction.config import Settings
 from jonction.db import make_engine
 from jonction.domain.cohorts import COHORT
@@ -183,10 +185,14 @@ def test_members_follow_the_registrations_every_night(
     ]
     assert members(moodle, "2026:CMP:DFC") == set()
     assert members(moodle, "2026:VET:SLMAT1-101") == {"lmoreau", "sroux"}
-    # Someone added by hand to a cohort jonction keeps is taken out: the cohort is exact.
+    # Someone added by hand to a cohort jonction keeps is taken out by the next full check
+    # (the cohort is exact); other nights trust the cohort to hold what jonction left there.
     (cohort,) = [c for c in moodle.cohorts.values() if c.idnumber == "2026:CMP:UFRSCI"]
     adubois = next(u for u, s in moodle.users.items() if s.account.username == "adubois")
     moodle.members[cohort.id].add(adubois)
+    (report,) = run(settings, "cohorts")
+    assert plan_of(report).operations == []
+    settings.cohorts.full_check_days = 0  # what --full does
     (report,) = run(settings, "cohorts")
     assert [(op.key, str(op.action)) for op in plan_of(report).operations] == [
         ("2026:CMP:UFRSCI|adubois", "remove")
@@ -237,3 +243,84 @@ def test_an_empty_year_in_refer_blocks_instead_of_emptying(
     assert report.status == "blocked"
     assert "no valid administrative registration for 2026" in report.error
     assert members(moodle, "2026:CMP:UFRSCI") == {"lmoreau", "clefevre", "sroux"}
+
+
+def members_read(moodle: FakeMoodle) -> list[str]:
+    """The idnumbers of the cohorts whose members were read since the last call."""
+    ids = [cohort_id for read in moodle.members_read for cohort_id in read]
+    moodle.members_read.clear()
+    return sorted(moodle.cohorts[cohort_id].idnumber for cohort_id in ids)
+
+
+def test_a_night_reads_only_the_cohorts_whose_members_may_have_changed(
+    settings: Settings, moodle: FakeMoodle
+) -> None:
+    store(settings, university())
+    _, first = run(settings, "users", "cohorts")
+    assert plan_of(first).stats["cohorts_full_check"] == 1
+    moodle.members_read.clear()
+    (quiet,) = run(settings, "cohorts")
+    assert plan_of(quiet).operations == []
+    assert members_read(moodle) == []
+    assert plan_of(quiet).stats["cohorts_members_trusted"] == 5
+    # Sébastien registers in L1 as well (already in his composante's cohort): L1 is read.
+    snapshot = university()
+    snapshot.admin_registrations.append(AdminRegistration(3, SLMAT1, LMAT, "UFRSCI"))
+    store(settings, snapshot)
+    (changed,) = run(settings, "cohorts")
+    assert [op.key for op in plan_of(changed).operations] == ["2026:VET:SLMAT1-101|sroux"]
+    assert members_read(moodle) == ["2026:VET:SLMAT1-101"]
+    assert plan_of(changed).stats["cohorts_full_check"] == 0
+    (quiet,) = run(settings, "cohorts")
+    assert plan_of(quiet).operations == [] and members_read(moodle) == []
+
+
+def test_an_addition_moodle_refused_is_read_again_the_next_night(
+    settings: Settings, moodle: FakeMoodle
+) -> None:
+    store(settings, university())
+    run(settings, "users", "cohorts")
+    # Léa registers in the DU too, but her account is gone from Moodle: both additions fail.
+    snapshot = university()
+    snapshot.admin_registrations.append(AdminRegistration(1, DUENT1, DUENT, "DFC"))
+    store(settings, snapshot)
+    lmoreau = next(u for u, s in moodle.users.items() if s.account.username == "lmoreau")
+    del moodle.users[lmoreau]
+    moodle.members_read.clear()
+    (refused,) = run(settings, "cohorts")
+    assert refused.outcome_counts() == {"failed": 2}
+    assert members_read(moodle) == ["2026:CMP:DFC", "2026:VET:DUENT1-101"]
+    (again,) = run(settings, "cohorts")
+    assert [op.key for op in plan_of(again).operations] == [
+        "2026:CMP:DFC|lmoreau",
+        "2026:VET:DUENT1-101|lmoreau",
+    ]
+    assert members_read(moodle) == ["2026:CMP:DFC", "2026:VET:DUENT1-101"]
+
+
+def test_a_full_check_every_full_check_days_or_with_full(
+    settings: Settings, moodle: FakeMoodle
+) -> None:
+    store(settings, university())
+    run(settings, "users", "cohorts")
+    # A member removed by hand: trusted to be there until the full check puts her back.
+    (l1,) = [c for c in moodle.cohorts.values() if c.idnumber == "2026:VET:SLMAT1-101"]
+    moodle.members[l1.id].clear()
+    (unseen,) = run(settings, "cohorts")
+    assert plan_of(unseen).operations == []
+    # A plan alone does not count as the full check.
+    later = datetime.now(UTC) + timedelta(days=settings.cohorts.full_check_days)
+    planned = asyncio.run(run_steps(settings, ["cohorts"], apply=False, now=later)).steps[0]
+    assert plan_of(planned).stats["cohorts_full_check"] == 1
+    (full,) = asyncio.run(run_steps(settings, ["cohorts"], now=later)).steps
+    assert full.status == "succeeded", full.error
+    assert plan_of(full).stats["cohorts_full_check"] == 1
+    assert [op.key for op in plan_of(full).operations] == ["2026:VET:SLMAT1-101|lmoreau"]
+    assert members(moodle, "2026:VET:SLMAT1-101") == {"lmoreau"}
+    (after,) = asyncio.run(run_steps(settings, ["cohorts"], now=later)).steps
+    assert plan_of(after).stats["cohorts_full_check"] == 0
+    # `--full` forces one.
+    forced = _full_check(settings, True)
+    assert forced.cohorts.full_check_days == 0
+    (report,) = run(forced, "cohorts")
+    assert plan_of(report).stats["cohorts_full_check"] == 1

@@ -36,10 +36,10 @@ FullOption = Annotated[
     bool,
     typer.Option(
         "--full",
-        help="Read every account and every managed group's members back from Moodle (the "
-        "full checks of the users and groups steps, otherwise made every "
-        "accounts.full_check_days and groups.full_check_days days): catches changes made by "
-        "hand in Moodle.",
+        help="Read every account, and the members of every managed cohort and group, back "
+        "from Moodle (the full checks of the users, cohorts and groups steps, otherwise made "
+        "every accounts.full_check_days, cohorts.full_check_days and groups.full_check_days "
+        "days): catches changes made by hand in Moodle.",
     ),
 ]
 
@@ -47,6 +47,7 @@ FullOption = Annotated[
 def _full_check(settings: Settings, full: bool) -> Settings:
     if full:
         settings.accounts.full_check_days = 0
+        settings.cohorts.full_check_days = 0
         settings.groups.full_check_days = 0
     return settings
 

@@ -129,6 +129,15 @@ class CohortsSection(Section):
         "", description="idnumber of the category that holds the cohorts when context=category."
     )
     visible: bool = Field(True, description="Whether the cohorts are visible.")
+    full_check_days: int = Field(
+        7,
+        ge=0,
+        description="Days between two full checks, when the cohorts step reads the members of "
+        "every cohort it keeps back from Moodle: a member removed or added by hand is put back "
+        "or taken out at the latest then. Other nights it reads only the cohorts whose members "
+        "may have changed: new to jonction, recreated in Moodle, or whose wanted members differ "
+        "from those recorded. 0: a full check every night; `--full` forces one.",
+    )
 
     @model_validator(mode="after")
     def _templates(self) -> CohortsSection:

@@ -11,7 +11,7 @@ left as they are, members included, for the spaces that still use them.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -243,10 +243,31 @@ class MoodleCohort:
 
 @dataclass(frozen=True, slots=True)
 class ManagedCohort:
+    """A cohort jonction keeps, as its record says jonction last left it."""
+
     idnumber: str
     moodle_id: int | None
     year: str
     context: str = "system"
+    # Its members in Moodle after jonction's last run (None: not recorded yet).
+    members: frozenset[int] | None = None
+    level: str = ""
+    code: str = ""
+
+    @classmethod
+    def from_data(
+        cls, idnumber: str, moodle_id: int | None, data: Mapping[str, Any]
+    ) -> ManagedCohort:
+        members = data.get("members")
+        return cls(
+            idnumber,
+            moodle_id,
+            str(data.get("year", "")),
+            str(data.get("context", "system")),
+            None if members is None else frozenset(int(m) for m in members),
+            str(data.get("level", "")),
+            str(data.get("code", "")),
+        )
 
 
 def _member_op(
@@ -414,9 +435,27 @@ def cohort_records(
     known: Mapping[str, MoodleCohort],
     managed: Mapping[str, ManagedCohort],
     applied: Iterable[tuple[Operation, int | None]],
+    members: Mapping[int, Set[int]],
+    open_years: Iterable[str],
 ) -> list[tuple[str, int | None, dict[str, Any]]]:
-    """Records of the cohorts jonction manages, to write after applying (changed ones only)."""
-    done = {op.key: (op, moodle_id) for op, moodle_id in applied if op.kind == COHORT}
+    """Records of the cohorts jonction manages, to write after applying (changed ones only).
+
+    A record keeps the cohort's members after the run: those known tonight (`members`, read
+    or trusted, by cohort id) with the additions and removals Moodle accepted; what it
+    refused stays a difference from the wanted members, so the cohort is read again."""
+    done: dict[str, tuple[Operation | None, int | None]] = {}
+    added: dict[str, set[int]] = defaultdict(set)
+    removed: dict[str, set[int]] = defaultdict(set)
+    for operation, moodle_id in applied:
+        if operation.kind == COHORT:
+            done[operation.key] = (operation, moodle_id)
+        elif operation.kind == MEMBER:
+            change = added if operation.action == Action.ADD else removed
+            change[str(operation.source["cohort"])].add(int(operation.source["user_id"]))
+
+    def after(idnumber: str, cohort_id: int) -> frozenset[int]:
+        return (frozenset(members.get(cohort_id, ())) | added[idnumber]) - removed[idnumber]
+
     records: list[tuple[str, int | None, dict[str, Any]]] = []
     for idnumber, spec in sorted(desired.cohorts.items()):
         cohort = known.get(idnumber)
@@ -428,7 +467,34 @@ def cohort_records(
         context = record.context if record is not None else spec.context
         if op is not None and "context" in (op.after or {}):
             context = spec.context
-        data = {"year": spec.year, "level": spec.level, "code": spec.code, "context": context}
-        if record is None or record.moodle_id != moodle_id or record.context != context:
-            records.append((idnumber, moodle_id, data))
+        held = after(idnumber, moodle_id)
+        if (
+            record is None
+            or record.moodle_id != moodle_id
+            or record.context != context
+            or record.members != held
+        ):
+            records.append(
+                (idnumber, moodle_id, _data(spec.year, spec.level, spec.code, context, held))
+            )
+    # An open year's cohort no longer offered was emptied of its members.
+    years = set(open_years)
+    for idnumber, record in sorted(managed.items()):
+        cohort = known.get(idnumber)
+        if idnumber in desired.cohorts or cohort is None or record.year not in years:
+            continue
+        held = after(idnumber, cohort.id)
+        if record.members != held:
+            data = _data(record.year, record.level, record.code, record.context, held)
+            records.append((idnumber, cohort.id, data))
     return records
+
+
+def _data(year: str, level: str, code: str, context: str, members: Set[int]) -> dict[str, Any]:
+    return {
+        "year": year,
+        "level": level,
+        "code": code,
+        "context": context,
+        "members": sorted(members),
+    }

@@ -1,7 +1,8 @@
 """The cohorts step (03:45): a cohort per étape and composante of the open years.
 
 Reads REFER (one snapshot per open year), the accounts the users step recorded (student
-number → Moodle account), Moodle's cohorts and the members of those jonction manages, and
+number → Moodle account), Moodle's cohorts and the members of those jonction manages whose
+members may have changed (all of them on a full check, see `domain.cohort_reads`), and
 applies the plan of `domain.cohorts`: cohorts created first, then renamed or moved, then
 members added and removed in batches.
 """
@@ -12,6 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import ClassVar
 
 from ..domain.accounts import USER
+from ..domain.cohort_reads import cohort_reads, watched_cohorts
 from ..domain.cohorts import (
     COHORT,
     MEMBER,
@@ -24,6 +26,7 @@ from ..domain.cohorts import (
     desired_cohorts,
     determine_cohort_actions,
 )
+from ..domain.full_check import full_check_due
 from ..domain.plan import Action, Notice, Operation, Plan
 from ..domain.refer_model import ReferSnapshot
 from ..journal.store import Outcome
@@ -36,17 +39,14 @@ from .registry import register
 open_year_snapshots = refer_snapshots
 
 PROGRESS_SLICE = 2000
+# When the members of every cohort of the open years were last read back from Moodle.
+FULL_CHECK_FLAG = "cohorts.last_full_check"
 GatewayFactory = Callable[[StepContext], Awaitable[CohortsGateway]]
 
 
 def _managed_cohorts(ctx: StepContext) -> dict[str, ManagedCohort]:
     return {
-        key: ManagedCohort(
-            key,
-            item.moodle_id,
-            str(item.data.get("year", "")),
-            str(item.data.get("context", "system")),
-        )
+        key: ManagedCohort.from_data(key, item.moodle_id, item.data)
         for key, item in ctx.journal.managed(COHORT).items()
     }
 
@@ -101,6 +101,9 @@ class CohortsStep(Step):
         self._desired: DesiredCohorts | None = None
         self._known: dict[str, MoodleCohort] = {}
         self._managed: dict[str, ManagedCohort] = {}
+        self._members: dict[int, frozenset[int]] = {}
+        self._years: set[str] = set()
+        self._full_check = False
 
     async def _gateway(self, ctx: StepContext) -> CohortsGateway:
         factory = type(self).gateway_factory or cohorts_gateway
@@ -123,18 +126,22 @@ class CohortsStep(Step):
             for idnumber, cohort in everything.items()
             if idnumber in desired.cohorts or idnumber in managed
         }
+        full = full_check_due(
+            ctx.journal.flag(FULL_CHECK_FLAG), ctx.now, settings.cohorts.full_check_days
+        )
         # Members matter only where jonction may change them: the open years' cohorts.
-        watched = [
-            cohort.id
-            for idnumber, cohort in known.items()
-            if idnumber in desired.cohorts or managed[idnumber].year in years
-        ]
-        members = await gateway.read_members(watched) if watched else {}
+        watched = watched_cohorts(desired, known, managed, years)
+        reads = cohort_reads(watched, managed, desired, full=full)
+        members = dict(reads.trusted)
+        if reads.read:
+            members.update(await gateway.read_members(reads.read))
         usernames = {item.moodle_id: key for key, item in users.items() if item.moodle_id}
         plan = determine_cohort_actions(desired, known, members, managed, years, usernames)
         plan.notices.extend(account_notices + shared)
         plan.blockers = empty_year_blockers(snapshots, managed)
+        plan.stats.update(reads.stats())
         self._desired, self._known, self._managed = desired, known, managed
+        self._members, self._years, self._full_check = members, years, full
         return plan
 
     async def apply(self, ctx: StepContext, plan: Plan) -> ApplyResult:
@@ -160,8 +167,12 @@ class CohortsStep(Step):
             ctx, "Removing cohort members", gateway.remove_members, removals, ids
         )
         applied = [(o.operation, o.moodle_id) for o in outcomes if o.outcome == "applied"]
-        records = cohort_records(self._desired, self._known, self._managed, applied)
+        records = cohort_records(
+            self._desired, self._known, self._managed, applied, self._members, self._years
+        )
         ctx.journal.save_managed(COHORT, records, ctx.run_id)
+        if self._full_check:
+            ctx.journal.set_flag(FULL_CHECK_FLAG, ctx.now.isoformat())
         return ApplyResult(outcomes, {"managed_records_written": len(records)})
 
 
