@@ -62,3 +62,23 @@ def test_journal_on_postgres(postgres_url: str) -> None:
     journal = _journal(postgres_url)
     _assert_migrations_match_metadata(journal)
     _exercise(journal)
+
+
+def test_kept_kinds_are_read_once_until_this_journal_writes_them(sqlite_url: str) -> None:
+    journal = _journal(sqlite_url)
+    other = Journal(journal.engine)  # another writer, which a run's lock rules out
+    journal.save_managed("user", [("alice", 1, {"n": 1})], None)
+    journal.save_managed("course", [("C1", 7, {})], None)
+    journal.keep_managed(["user"])
+    assert journal.managed("user")["alice"].data == {"n": 1}
+    other.save_managed("user", [("bob", 2, {})], None)
+    other.save_managed("course", [("C2", 8, {})], None)
+    assert set(journal.managed("user")) == {"alice"}  # kept: not read again
+    assert set(journal.managed("course")) == {"C1", "C2"}  # not kept: read every time
+    mine = journal.managed("user")
+    mine.pop("alice")  # the caller's own dict
+    assert set(journal.managed("user")) == {"alice"}
+    journal.save_managed("user", [("carol", 3, {})], None)
+    assert set(journal.managed("user")) == {"alice", "bob", "carol"}
+    journal.forget_managed("user", ["bob"])
+    assert set(journal.managed("user")) == {"alice", "carol"}

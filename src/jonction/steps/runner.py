@@ -14,7 +14,9 @@ import structlog
 
 from ..config import Settings
 from ..db import make_engine
+from ..domain.accounts import USER
 from ..domain.guards import GuardViolation, check_plan
+from ..domain.offer_state import COURSE_KIND
 from ..domain.plan import Plan
 from ..journal.store import Journal, Outcome
 from . import registry
@@ -184,6 +186,8 @@ async def run_steps(
     steps = registry.all_steps()
     ordered = [name for name in steps if name in names]
     journal = open_journal(settings)
+    # Read by most steps of a night, written by one or two.
+    journal.keep_managed((USER, COURSE_KIND))
     clock = now or datetime.now(UTC)
     settings = settings_for_day(settings, journal, clock.date())
     if not apply:
