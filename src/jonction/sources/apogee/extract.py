@@ -593,6 +593,9 @@ class _Builder:
     def memberships(self, rows: Iterable[tuple[int, int]], all_groups: set[int]) -> None:
         groups, students = self.snap.groups, self.snap.students
         excluded = {key for kind, key in self.exclusions if kind == "group"}
+        # Hundreds of thousands of rows: one int object per student and per group, shared.
+        individuals = {cod_ind: cod_ind for cod_ind in students}
+        group_codes = {code: code for code in groups}
         seen: set[tuple[int, int]] = set()
         for cod_ind, cod_gpe in rows:
             pair = (cod_ind, int(cod_gpe))
@@ -600,7 +603,8 @@ class _Builder:
                 continue
             seen.add(pair)
             if pair[1] in groups and cod_ind in students:
-                self.snap.memberships.append(GroupMembership(cod_ind, pair[1]))
+                membership = GroupMembership(individuals[cod_ind], group_codes[pair[1]])
+                self.snap.memberships.append(membership)
                 continue
             if pair[1] in groups:
                 reason = "student_not_registered"
