@@ -17,6 +17,8 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import filterfalse
+from operator import itemgetter
 from types import MappingProxyType
 from typing import Any, Final, Literal, NamedTuple, Protocol
 
@@ -129,6 +131,51 @@ class KnownRow(NamedTuple):
     key: RowKey
     origin: str  # student | teacher | "" (a row jonction did not write)
     missing_since: datetime | None = None
+
+
+# A row's key as the table is read: a plain tuple, equal to its RowKey and hashed alike.
+TableKey = tuple[str, str, str]
+
+
+class KnownRows(Mapping[RowKey, KnownRow]):
+    """The rows of the table, as the plan reads them every night: the origin of each key, and
+    apart the few rows marked as leaving. The hundreds of thousands of keys are plain tuples:
+    they cost less to make than RowKeys, and the collector stops following them."""
+
+    __slots__ = ("marks", "origins")
+
+    def __init__(
+        self,
+        origins: dict[TableKey, str] | None = None,
+        marks: dict[TableKey, datetime] | None = None,
+    ) -> None:
+        self.origins = origins if origins is not None else {}
+        self.marks = marks if marks is not None else {}
+
+    @classmethod
+    def of(cls, rows: Mapping[RowKey, KnownRow]) -> KnownRows:
+        if isinstance(rows, KnownRows):
+            return rows
+        known = cls()
+        for key, row in rows.items():
+            known.origins[key] = row.origin
+            if row.missing_since is not None:
+                known.marks[key] = row.missing_since
+        return known
+
+    def __getitem__(self, key: TableKey) -> KnownRow:
+        origin = self.origins[key]
+        row_key = key if isinstance(key, RowKey) else RowKey._make(key)
+        return KnownRow(row_key, origin, self.marks.get(key))
+
+    def __iter__(self) -> Iterator[RowKey]:
+        return map(RowKey._make, self.origins)
+
+    def __len__(self) -> int:
+        return len(self.origins)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.origins
 
 
 class Registration(NamedTuple):
@@ -245,9 +292,14 @@ _StudentRow = tuple[RowKey | None, str, ReferSnapshot, PedagogicalRegistration, 
 
 
 def _student_rows(
-    snapshots: Sequence[ReferSnapshot], courses: CourseIndex, accounts: Accounts, role: str
+    snapshots: Sequence[ReferSnapshot],
+    courses: CourseIndex,
+    accounts: Accounts,
+    role: str,
+    only: Collection[str] | None = None,
 ) -> Iterator[_StudentRow]:
-    """Every registration on an element that has a course, with its row."""
+    """Every registration on an element that has a course, with its row; with `only`, those
+    of the accounts it names."""
     for snapshot in snapshots:
         year = snapshot.year
         # Hundreds of thousands of registrations: each lookup is made once, and the keys of
@@ -257,13 +309,6 @@ def _student_rows(
         usernames: dict[int, str | None] = {}
         row_keys: dict[tuple[str, str], RowKey] = {}
         for ip in snapshot.pedagogical_registrations:
-            where = (ip.element, ip.etape)
-            if where in course_of:
-                course = course_of[where]
-            else:
-                course = course_of[where] = courses.course_of(year, ip.element, ip.etape)
-            if course is None:
-                continue  # an element that has no course (a semester, a year…)
             cod_ind = ip.cod_ind
             if cod_ind in usernames:
                 username = usernames[cod_ind]
@@ -273,6 +318,15 @@ def _student_rows(
                 username = usernames[cod_ind] = (
                     accounts.student(numbers[cod_ind]) if numbers[cod_ind] else None
                 )
+            if only is not None and username not in only:
+                continue  # the few rows asked for are those of a few students
+            where = (ip.element, ip.etape)
+            if where in course_of:
+                course = course_of[where]
+            else:
+                course = course_of[where] = courses.course_of(year, ip.element, ip.etape)
+            if course is None:
+                continue  # an element that has no course (a semester, a year…)
             key = None
             if username is not None:
                 key = row_keys.get((course, username))
@@ -288,10 +342,11 @@ def desired_students(
 
     def justify(keys: Collection[RowKey]) -> dict[RowKey, DesiredRow]:
         wanted = keys if isinstance(keys, set | frozenset | dict) else set(keys)
+        users = {key[1] for key in wanted}
         found: dict[RowKey, DesiredRow] = {}
         etape_names: dict[EtapeKey, str] = {}
         for key, _course, snapshot, ip, cod_etu in _student_rows(
-            snapshots, courses, accounts, role
+            snapshots, courses, accounts, role, users
         ):
             if key is None or key not in wanted:
                 continue
@@ -500,8 +555,13 @@ def determine_actions(
     operations: list[Operation] = []
     stamp = now.replace(microsecond=0)
     today = stamp.isoformat()  # the rows added are first seen, the rows leaving marked
-    added = desired.keys() - known.keys()
-    again = {key for key, row in known.items() if row.missing_since is not None and key in desired}
+    table = KnownRows.of(known)
+    origins, marks = table.origins, table.marks
+    # Most rows are both wanted and in the table: only the others are looked at, found by
+    # the dicts' own lookups rather than a loop over every row.
+    added = set(filterfalse(origins.__contains__, desired))
+    again = {RowKey._make(key) for key in marks if key in desired}
+    gone = [RowKey._make(key) for key in filterfalse(desired.__contains__, origins)]
     # Not `added | again` on a first night: a copy of hundreds of thousands of keys.
     asked = added | again if again else added
     reasons = justify(asked) if asked else {}
@@ -524,29 +584,24 @@ def determine_actions(
                 scope=key.course,
             )
         )
-    changes: list[Operation] = []
-    for key, current in known.items():  # sorted afterwards: few change on most nights
-        if key in desired:
-            if current.missing_since is not None:
-                wanted = reasons.get(key) or DesiredRow(key, desired[key])
-                changes.append(
-                    Operation(
-                        KIND,
-                        Action.UPDATE,
-                        str(key),
-                        label=_label(key),
-                        before=RowColumns(
-                            key, wanted.origin, MISSING, current.missing_since.isoformat()
-                        ),
-                        after=RowColumns(key, wanted.origin, MISSING, None),
-                        reason=shared(
-                            pool, f"wanted again, its removal is cancelled: {wanted.reason()}"
-                        ),
-                        source=wanted.source(),
-                        scope=key.course,
-                    )
-                )
-            continue
+    changes: list[Operation] = []  # sorted afterwards: few change on most nights
+    for key in again:
+        wanted = reasons.get(key) or DesiredRow(key, desired[key])
+        changes.append(
+            Operation(
+                KIND,
+                Action.UPDATE,
+                str(key),
+                label=_label(key),
+                before=RowColumns(key, wanted.origin, MISSING, marks[key].isoformat()),
+                after=RowColumns(key, wanted.origin, MISSING, None),
+                reason=shared(pool, f"wanted again, its removal is cancelled: {wanted.reason()}"),
+                source=wanted.source(),
+                scope=key.course,
+            )
+        )
+    for key in gone:
+        current = KnownRow(key, origins[key], marks.get(key))
         origin = origin_of(current, teacher_role)
         if hands_off(current, origin):
             continue
@@ -625,14 +680,25 @@ def shrunk_sources(
     return blockers
 
 
-def table_fingerprint(rows: Iterable[KnownRow]) -> str:
+def _row_hash(key: TableKey, since: str) -> int:
+    line = f"{key[0]}|{key[1]}|{key[2]}\t{since}".encode()  # the key as str(RowKey) writes it
+    return int.from_bytes(hashlib.blake2b(line, digest_size=16).digest(), "big")
+
+
+def table_fingerprint(rows: Mapping[RowKey, KnownRow]) -> str:
     """A digest of the table's keys and marks that does not depend on the order of the rows
-    (sorting hundreds of thousands of keys every night costs more than hashing them)."""
-    total = 0
-    for row in rows:
-        since = row.missing_since.isoformat() if row.missing_since else ""
-        line = f"{row.key}\t{since}".encode()
-        total += int.from_bytes(hashlib.blake2b(line, digest_size=16).digest(), "big")
+    (sorting hundreds of thousands of keys every night costs more than hashing them): the sum
+    of the rows' hashes, each of its key and mark."""
+    table = KnownRows.of(rows)
+    blake2b, from_bytes = hashlib.blake2b, int.from_bytes
+    # Every row as unmarked, in one expression (the bulk of the time), then the marked ones
+    # corrected.
+    total = sum(
+        from_bytes(blake2b(f"{course}|{user}|{role}\t".encode(), digest_size=16).digest())
+        for course, user, role in table.origins
+    )
+    for key, since in table.marks.items():
+        total += _row_hash(key, since.isoformat()) - _row_hash(key, "")
     return fingerprint([f"{total % (1 << 128):032x}"])
 
 
@@ -655,22 +721,23 @@ def plan_enrolments(
             return False
         return not teachers_known or teachers_by_hand(row.key.course)
 
+    table = KnownRows.of(known)
     operations = determine_actions(
         desired.rows,
-        known,
+        table,
         now=now,
         grace=grace,
         teacher_role=teacher_role,
         justify=desired.justify,
         hands_off=hands_off,
     )
-    by_course: Counter[str] = Counter(key.course for key in known)
-    leaving = sum(1 for row in known.values() if row.missing_since is not None)
+    by_course: Counter[str] = Counter(map(itemgetter(0), table.origins))
+    leaving = len(table.marks)
     stats = dict(desired.stats)
     stats.update(
         {
             "desired_rows": len(desired.rows),
-            "table_rows": len(known),
+            "table_rows": len(table),
             "rows_in_grace": leaving,
         }
     )
@@ -678,9 +745,9 @@ def plan_enrolments(
         step="enrolments",
         operations=operations,
         notices=list(desired.notices),
-        existing={KIND: len(known)},
+        existing={KIND: len(table)},
         existing_by_scope={KIND: dict(by_course)},
-        basis=table_fingerprint(known.values()),
+        basis=table_fingerprint(table),
         stats=stats,
     )
 
