@@ -17,10 +17,8 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import filterfalse
-from operator import itemgetter
 from types import MappingProxyType
-from typing import Any, Final, Literal, NamedTuple, Protocol
+from typing import Any, Final, Literal, NamedTuple, Protocol, cast
 
 from ..sources.ade.timetable import ActivityUse, Teaching
 from .compact_fields import shared
@@ -152,17 +150,6 @@ class KnownRows(Mapping[RowKey, KnownRow]):
         self.origins = origins if origins is not None else {}
         self.marks = marks if marks is not None else {}
 
-    @classmethod
-    def of(cls, rows: Mapping[RowKey, KnownRow]) -> KnownRows:
-        if isinstance(rows, KnownRows):
-            return rows
-        known = cls()
-        for key, row in rows.items():
-            known.origins[key] = row.origin
-            if row.missing_since is not None:
-                known.marks[key] = row.missing_since
-        return known
-
     def __getitem__(self, key: TableKey) -> KnownRow:
         origin = self.origins[key]
         row_key = key if isinstance(key, RowKey) else RowKey._make(key)
@@ -176,6 +163,72 @@ class KnownRows(Mapping[RowKey, KnownRow]):
 
     def __contains__(self, key: object) -> bool:
         return key in self.origins
+
+
+@dataclass(slots=True)
+class TableDiff:
+    """What the plan needs of the table, gathered in one pass over its rows (hundreds of
+    thousands every night, each looked up once and none kept): the desired rows it lacks, its
+    rows no longer desired with their origin, its rows marked as leaving, its size by course
+    and the sum of its rows' hashes (table_fingerprint)."""
+
+    missing: dict[RowKey, Origin]
+    gone: dict[TableKey, str] = field(default_factory=dict)
+    marks: dict[TableKey, datetime] = field(default_factory=dict)
+    by_course: dict[str, int] = field(default_factory=dict)
+    rows: int = 0
+    hashes: int = 0
+
+
+def compare(
+    desired: Mapping[RowKey, Origin],
+    rows: Iterable[tuple[TableKey, str | None]],
+    marks: Mapping[TableKey, datetime],
+) -> TableDiff:
+    """The table, given as its keys with their origin and apart its marked rows, compared with
+    the desired rows."""
+    diff = TableDiff(dict(desired), marks=dict(marks))
+    missing, gone, by_course = diff.missing, diff.gone, diff.by_course
+    # The table's keys are plain tuples, equal to the RowKeys they find.
+    found = cast("Callable[[TableKey, None], Origin | None]", missing.pop)
+    blake2b, from_bytes = hashlib.blake2b, int.from_bytes
+    total = 0
+    for key, origin in rows:
+        if found(key, None) is None:
+            if key in desired:
+                continue  # a key read twice (a role NULL and one empty): counted once
+            seen = key in gone
+            gone[key] = origin or ""
+            if seen:
+                continue
+        course = key[0]
+        by_course[course] = by_course.get(course, 0) + 1
+        # The row as unmarked (marks corrected below): the key as str(RowKey) writes it.
+        line = f"{course}|{key[1]}|{key[2]}\t".encode()
+        total += from_bytes(blake2b(line, digest_size=16).digest())
+    for key, since in diff.marks.items():
+        total += _row_hash(key, since.isoformat()) - _row_hash(key, "")
+    diff.hashes = total
+    diff.rows = len(desired) - len(missing) + len(gone)
+    return diff
+
+
+def _row_hash(key: TableKey, since: str) -> int:
+    line = f"{key[0]}|{key[1]}|{key[2]}\t{since}".encode()
+    return int.from_bytes(hashlib.blake2b(line, digest_size=16).digest(), "big")
+
+
+def _diff(
+    desired: Mapping[RowKey, Origin], known: Mapping[RowKey, KnownRow] | TableDiff
+) -> TableDiff:
+    if isinstance(known, TableDiff):
+        return known
+    if isinstance(known, KnownRows):
+        return compare(desired, known.origins.items(), known.marks)
+    marks: dict[TableKey, datetime] = {
+        key: row.missing_since for key, row in known.items() if row.missing_since
+    }
+    return compare(desired, ((key, row.origin) for key, row in known.items()), marks)
 
 
 class Registration(NamedTuple):
@@ -537,7 +590,7 @@ def _gone_reason(origin: str) -> str:
 
 def determine_actions(
     desired: Mapping[RowKey, Origin],
-    known: Mapping[RowKey, KnownRow],
+    known: Mapping[RowKey, KnownRow] | TableDiff,
     *,
     now: datetime,
     grace: Grace,
@@ -555,13 +608,12 @@ def determine_actions(
     operations: list[Operation] = []
     stamp = now.replace(microsecond=0)
     today = stamp.isoformat()  # the rows added are first seen, the rows leaving marked
-    table = KnownRows.of(known)
-    origins, marks = table.origins, table.marks
-    # Most rows are both wanted and in the table: only the others are looked at, found by
-    # the dicts' own lookups rather than a loop over every row.
-    added = set(filterfalse(origins.__contains__, desired))
+    table = _diff(desired, known)
+    # Most rows are both wanted and in the table: only the others are looked at.
+    origins, marks = table.gone, table.marks
+    added = set(table.missing)
     again = {RowKey._make(key) for key in marks if key in desired}
-    gone = [RowKey._make(key) for key in filterfalse(desired.__contains__, origins)]
+    gone = [RowKey._make(key) for key in origins]
     # Not `added | again` on a first night: a copy of hundreds of thousands of keys.
     asked = added | again if again else added
     reasons = justify(asked) if asked else {}
@@ -680,31 +732,16 @@ def shrunk_sources(
     return blockers
 
 
-def _row_hash(key: TableKey, since: str) -> int:
-    line = f"{key[0]}|{key[1]}|{key[2]}\t{since}".encode()  # the key as str(RowKey) writes it
-    return int.from_bytes(hashlib.blake2b(line, digest_size=16).digest(), "big")
-
-
-def table_fingerprint(rows: Mapping[RowKey, KnownRow]) -> str:
+def table_fingerprint(table: TableDiff) -> str:
     """A digest of the table's keys and marks that does not depend on the order of the rows
     (sorting hundreds of thousands of keys every night costs more than hashing them): the sum
     of the rows' hashes, each of its key and mark."""
-    table = KnownRows.of(rows)
-    blake2b, from_bytes = hashlib.blake2b, int.from_bytes
-    # Every row as unmarked, in one expression (the bulk of the time), then the marked ones
-    # corrected.
-    total = sum(
-        from_bytes(blake2b(f"{course}|{user}|{role}\t".encode(), digest_size=16).digest())
-        for course, user, role in table.origins
-    )
-    for key, since in table.marks.items():
-        total += _row_hash(key, since.isoformat()) - _row_hash(key, "")
-    return fingerprint([f"{total % (1 << 128):032x}"])
+    return fingerprint([f"{table.hashes % (1 << 128):032x}"])
 
 
 def plan_enrolments(
     desired: Desired,
-    known: Mapping[RowKey, KnownRow],
+    known: Mapping[RowKey, KnownRow] | TableDiff,
     *,
     now: datetime,
     grace: Grace,
@@ -721,7 +758,7 @@ def plan_enrolments(
             return False
         return not teachers_known or teachers_by_hand(row.key.course)
 
-    table = KnownRows.of(known)
+    table = _diff(desired.rows, known)
     operations = determine_actions(
         desired.rows,
         table,
@@ -731,13 +768,12 @@ def plan_enrolments(
         justify=desired.justify,
         hands_off=hands_off,
     )
-    by_course: Counter[str] = Counter(map(itemgetter(0), table.origins))
     leaving = len(table.marks)
     stats = dict(desired.stats)
     stats.update(
         {
             "desired_rows": len(desired.rows),
-            "table_rows": len(table),
+            "table_rows": table.rows,
             "rows_in_grace": leaving,
         }
     )
@@ -745,8 +781,8 @@ def plan_enrolments(
         step="enrolments",
         operations=operations,
         notices=list(desired.notices),
-        existing={KIND: len(table)},
-        existing_by_scope={KIND: dict(by_course)},
+        existing={KIND: table.rows},
+        existing_by_scope={KIND: table.by_course},
         basis=table_fingerprint(table),
         stats=stats,
     )

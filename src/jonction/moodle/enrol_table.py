@@ -43,7 +43,7 @@ from sqlalchemy.dialects import mysql
 from ..config.moodle import EnrolDatabaseSection
 from ..db import make_engine
 from ..domain.enrolment_fields import RowColumns
-from ..domain.enrolments import KnownRows, RowKey, TableKey
+from ..domain.enrolments import KnownRows, Origin, RowKey, TableDiff, TableKey, compare
 from ..domain.plan import Action, Operation
 from ..journal.store import Outcome
 from ..sources.refer.fetch import stream_tuples
@@ -177,20 +177,35 @@ class EnrolmentTable:
         return inspect(self.engine).has_table(self.names.table, schema=self.names.schema)
 
     def _rows(
-        self, connection: Connection, *columns: Any, where: Any = None
-    ) -> Iterator[tuple[TableKey, tuple[Any, ...]]]:
-        """The key and `columns` of every row (matching `where`) with a course and a user (rows
-        without them, written by hand, are not ours), from the driver's tuples; the strings
-        repeated from row to row (courses, users, roles) are shared."""
+        self, connection: Connection, *columns: Any, where: Any = None, share: bool = True
+    ) -> Iterator[tuple[TableKey, Any]]:
+        """The key and driver's tuple (the key's columns, then `columns`) of every row (matching
+        `where`) with a course and a user (rows without them, written by hand, are not ours).
+        With `share`, the strings repeated from row to row (courses, users, roles) in the keys
+        are shared."""
         shared: dict[str, str] = {}
-        share = shared.setdefault
+        one = shared.setdefault
         query = select(self._course, self._user, self._role, *columns)
         if where is not None:
             query = query.where(where)
         for row in stream_tuples(connection, query):
             course, user, role = row[0], row[1], row[2] or ""
-            if course and user:
-                yield (share(course, course), share(user, user), share(role, role)), row[3:]
+            if not (course and user):
+                continue
+            if share:
+                yield (one(course, course), one(user, user), one(role, role)), row
+            else:
+                yield (course, user, role), row
+
+    def _marks(self, connection: Connection) -> dict[TableKey, datetime]:
+        # Dates come typed through SQLAlchemy; few rows are leaving at any time.
+        leaving = self.table.c[MISSING_SINCE]
+        marked = select(self._course, self._user, self._role, leaving).where(leaving.is_not(None))
+        return {
+            (course, user, role or ""): since
+            for course, user, role, since in connection.execute(marked)
+            if course and user
+        }
 
     def read(self) -> KnownRows:
         """Every row, keyed; rows without course or user (written by hand) are not ours. A table
@@ -198,22 +213,23 @@ class EnrolmentTable:
         known = KnownRows()
         if not self._exists():
             return known
-        leaving = self.table.c[MISSING_SINCE]
         origins = known.origins
         with self.engine.connect() as connection:
-            # Hundreds of thousands of rows every night: their origins are a few strings.
-            names: dict[str, str] = {}
-            for key, (origin,) in self._rows(connection, self.table.c[ORIGIN]):
-                origins[key] = names.setdefault(origin, origin) if origin else ""
-            # Dates come typed through SQLAlchemy; few rows are leaving at any time.
-            marked = select(self._course, self._user, self._role, leaving).where(
-                leaving.is_not(None)
-            )
-            for course, user, role, since in connection.execute(marked):
-                key = (course, user, role or "")
-                if key in origins:
-                    known.marks[key] = since
+            names: dict[str, str] = {}  # the few origins, shared
+            for key, row in self._rows(connection, self.table.c[ORIGIN]):
+                origins[key] = names.setdefault(row[3], row[3]) if row[3] else ""
+            known.marks.update(self._marks(connection))
         return known
+
+    def compare(self, desired: Mapping[RowKey, Origin]) -> TableDiff:
+        """The table compared with the desired rows as its rows stream by (domain's
+        `compare`): hundreds of thousands of rows every night, none of them kept."""
+        if not self._exists():
+            return compare(desired, (), {})
+        with self.engine.connect() as connection:
+            marks = self._marks(connection)
+            rows = self._rows(connection, self.table.c[ORIGIN], share=False)
+            return compare(desired, ((key, row[3]) for key, row in rows), marks)
 
     def row_keys(self) -> set[RowKey]:
         if not self._exists():
