@@ -180,6 +180,16 @@ class TableDiff:
     hashes: int = 0
 
 
+# A row's hash: blake2b of its key and mark, copied from this one (cheaper than making each).
+_NO_ROW = hashlib.blake2b(digest_size=16)
+
+
+def _row_hash(key: TableKey, since: str) -> int:
+    digest = _NO_ROW.copy()
+    digest.update(f"{key[0]}|{key[1]}|{key[2]}\t{since}".encode())
+    return int.from_bytes(digest.digest(), "big")
+
+
 def compare(
     desired: Mapping[RowKey, Origin],
     rows: Iterable[tuple[TableKey, str | None]],
@@ -191,7 +201,7 @@ def compare(
     missing, gone, by_course = diff.missing, diff.gone, diff.by_course
     # The table's keys are plain tuples, equal to the RowKeys they find.
     found = cast("Callable[[TableKey, None], Origin | None]", missing.pop)
-    blake2b, from_bytes = hashlib.blake2b, int.from_bytes
+    new_hash, from_bytes = _NO_ROW.copy, int.from_bytes
     total = 0
     for key, origin in rows:
         if found(key, None) is None:
@@ -204,18 +214,17 @@ def compare(
         course = key[0]
         by_course[course] = by_course.get(course, 0) + 1
         # The row as unmarked (marks corrected below): the key as str(RowKey) writes it.
-        line = f"{course}|{key[1]}|{key[2]}\t".encode()
-        total += from_bytes(blake2b(line, digest_size=16).digest())
-    for key, since in diff.marks.items():
-        total += _row_hash(key, since.isoformat()) - _row_hash(key, "")
+        digest = new_hash()
+        digest.update(f"{course}|{key[1]}|{key[2]}\t".encode())
+        total += from_bytes(digest.digest())
+    for key, since in list(diff.marks.items()):
+        if key in gone or (key in desired and key not in missing):
+            total += _row_hash(key, since.isoformat()) - _row_hash(key, "")
+        else:
+            del diff.marks[key]  # a mark without its row among the rows: not the table's
     diff.hashes = total
     diff.rows = len(desired) - len(missing) + len(gone)
     return diff
-
-
-def _row_hash(key: TableKey, since: str) -> int:
-    line = f"{key[0]}|{key[1]}|{key[2]}\t{since}".encode()
-    return int.from_bytes(hashlib.blake2b(line, digest_size=16).digest(), "big")
 
 
 def _diff(
