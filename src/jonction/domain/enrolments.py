@@ -190,20 +190,28 @@ def _row_hash(key: TableKey, since: str) -> int:
     return int.from_bytes(digest.digest(), "big")
 
 
+# A row of the table as the driver gives it: course, user, role, origin.
+TableRow = tuple[str | None, str | None, str | None, str | None]
+
+
 def compare(
     desired: Mapping[RowKey, Origin],
-    rows: Iterable[tuple[TableKey, str | None]],
+    rows: Iterable[TableRow],
     marks: Mapping[TableKey, datetime],
 ) -> TableDiff:
-    """The table, given as its keys with their origin and apart its marked rows, compared with
-    the desired rows."""
+    """The table, given as its rows and apart its marked ones, compared with the desired rows.
+    Rows without a course or a user (written by hand) are not jonction's; a role NULL is
+    empty. The rows come as the driver gives them: hundreds of thousands every night."""
     diff = TableDiff(dict(desired), marks=dict(marks))
     missing, gone, by_course = diff.missing, diff.gone, diff.by_course
     # The table's keys are plain tuples, equal to the RowKeys they find.
     found = cast("Callable[[TableKey, None], Origin | None]", missing.pop)
     new_hash, from_bytes = _NO_ROW.copy, int.from_bytes
     total = 0
-    for key, origin in rows:
+    for course, user, role, origin in rows:
+        if not (course and user):
+            continue
+        key = (course, user, role or "")
         if found(key, None) is None:
             if key in desired:
                 continue  # a key read twice (a role NULL and one empty): counted once
@@ -211,11 +219,10 @@ def compare(
             gone[key] = origin or ""
             if seen:
                 continue
-        course = key[0]
         by_course[course] = by_course.get(course, 0) + 1
         # The row as unmarked (marks corrected below): the key as str(RowKey) writes it.
         digest = new_hash()
-        digest.update(f"{course}|{key[1]}|{key[2]}\t".encode())
+        digest.update(f"{course}|{user}|{key[2]}\t".encode())
         total += from_bytes(digest.digest())
     for key, since in list(diff.marks.items()):
         if key in gone or (key in desired and key not in missing):
@@ -233,11 +240,13 @@ def _diff(
     if isinstance(known, TableDiff):
         return known
     if isinstance(known, KnownRows):
-        return compare(desired, known.origins.items(), known.marks)
+        return compare(
+            desired, ((*key, origin) for key, origin in known.origins.items()), known.marks
+        )
     marks: dict[TableKey, datetime] = {
         key: row.missing_since for key, row in known.items() if row.missing_since
     }
-    return compare(desired, ((key, row.origin) for key, row in known.items()), marks)
+    return compare(desired, ((*key, row.origin) for key, row in known.items()), marks)
 
 
 class Registration(NamedTuple):

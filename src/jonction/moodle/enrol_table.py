@@ -177,12 +177,12 @@ class EnrolmentTable:
         return inspect(self.engine).has_table(self.names.table, schema=self.names.schema)
 
     def _rows(
-        self, connection: Connection, *columns: Any, where: Any = None, share: bool = True
+        self, connection: Connection, *columns: Any, where: Any = None
     ) -> Iterator[tuple[TableKey, Any]]:
         """The key and driver's tuple (the key's columns, then `columns`) of every row (matching
-        `where`) with a course and a user (rows without them, written by hand, are not ours).
-        With `share`, the strings repeated from row to row (courses, users, roles) in the keys
-        are shared."""
+        `where`) with a course and a user (rows without them, written by hand, are not ours,
+        as domain's `compare` says); the strings repeated from row to row (courses, users,
+        roles) in the keys are shared."""
         shared: dict[str, str] = {}
         one = shared.setdefault
         query = select(self._course, self._user, self._role, *columns)
@@ -190,12 +190,8 @@ class EnrolmentTable:
             query = query.where(where)
         for row in stream_tuples(connection, query):
             course, user, role = row[0], row[1], row[2] or ""
-            if not (course and user):
-                continue
-            if share:
+            if course and user:
                 yield (one(course, course), one(user, user), one(role, role)), row
-            else:
-                yield (course, user, role), row
 
     def _marks(self, connection: Connection) -> dict[TableKey, datetime]:
         # Dates come typed through SQLAlchemy; few rows are leaving at any time.
@@ -226,10 +222,10 @@ class EnrolmentTable:
         `compare`): hundreds of thousands of rows every night, none of them kept."""
         if not self._exists():
             return compare(desired, (), {})
+        columns = (self._course, self._user, self._role, self.table.c[ORIGIN])
         with self.engine.connect() as connection:
             marks = self._marks(connection)
-            rows = self._rows(connection, self.table.c[ORIGIN], share=False)
-            return compare(desired, ((key, row[3]) for key, row in rows), marks)
+            return compare(desired, stream_tuples(connection, select(*columns)), marks)
 
     def row_keys(self) -> set[RowKey]:
         if not self._exists():
