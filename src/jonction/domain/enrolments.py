@@ -136,9 +136,10 @@ TableKey = tuple[str, str, str]
 
 
 class KnownRows(Mapping[RowKey, KnownRow]):
-    """The rows of the table, as the plan reads them every night: the origin of each key, and
-    apart the few rows marked as leaving. The hundreds of thousands of keys are plain tuples:
-    they cost less to make than RowKeys, and the collector stops following them."""
+    """The rows of the table as read whole (the plan compares them as they stream, `compare`):
+    the origin of each key, and apart the few rows marked as leaving. The hundreds of
+    thousands of keys are plain tuples: they cost less to make than RowKeys, and the collector
+    stops following them."""
 
     __slots__ = ("marks", "origins")
 
@@ -632,10 +633,10 @@ def determine_actions(
     today = stamp.isoformat()  # the rows added are first seen, the rows leaving marked
     table = _diff(desired, known)
     # Most rows are both wanted and in the table: only the others are looked at.
-    origins, marks = table.gone, table.marks
+    marks = table.marks
     added = set(table.missing)
     again = {RowKey._make(key) for key in marks if key in desired}
-    gone = [RowKey._make(key) for key in origins]
+    gone = [RowKey._make(key) for key in table.gone]
     # Not `added | again` on a first night: a copy of hundreds of thousands of keys.
     asked = added | again if again else added
     reasons = justify(asked) if asked else {}
@@ -675,7 +676,7 @@ def determine_actions(
             )
         )
     for key in gone:
-        current = KnownRow(key, origins[key], marks.get(key))
+        current = KnownRow(key, table.gone[key], marks.get(key))
         origin = origin_of(current, teacher_role)
         if hands_off(current, origin):
             continue
