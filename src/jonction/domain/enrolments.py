@@ -381,7 +381,6 @@ def _student_rows(
         course_of: dict[tuple[str, str, int], str | None] = {}
         numbers: dict[int, str] = {}
         usernames: dict[int, str | None] = {}
-        row_keys: dict[tuple[str, str], RowKey] = {}
         for ip in snapshot.pedagogical_registrations:
             cod_ind = ip.cod_ind
             if cod_ind in usernames:
@@ -402,12 +401,9 @@ def _student_rows(
                 course = course_of[where] = courses.course_of(year, ip.element, etape)
             if course is None:
                 continue  # an element that has no course (a semester, a year…)
-            key = None
-            if username is not None:
-                key = row_keys.get((course, username))
-                if key is None:
-                    # As RowKey(…) makes it, without the call of its Python constructor.
-                    key = row_keys[(course, username)] = _new_key(RowKey, (course, username, role))
+            # As RowKey(…) makes it, without the call of its Python constructor; a key made
+            # again for a row's next registrations costs less than looking it up.
+            key = _new_key(RowKey, (course, username, role)) if username is not None else None
             yield key, course, snapshot, ip, numbers[cod_ind]
 
 
