@@ -162,12 +162,28 @@ def test_a_plan_is_written_a_slice_at_a_time_in_one_transaction(
     assert set(table.read()) == set(rows)
 
 
-@pytest.mark.parametrize("by_course", [True, False])
-def test_a_plan_checks_the_rows_of_its_courses_or_the_whole_table(
-    table: EnrolmentTable, monkeypatch: pytest.MonkeyPatch, by_course: bool
+def test_the_table_compared_with_the_desired_rows(table: EnrolmentTable) -> None:
+    a1, b1, a2, a3 = (
+        RowKey(c, u, "student") for c, u in (("C1", "a"), ("C1", "b"), ("C2", "a"), ("C3", "a"))
+    )
+    table.apply([_add("C1", "a"), _add("C1", "b", origin="teacher"), _add("C2", "a")], NOW)
+    table.apply([_mark("C2", "a", NOW)], NOW)
+    diff = table.compare({a1: "student", a3: "student"})
+    assert set(diff.missing) == {a3}
+    assert diff.gone == {b1: "teacher", a2: "student"}
+    assert diff.marks == {a2: NOW}
+    assert diff.rows == 3 and diff.by_course == {"C1": 2, "C2": 1}
+    read = table.read()
+    assert set(read) == {a1, b1, a2} and read[a2].missing_since == NOW
+
+
+@pytest.mark.parametrize("by", ["user", "course", "table"])
+def test_a_plan_checks_the_rows_of_its_users_or_courses_or_the_whole_table(
+    table: EnrolmentTable, monkeypatch: pytest.MonkeyPatch, by: str
 ) -> None:
     table.apply([_add("C1", "a"), _add("C2", "a"), _add("C3", "a")], NOW)
-    monkeypatch.setattr(enrol_table, "COURSES_BY_KEY", 2 if by_course else 1)
+    monkeypatch.setattr(enrol_table, "USERS_BY_KEY", 2 if by == "user" else 1)
+    monkeypatch.setattr(enrol_table, "COURSES_BY_KEY", 2 if by == "course" else 1)
     monkeypatch.setattr(enrol_table, "IN_SLICE", 1)
     ops = [_add("C1", "a"), _remove("C2", "b"), _add("C2", "b"), _remove("C1", "a")]
     outcomes = table.apply(ops, NOW)

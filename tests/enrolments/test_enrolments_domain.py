@@ -3,6 +3,9 @@ grace periods, hands-off courses, guards and truncated sources. Pure, no I/O."""
 
 from __future__ import annotations
 
+import hashlib
+import random
+from collections import Counter
 from collections.abc import Collection, Mapping
 from datetime import date, datetime, timedelta
 
@@ -16,8 +19,12 @@ from jonction.domain.enrolments import (
     DesiredRow,
     Grace,
     KnownRow,
+    KnownRows,
     Origin,
     RowKey,
+    TableDiff,
+    TableRow,
+    compare,
     desired_students,
     desired_teachers,
     determine_actions,
@@ -26,7 +33,7 @@ from jonction.domain.enrolments import (
     shrunk_sources,
 )
 from jonction.domain.guards import check_plan
-from jonction.domain.plan import Action, Operation, Plan
+from jonction.domain.plan import Action, Operation, Plan, fingerprint
 from jonction.sources.ade.timetable import ActivityUse, Instructor, Teaching
 
 from .fakes import Catalogue, Directory, snapshot
@@ -296,6 +303,66 @@ def test_applying_a_plan_converges(
     assert (
         determine_actions(desired, after, now=NOW, grace=GRACE, teacher_role="editingteacher") == []
     )
+
+
+def _basis(known: Mapping[RowKey, KnownRow]) -> str:
+    """The plan's basis as it has always been computed: the sum of the rows' blake2b."""
+    total = 0
+    for row in known.values():
+        since = row.missing_since.isoformat() if row.missing_since else ""
+        line = f"{row.key}\t{since}".encode()
+        total += int.from_bytes(hashlib.blake2b(line, digest_size=16).digest(), "big")
+    return fingerprint([f"{total % (1 << 128):032x}"])
+
+
+def _seen(plan: Plan) -> list[tuple[object, ...]]:
+    return [
+        (o.key, o.action, o.reason, o.scope, dict(o.before or {}), dict(o.after or {}))
+        for o in plan.operations
+    ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    wanted=st.sets(keys, max_size=12),
+    present=st.sets(keys, max_size=12),
+    marked=st.sets(keys, max_size=12),
+    age=st.integers(0, 60),
+    order=st.randoms(use_true_random=False),
+)
+def test_the_table_compared_as_it_streams_plans_as_the_whole_table(
+    wanted: set[RowKey], present: set[RowKey], marked: set[RowKey], age: int, order: random.Random
+) -> None:
+    desired = Desired(
+        {key: "teacher" if key.role == "editingteacher" else "student" for key in wanted}
+    )
+    since = NOW - timedelta(days=age)
+    known = {key: KnownRow(key, "", since if key in marked else None) for key in present}
+    rows: list[TableRow] = [(*key, None) for key in present]
+    order.shuffle(rows)
+    # The marks come apart; one read without its row (written in between) is not the table's.
+    marks = {tuple(key): since for key in marked}
+    streamed = compare(desired.rows, rows, marks)
+    assert isinstance(streamed, TableDiff)
+    whole, diff = _plan(desired, known), _plan(desired, streamed)
+    assert _seen(diff) == _seen(whole)
+    assert diff.basis == whole.basis == _basis(known)
+    assert diff.existing == whole.existing == {"enrolment": len(present)}
+    assert diff.existing_by_scope == {"enrolment": Counter(key.course for key in present)}
+    assert diff.stats == whole.stats
+    assert whole.stats["rows_in_grace"] == len(marked & present)
+
+
+def test_a_key_read_twice_is_one_row() -> None:
+    # A role NULL and one empty are the same key: one row, as a dict of the rows has it; rows
+    # without a course or a user are not jonction's.
+    one, two = RowKey("C1", "a", ""), RowKey("C1", "b", "student")
+    rows: list[TableRow] = [(*one, "student"), (*two, None), ("C1", "a", None, ""), (*two, "")]
+    rows += [("C1", None, "student", ""), ("", "c", "student", "")]  # written by hand
+    diff = compare({two: "student"}, rows, {})
+    assert diff.rows == 2 and diff.gone == {one: ""} and not diff.missing
+    known = KnownRows({tuple(one): "", tuple(two): ""})
+    assert _plan(Desired({two: "student"}), diff).basis == _basis(known)
 
 
 def test_account_index_from_the_users_records() -> None:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
-from typing import Any, Final, Literal, NamedTuple, Protocol
+from typing import Any, Final, Literal, NamedTuple, Protocol, cast
 
 from ..sources.ade.timetable import ActivityUse, Teaching
 from .compact_fields import shared
@@ -129,6 +129,125 @@ class KnownRow(NamedTuple):
     key: RowKey
     origin: str  # student | teacher | "" (a row jonction did not write)
     missing_since: datetime | None = None
+
+
+# A row's key as the table is read: a plain tuple, equal to its RowKey and hashed alike.
+TableKey = tuple[str, str, str]
+
+
+class KnownRows(Mapping[RowKey, KnownRow]):
+    """The rows of the table as read whole (the plan compares them as they stream, `compare`):
+    the origin of each key, and apart the few rows marked as leaving. The hundreds of
+    thousands of keys are plain tuples: they cost less to make than RowKeys, and the collector
+    stops following them."""
+
+    __slots__ = ("marks", "origins")
+
+    def __init__(
+        self,
+        origins: dict[TableKey, str] | None = None,
+        marks: dict[TableKey, datetime] | None = None,
+    ) -> None:
+        self.origins = origins if origins is not None else {}
+        self.marks = marks if marks is not None else {}
+
+    def __getitem__(self, key: TableKey) -> KnownRow:
+        origin = self.origins[key]
+        row_key = key if isinstance(key, RowKey) else RowKey._make(key)
+        return KnownRow(row_key, origin, self.marks.get(key))
+
+    def __iter__(self) -> Iterator[RowKey]:
+        return map(RowKey._make, self.origins)
+
+    def __len__(self) -> int:
+        return len(self.origins)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.origins
+
+
+@dataclass(slots=True)
+class TableDiff:
+    """What the plan needs of the table, gathered in one pass over its rows (hundreds of
+    thousands every night, each looked up once and none kept): the desired rows it lacks, its
+    rows no longer desired with their origin, its rows marked as leaving, its size by course
+    and the sum of its rows' hashes (table_fingerprint)."""
+
+    missing: dict[RowKey, Origin]
+    gone: dict[TableKey, str] = field(default_factory=dict)
+    marks: dict[TableKey, datetime] = field(default_factory=dict)
+    by_course: dict[str, int] = field(default_factory=dict)
+    rows: int = 0
+    hashes: int = 0
+
+
+# A row's hash: blake2b of its key and mark, copied from this one (cheaper than making each).
+_NO_ROW = hashlib.blake2b(digest_size=16)
+
+
+def _row_hash(key: TableKey, since: str) -> int:
+    digest = _NO_ROW.copy()
+    digest.update(f"{key[0]}|{key[1]}|{key[2]}\t{since}".encode())
+    return int.from_bytes(digest.digest(), "big")
+
+
+# A row of the table as the driver gives it: course, user, role, origin.
+TableRow = tuple[str | None, str | None, str | None, str | None]
+
+
+def compare(
+    desired: Mapping[RowKey, Origin],
+    rows: Iterable[TableRow],
+    marks: Mapping[TableKey, datetime],
+) -> TableDiff:
+    """The table, given as its rows and apart its marked ones, compared with the desired rows.
+    Rows without a course or a user (written by hand) are not jonction's; a role NULL is
+    empty. The rows come as the driver gives them: hundreds of thousands every night."""
+    diff = TableDiff(dict(desired), marks=dict(marks))
+    missing, gone, by_course = diff.missing, diff.gone, diff.by_course
+    # The table's keys are plain tuples, equal to the RowKeys they find.
+    found = cast("Callable[[TableKey, None], Origin | None]", missing.pop)
+    new_hash, from_bytes = _NO_ROW.copy, int.from_bytes
+    total = 0
+    for course, user, role, origin in rows:
+        if not (course and user):
+            continue
+        key = (course, user, role or "")
+        if found(key, None) is None:
+            if key in desired:
+                continue  # a key read twice (a role NULL and one empty): counted once
+            seen = key in gone
+            gone[key] = origin or ""
+            if seen:
+                continue
+        by_course[course] = by_course.get(course, 0) + 1
+        # The row as unmarked (marks corrected below): the key as str(RowKey) writes it.
+        digest = new_hash()
+        digest.update(f"{course}|{user}|{key[2]}\t".encode())
+        total += from_bytes(digest.digest())
+    for key, since in list(diff.marks.items()):
+        if key in gone or (key in desired and key not in missing):
+            total += _row_hash(key, since.isoformat()) - _row_hash(key, "")
+        else:
+            del diff.marks[key]  # a mark without its row among the rows: not the table's
+    diff.hashes = total
+    diff.rows = len(desired) - len(missing) + len(gone)
+    return diff
+
+
+def _diff(
+    desired: Mapping[RowKey, Origin], known: Mapping[RowKey, KnownRow] | TableDiff
+) -> TableDiff:
+    if isinstance(known, TableDiff):
+        return known
+    if isinstance(known, KnownRows):
+        return compare(
+            desired, ((*key, origin) for key, origin in known.origins.items()), known.marks
+        )
+    marks: dict[TableKey, datetime] = {
+        key: row.missing_since for key, row in known.items() if row.missing_since
+    }
+    return compare(desired, ((*key, row.origin) for key, row in known.items()), marks)
 
 
 class Registration(NamedTuple):
@@ -242,28 +361,27 @@ def _listed(items: Iterable[str]) -> list[str]:
 # course; the snapshot; the registration; the student number). A plain tuple: one per
 # registration of the year.
 _StudentRow = tuple[RowKey | None, str, ReferSnapshot, PedagogicalRegistration, str]
+_new_key = tuple.__new__
 
 
 def _student_rows(
-    snapshots: Sequence[ReferSnapshot], courses: CourseIndex, accounts: Accounts, role: str
+    snapshots: Sequence[ReferSnapshot],
+    courses: CourseIndex,
+    accounts: Accounts,
+    role: str,
+    only: Collection[str] | None = None,
 ) -> Iterator[_StudentRow]:
-    """Every registration on an element that has a course, with its row."""
+    """Every registration on an element that has a course, with its row; with `only`, those
+    of the accounts it names."""
     for snapshot in snapshots:
         year = snapshot.year
         # Hundreds of thousands of registrations: each lookup is made once, and the keys of
         # one student's rows share their strings.
-        course_of: dict[tuple[str, EtapeKey], str | None] = {}
+        # By element, étape code and version: a tuple of those hashes faster than the étape.
+        course_of: dict[tuple[str, str, int], str | None] = {}
         numbers: dict[int, str] = {}
         usernames: dict[int, str | None] = {}
-        row_keys: dict[tuple[str, str], RowKey] = {}
         for ip in snapshot.pedagogical_registrations:
-            where = (ip.element, ip.etape)
-            if where in course_of:
-                course = course_of[where]
-            else:
-                course = course_of[where] = courses.course_of(year, ip.element, ip.etape)
-            if course is None:
-                continue  # an element that has no course (a semester, a year…)
             cod_ind = ip.cod_ind
             if cod_ind in usernames:
                 username = usernames[cod_ind]
@@ -273,11 +391,19 @@ def _student_rows(
                 username = usernames[cod_ind] = (
                     accounts.student(numbers[cod_ind]) if numbers[cod_ind] else None
                 )
-            key = None
-            if username is not None:
-                key = row_keys.get((course, username))
-                if key is None:
-                    key = row_keys[(course, username)] = RowKey(course, username, role)
+            if only is not None and username not in only:
+                continue  # the few rows asked for are those of a few students
+            etape = ip.etape
+            where = (ip.element, etape.code, etape.version)
+            if where in course_of:
+                course = course_of[where]
+            else:
+                course = course_of[where] = courses.course_of(year, ip.element, etape)
+            if course is None:
+                continue  # an element that has no course (a semester, a year…)
+            # As RowKey(…) makes it, without the call of its Python constructor; a key made
+            # again for a row's next registrations costs less than looking it up.
+            key = _new_key(RowKey, (course, username, role)) if username is not None else None
             yield key, course, snapshot, ip, numbers[cod_ind]
 
 
@@ -288,10 +414,11 @@ def desired_students(
 
     def justify(keys: Collection[RowKey]) -> dict[RowKey, DesiredRow]:
         wanted = keys if isinstance(keys, set | frozenset | dict) else set(keys)
+        users = {key[1] for key in wanted}
         found: dict[RowKey, DesiredRow] = {}
         etape_names: dict[EtapeKey, str] = {}
         for key, _course, snapshot, ip, cod_etu in _student_rows(
-            snapshots, courses, accounts, role
+            snapshots, courses, accounts, role, users
         ):
             if key is None or key not in wanted:
                 continue
@@ -482,7 +609,7 @@ def _gone_reason(origin: str) -> str:
 
 def determine_actions(
     desired: Mapping[RowKey, Origin],
-    known: Mapping[RowKey, KnownRow],
+    known: Mapping[RowKey, KnownRow] | TableDiff,
     *,
     now: datetime,
     grace: Grace,
@@ -500,8 +627,12 @@ def determine_actions(
     operations: list[Operation] = []
     stamp = now.replace(microsecond=0)
     today = stamp.isoformat()  # the rows added are first seen, the rows leaving marked
-    added = desired.keys() - known.keys()
-    again = {key for key, row in known.items() if row.missing_since is not None and key in desired}
+    table = _diff(desired, known)
+    # Most rows are both wanted and in the table: only the others are looked at.
+    marks = table.marks
+    added = set(table.missing)
+    again = {RowKey._make(key) for key in marks if key in desired}
+    gone = [RowKey._make(key) for key in table.gone]
     # Not `added | again` on a first night: a copy of hundreds of thousands of keys.
     asked = added | again if again else added
     reasons = justify(asked) if asked else {}
@@ -524,29 +655,24 @@ def determine_actions(
                 scope=key.course,
             )
         )
-    changes: list[Operation] = []
-    for key, current in known.items():  # sorted afterwards: few change on most nights
-        if key in desired:
-            if current.missing_since is not None:
-                wanted = reasons.get(key) or DesiredRow(key, desired[key])
-                changes.append(
-                    Operation(
-                        KIND,
-                        Action.UPDATE,
-                        str(key),
-                        label=_label(key),
-                        before=RowColumns(
-                            key, wanted.origin, MISSING, current.missing_since.isoformat()
-                        ),
-                        after=RowColumns(key, wanted.origin, MISSING, None),
-                        reason=shared(
-                            pool, f"wanted again, its removal is cancelled: {wanted.reason()}"
-                        ),
-                        source=wanted.source(),
-                        scope=key.course,
-                    )
-                )
-            continue
+    changes: list[Operation] = []  # sorted afterwards: few change on most nights
+    for key in again:
+        wanted = reasons.get(key) or DesiredRow(key, desired[key])
+        changes.append(
+            Operation(
+                KIND,
+                Action.UPDATE,
+                str(key),
+                label=_label(key),
+                before=RowColumns(key, wanted.origin, MISSING, marks[key].isoformat()),
+                after=RowColumns(key, wanted.origin, MISSING, None),
+                reason=shared(pool, f"wanted again, its removal is cancelled: {wanted.reason()}"),
+                source=wanted.source(),
+                scope=key.course,
+            )
+        )
+    for key in gone:
+        current = KnownRow(key, table.gone[key], marks.get(key))
         origin = origin_of(current, teacher_role)
         if hands_off(current, origin):
             continue
@@ -625,20 +751,16 @@ def shrunk_sources(
     return blockers
 
 
-def table_fingerprint(rows: Iterable[KnownRow]) -> str:
+def table_fingerprint(table: TableDiff) -> str:
     """A digest of the table's keys and marks that does not depend on the order of the rows
-    (sorting hundreds of thousands of keys every night costs more than hashing them)."""
-    total = 0
-    for row in rows:
-        since = row.missing_since.isoformat() if row.missing_since else ""
-        line = f"{row.key}\t{since}".encode()
-        total += int.from_bytes(hashlib.blake2b(line, digest_size=16).digest(), "big")
-    return fingerprint([f"{total % (1 << 128):032x}"])
+    (sorting hundreds of thousands of keys every night costs more than hashing them): the sum
+    of the rows' hashes, each of its key and mark."""
+    return fingerprint([f"{table.hashes % (1 << 128):032x}"])
 
 
 def plan_enrolments(
     desired: Desired,
-    known: Mapping[RowKey, KnownRow],
+    known: Mapping[RowKey, KnownRow] | TableDiff,
     *,
     now: datetime,
     grace: Grace,
@@ -655,22 +777,22 @@ def plan_enrolments(
             return False
         return not teachers_known or teachers_by_hand(row.key.course)
 
+    table = _diff(desired.rows, known)
     operations = determine_actions(
         desired.rows,
-        known,
+        table,
         now=now,
         grace=grace,
         teacher_role=teacher_role,
         justify=desired.justify,
         hands_off=hands_off,
     )
-    by_course: Counter[str] = Counter(key.course for key in known)
-    leaving = sum(1 for row in known.values() if row.missing_since is not None)
+    leaving = len(table.marks)
     stats = dict(desired.stats)
     stats.update(
         {
             "desired_rows": len(desired.rows),
-            "table_rows": len(known),
+            "table_rows": table.rows,
             "rows_in_grace": leaving,
         }
     )
@@ -678,9 +800,9 @@ def plan_enrolments(
         step="enrolments",
         operations=operations,
         notices=list(desired.notices),
-        existing={KIND: len(known)},
-        existing_by_scope={KIND: dict(by_course)},
-        basis=table_fingerprint(known.values()),
+        existing={KIND: table.rows},
+        existing_by_scope={KIND: table.by_course},
+        basis=table_fingerprint(table),
         stats=stats,
     )
 

@@ -43,7 +43,7 @@ from sqlalchemy.dialects import mysql
 from ..config.moodle import EnrolDatabaseSection
 from ..db import make_engine
 from ..domain.enrolment_fields import RowColumns
-from ..domain.enrolments import KnownRow, RowKey
+from ..domain.enrolments import KnownRows, Origin, RowKey, TableDiff, TableKey, compare
 from ..domain.plan import Action, Operation
 from ..journal.store import Outcome
 from ..sources.refer.fetch import stream_tuples
@@ -53,8 +53,10 @@ FIRST_SEEN = "jonction_first_seen"
 MISSING_SINCE = "jonction_missing_since"
 WIDTH = 100  # Moodle's course idnumber and username are at most 100 characters
 CHUNK = 5000
-# Up to this many courses in a plan, apply checks the rows of those courses only (the table's
-# key starts with the course), IN_SLICE courses a query; beyond, the whole table.
+# Up to this many users in a plan, apply checks the rows of those users only (on the user
+# index); else up to this many courses, the rows of those courses (the table's key starts with
+# the course); IN_SLICE of them a query. Beyond, the whole table.
+USERS_BY_KEY = 5000
 COURSES_BY_KEY = 2000
 IN_SLICE = 500
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -176,46 +178,60 @@ class EnrolmentTable:
 
     def _rows(
         self, connection: Connection, *columns: Any, where: Any = None
-    ) -> Iterator[tuple[RowKey, list[Any]]]:
-        """The key and `columns` of every row (matching `where`) with a course and a user (rows
-        without them, written by hand, are not ours), from the driver's tuples; the strings
-        repeated from row to row (courses, users, roles) are shared."""
+    ) -> Iterator[tuple[TableKey, Any]]:
+        """The key and driver's tuple (the key's columns, then `columns`) of every row (matching
+        `where`) with a course and a user (rows without them, written by hand, are not ours,
+        as domain's `compare` says); the strings repeated from row to row (courses, users,
+        roles) in the keys are shared."""
         shared: dict[str, str] = {}
-        share = shared.setdefault
+        one = shared.setdefault
         query = select(self._course, self._user, self._role, *columns)
         if where is not None:
             query = query.where(where)
-        for course, user, role, *rest in stream_tuples(connection, query):
+        for row in stream_tuples(connection, query):
+            course, user, role = row[0], row[1], row[2] or ""
             if course and user:
-                role = role or ""
-                yield RowKey(share(course, course), share(user, user), share(role, role)), rest
+                yield (one(course, course), one(user, user), one(role, role)), row
 
-    def read(self) -> dict[RowKey, KnownRow]:
+    def _marks(self, connection: Connection) -> dict[TableKey, datetime]:
+        # Dates come typed through SQLAlchemy; few rows are leaving at any time.
+        leaving = self.table.c[MISSING_SINCE]
+        marked = select(self._course, self._user, self._role, leaving).where(leaving.is_not(None))
+        return {
+            (course, user, role or ""): since
+            for course, user, role, since in connection.execute(marked)
+            if course and user
+        }
+
+    def read(self) -> KnownRows:
         """Every row, keyed; rows without course or user (written by hand) are not ours. A table
         not created yet has no rows."""
+        known = KnownRows()
         if not self._exists():
-            return {}
-        leaving = self.table.c[MISSING_SINCE]
-        rows: dict[RowKey, KnownRow] = {}
+            return known
+        origins = known.origins
         with self.engine.connect() as connection:
-            # Hundreds of thousands of rows every night.
-            for key, (origin,) in self._rows(connection, self.table.c[ORIGIN]):
-                rows[key] = KnownRow(key, origin or "")
-            # Dates come typed through SQLAlchemy; few rows are leaving at any time.
-            marked = select(self._course, self._user, self._role, leaving).where(
-                leaving.is_not(None)
-            )
-            for course, user, role, since in connection.execute(marked):
-                key = RowKey(course, user, role or "")
-                if key in rows:
-                    rows[key] = rows[key]._replace(missing_since=since)
-        return rows
+            names: dict[str, str] = {}  # the few origins, shared
+            for key, row in self._rows(connection, self.table.c[ORIGIN]):
+                origins[key] = names.setdefault(row[3], row[3]) if row[3] else ""
+            known.marks.update(self._marks(connection))
+        return known
+
+    def compare(self, desired: Mapping[RowKey, Origin]) -> TableDiff:
+        """The table compared with the desired rows as its rows stream by (domain's
+        `compare`): hundreds of thousands of rows every night, none of them kept."""
+        if not self._exists():
+            return compare(desired, (), {})
+        columns = (self._course, self._user, self._role, self.table.c[ORIGIN])
+        with self.engine.connect() as connection:
+            marks = self._marks(connection)
+            return compare(desired, stream_tuples(connection, select(*columns)), marks)
 
     def row_keys(self) -> set[RowKey]:
         if not self._exists():
             return set()
         with self.engine.connect() as connection:
-            return {key for key, _ in self._rows(connection)}
+            return {RowKey._make(key) for key, _ in self._rows(connection)}
 
     def count(self) -> int:
         with self.engine.connect() as connection:
@@ -255,21 +271,27 @@ class EnrolmentTable:
                 self._write(connection, changes, now)
         return outcomes
 
-    def _present(self, connection: Connection, operations: Sequence[Operation]) -> set[RowKey]:
-        """The keys of the rows the operations may find: those of their courses, or every row
-        when they touch many courses (a first night)."""
-        found: set[str] = set()
+    def _present(self, connection: Connection, operations: Sequence[Operation]) -> set[TableKey]:
+        """The keys of the rows the operations may find: those of their users (a user has tens
+        of rows, on the user index), or of their courses (up to thousands of rows each), or
+        every row when they touch many of both (a first night)."""
+        users: set[str] = set()
+        courses: set[str] = set()
         for op in operations:
             values = op.after if op.action != Action.REMOVE else op.before
-            course = _row_key(values).course if values is not None else None
-            if course is not None:
-                found.add(course)
-        courses = sorted(found)
-        if len(courses) > COURSES_BY_KEY:
+            key = _row_key(values) if values is not None else None
+            if key is not None and key.course is not None and key.user is not None:
+                users.add(key.user)
+                courses.add(key.course)
+        if len(users) <= USERS_BY_KEY:
+            column, names = self._user, sorted(users)
+        elif len(courses) <= COURSES_BY_KEY:
+            column, names = self._course, sorted(courses)
+        else:
             return {key for key, _ in self._rows(connection)}
-        present: set[RowKey] = set()
-        for start in range(0, len(courses), IN_SLICE):
-            part = self._course.in_(courses[start : start + IN_SLICE])
+        present: set[TableKey] = set()
+        for start in range(0, len(names), IN_SLICE):
+            part = column.in_(names[start : start + IN_SLICE])
             present.update(key for key, _ in self._rows(connection, where=part))
         return present
 
@@ -313,7 +335,7 @@ class _Changes:
     deletes: list[RowKey] = field(default_factory=list)
     marks: dict[datetime | None, list[RowKey]] = field(default_factory=lambda: defaultdict(list))
 
-    def take(self, op: Operation, present: set[RowKey]) -> Outcome:
+    def take(self, op: Operation, present: set[TableKey]) -> Outcome:
         """The operation's change, checked against the table's keys (`present`, kept up to
         date); its outcome."""
         values = op.after if op.action != Action.REMOVE else op.before

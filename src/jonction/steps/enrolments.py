@@ -216,7 +216,7 @@ class EnrolmentsStep(Step):
         desired: Desired = domain.merge(*parts)
         table = EnrolmentTable.open(settings.enrol_database)
         try:
-            known = table.read()
+            known = table.compare(desired.rows)
         finally:
             table.engine.dispose()
         plan = domain.plan_enrolments(
