@@ -51,6 +51,8 @@ class UserIds(Set[int]):
     def __or__(self, other: Set[Any]) -> UserIds:
         if not isinstance(other, Set):
             return NotImplemented
+        if not other:
+            return self  # immutable: nothing added, the same set
         return UserIds(frozenset(self._ids).union(other))
 
     __ror__ = __or__
@@ -58,6 +60,8 @@ class UserIds(Set[int]):
     def __sub__(self, other: Set[Any]) -> UserIds:
         if not isinstance(other, Set):
             return NotImplemented
+        if not other:
+            return self
         return UserIds(frozenset(self._ids).difference(other))
 
     def __rsub__(self, other: Set[Any]) -> UserIds:
@@ -68,6 +72,9 @@ class UserIds(Set[int]):
     def __eq__(self, other: object) -> bool:
         if isinstance(other, UserIds):
             return self._ids == other._ids
+        if isinstance(other, (set, frozenset)):
+            # In C: the same size and every id of ours in theirs (ours are distinct).
+            return len(self._ids) == len(other) and other.issuperset(self._ids)
         return super().__eq__(other)
 
     def __hash__(self) -> int:
