@@ -30,9 +30,9 @@ import hashlib
 import json
 from array import array
 from collections import defaultdict
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any, NamedTuple
 
 from ..config.groups import GroupsSection
@@ -43,6 +43,7 @@ from .group_state import Account, GroupRecord, KnownGroups, same_name
 from .groups import GROUP, LISTED, MEMBER, DesiredGroup, DesiredGroups
 from .plan import Action, Notice, Operation, Plan
 from .refer_model import EtapeKey
+from .user_ids import UserIds
 
 STEP = "groups"
 NOT_ENROLLED = "not_enrolled"
@@ -504,7 +505,8 @@ class _Planner:
         read = course_id in known.course_groups
         settled = {g.key: _settle(g, course_id, known) for g in groups}
         names = self._names(course_id, groups, settled, read)
-        in_groups = _in_course_groups(course_id, list(settled.values()), known)
+        # Only a course where someone joins a group needs them (most courses on most nights).
+        in_groups = cache(lambda: _in_course_groups(course_id, list(settled.values()), known))
         for group in groups:
             group_id, record, adopted = settled[group.key]
             current = None
@@ -553,9 +555,12 @@ class _Planner:
         taken = [g.name for g in self.known.course_groups[course_id] if g.id not in ours]
         return unique_names((WantedName(g.key, g.name, g.hints) for g in groups), taken)
 
-    def _members(self, place: Placement, in_groups: frozenset[int]) -> None:
+    def _members(self, place: Placement, course_groups: Callable[[], frozenset[int]]) -> None:
         group = place.desired
         wanted = self.resolved.get(group.key, {})
+        if place.present == wanted.keys():
+            return  # most groups on most nights: nobody to add or remove
+        in_groups = course_groups()
         group_source = group.source()
         shared = MemberGroup(group.key, place.name, place.group_id, group_source)
         for user_id, member in sorted(wanted.items()):
@@ -774,7 +779,10 @@ def _basis(placements: Mapping[str, Placement], known: KnownGroups) -> str:
     digest = hashlib.sha256()
 
     def ids(values: Set[int]) -> None:
-        digest.update(array("q", sorted(values)).tobytes())
+        if isinstance(values, UserIds):
+            digest.update(values.packed())  # already sorted
+        else:
+            digest.update(array("q", sorted(values)).tobytes())
         digest.update(b"\n")
 
     for key in sorted(placements):

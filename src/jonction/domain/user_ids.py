@@ -34,6 +34,10 @@ class UserIds(Set[int]):
         at = bisect_left(ids, value)
         return at < len(ids) and ids[at] == value
 
+    def packed(self) -> bytes:
+        """The ids in ascending order as machine integers (`array("q")` bytes)."""
+        return self._ids.tobytes()
+
     def __iter__(self) -> Iterator[int]:
         return iter(self._ids)
 
@@ -75,7 +79,10 @@ class UserIds(Set[int]):
         if isinstance(other, (set, frozenset)):
             # In C: the same size and every id of ours in theirs (ours are distinct).
             return len(self._ids) == len(other) and other.issuperset(self._ids)
-        return super().__eq__(other)
+        if isinstance(other, Set):
+            # A dict's keys, say: the mixin's test, its loop run by `all` and `map`.
+            return len(self._ids) == len(other) and all(map(other.__contains__, self._ids))
+        return NotImplemented
 
     def __hash__(self) -> int:
         return self._hash()
