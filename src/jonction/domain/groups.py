@@ -216,9 +216,14 @@ class _YearBuilder:
         self.routes = course_map.routes  # (element, étape) → course idnumber
         self.courses_of_etape: dict[EtapeKey, set[str]] = defaultdict(set)
         self.courses_of_element: dict[str, set[str]] = defaultdict(set)
+        # The routes by element and by étape: a member's lookup hashes no (element, étape).
+        self.routes_of_element: dict[str, dict[EtapeKey, str]] = defaultdict(dict)
+        self.routes_of_etape: dict[EtapeKey, dict[str, str]] = defaultdict(dict)
         for (element, etape), idnumber in course_map.routes.items():
             self.courses_of_etape[etape].add(idnumber)
             self.courses_of_element[element].add(idnumber)
+            self.routes_of_element[element][etape] = idnumber
+            self.routes_of_etape[etape][element] = idnumber
         self.without_course: list[str] = []
         self.not_registered: list[str] = []
         self.unknown_students: list[str] = []
@@ -303,15 +308,20 @@ class _YearBuilder:
             self.without_course.append(f"{group.code} ({group.ext_code}, element {element})")
             return
         placed = False
+        routes = self.routes_of_element.get(element, {})
+        drafts: dict[str, _Draft] = {}  # this group's, by course
         for cod_ind in who:
             if not self._known(cod_ind, group):
                 continue
             routed = False
             for etape in self.registrations.etapes_of(cod_ind, element):
-                course = self.routes.get((element, etape))
+                course = routes.get(etape)
                 if course is None:
                     continue
-                self._apogee_draft(group, course).add(cod_ind, etape)
+                draft = drafts.get(course)
+                if draft is None:
+                    draft = drafts[course] = self._apogee_draft(group, course)
+                draft.add(cod_ind, etape)
                 routed = placed = True
             if not routed:
                 self.not_registered.append(f"{cod_ind}/{group.code}")
@@ -327,11 +337,12 @@ class _YearBuilder:
             self.without_course.append(f"{group.code} ({group.ext_code}, étape {etape})")
             return
         drafts: dict[str, _Draft] = {}
+        routes = self.routes_of_etape.get(etape, {})
         for cod_ind in who:
             if not self._known(cod_ind, group):
                 continue
             for element in self.registrations.elements_of(cod_ind, etape):
-                course = self.routes.get((element, etape))
+                course = routes.get(element)
                 if course is None:
                     continue
                 draft = drafts.get(course)
