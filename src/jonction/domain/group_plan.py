@@ -81,17 +81,23 @@ def resolve_members(
         account_of[cod_ind] = accounts.get(cod_etu) if cod_etu else None
     # A student is in dozens of groups, mostly through one étape: one Member each is shared.
     shared: dict[tuple[int, EtapeKey], Member] = {}
+    # The student's last one, tried first: its étape is mostly the very same object (no
+    # (COD_IND, étape) pair hashed for each of a million members).
+    last: dict[int, Member] = {}
     for key, group in desired.groups.items():
         members: dict[int, Member] = {}
         for cod_ind, etape in group.members.items():
-            member = shared.get((cod_ind, etape))
-            if member is None:
-                account = account_of.get(cod_ind)
-                if account is None:
-                    without[cod_ind] = students.get(cod_ind) or f"COD_IND {cod_ind}"
-                    continue
-                member = Member(account.user_id, account.username, cod_ind, etape)
-                shared[(cod_ind, etape)] = member
+            member = last.get(cod_ind)
+            if member is None or (member.etape is not etape and member.etape != etape):
+                member = shared.get((cod_ind, etape))
+                if member is None:
+                    account = account_of.get(cod_ind)
+                    if account is None:
+                        without[cod_ind] = students.get(cod_ind) or f"COD_IND {cod_ind}"
+                        continue
+                    member = Member(account.user_id, account.username, cod_ind, etape)
+                    shared[(cod_ind, etape)] = member
+                last[cod_ind] = member
             members[member.user_id] = member
         resolved[key] = members
     notices: list[Notice] = []
