@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from array import array
 
 from jonction.domain.group_state import GroupRecord
 from jonction.domain.user_ids import UserIds
@@ -24,6 +25,16 @@ def test_set_operations_mix_with_frozensets() -> None:
     assert ids | other == {3, 5, 9, 11} and other | ids == {3, 5, 9, 11}
     assert ids - other == {5} and other - ids == {11}
     assert ids - {3: "x"}.keys() == {5, 9}
+
+
+def test_comparisons_with_sets_and_dict_keys() -> None:
+    ids = UserIds([3, 5, 9])
+    assert ids == {3, 5, 9} and ids != {3, 5, 8} and ids != {3, 5, 9, 10} and ids != {3, 5}
+    assert ids == dict.fromkeys([9, 5, 3]).keys() and dict.fromkeys([9, 5, 3]).keys() == ids
+    assert ids != dict.fromkeys([3, 5]).keys() and ids != dict.fromkeys([3, 5, 8]).keys()
+    assert ids != [3, 5, 9] and UserIds() == frozenset() == {}.keys()
+    assert ids | set() is ids and ids - frozenset() is ids  # immutable: itself
+    assert ids.packed() == array("q", [3, 5, 9]).tobytes()
 
 
 def test_records_read_back_keep_their_members_compact() -> None:

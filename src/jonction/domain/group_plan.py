@@ -30,9 +30,9 @@ import hashlib
 import json
 from array import array
 from collections import defaultdict
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any, NamedTuple
 
 from ..config.groups import GroupsSection
@@ -43,6 +43,7 @@ from .group_state import Account, GroupRecord, KnownGroups, same_name
 from .groups import GROUP, LISTED, MEMBER, DesiredGroup, DesiredGroups
 from .plan import Action, Notice, Operation, Plan
 from .refer_model import EtapeKey
+from .user_ids import UserIds
 
 STEP = "groups"
 NOT_ENROLLED = "not_enrolled"
@@ -80,17 +81,23 @@ def resolve_members(
         account_of[cod_ind] = accounts.get(cod_etu) if cod_etu else None
     # A student is in dozens of groups, mostly through one étape: one Member each is shared.
     shared: dict[tuple[int, EtapeKey], Member] = {}
+    # The student's last one, tried first: its étape is mostly the very same object (no
+    # (COD_IND, étape) pair hashed for each of a million members).
+    last: dict[int, Member] = {}
     for key, group in desired.groups.items():
         members: dict[int, Member] = {}
         for cod_ind, etape in group.members.items():
-            member = shared.get((cod_ind, etape))
-            if member is None:
-                account = account_of.get(cod_ind)
-                if account is None:
-                    without[cod_ind] = students.get(cod_ind) or f"COD_IND {cod_ind}"
-                    continue
-                member = Member(account.user_id, account.username, cod_ind, etape)
-                shared[(cod_ind, etape)] = member
+            member = last.get(cod_ind)
+            if member is None or (member.etape is not etape and member.etape != etape):
+                member = shared.get((cod_ind, etape))
+                if member is None:
+                    account = account_of.get(cod_ind)
+                    if account is None:
+                        without[cod_ind] = students.get(cod_ind) or f"COD_IND {cod_ind}"
+                        continue
+                    member = Member(account.user_id, account.username, cod_ind, etape)
+                    shared[(cod_ind, etape)] = member
+                last[cod_ind] = member
             members[member.user_id] = member
         resolved[key] = members
     notices: list[Notice] = []
@@ -189,8 +196,9 @@ def pending_enrolments(desired: DesiredGroups, resolved: Resolved, known: KnownG
             wanted = resolved.get(group.key, {})
             everyone.update(wanted)
             present = known.members.get(group_id, frozenset()) if group_id else frozenset()
-            for user in wanted:
-                if user in present or user in in_groups:
+            # Those already there are most of them: set aside at once (in C).
+            for user in wanted.keys() - present:
+                if user in in_groups:
                     continue
                 if known_enrolled(known, course_id, user) is None:
                     pending.users_of[course_id].add(user)
@@ -504,7 +512,8 @@ class _Planner:
         read = course_id in known.course_groups
         settled = {g.key: _settle(g, course_id, known) for g in groups}
         names = self._names(course_id, groups, settled, read)
-        in_groups = _in_course_groups(course_id, list(settled.values()), known)
+        # Only a course where someone joins a group needs them (most courses on most nights).
+        in_groups = cache(lambda: _in_course_groups(course_id, list(settled.values()), known))
         for group in groups:
             group_id, record, adopted = settled[group.key]
             current = None
@@ -553,9 +562,12 @@ class _Planner:
         taken = [g.name for g in self.known.course_groups[course_id] if g.id not in ours]
         return unique_names((WantedName(g.key, g.name, g.hints) for g in groups), taken)
 
-    def _members(self, place: Placement, in_groups: frozenset[int]) -> None:
+    def _members(self, place: Placement, course_groups: Callable[[], frozenset[int]]) -> None:
         group = place.desired
         wanted = self.resolved.get(group.key, {})
+        if place.present == wanted.keys():
+            return  # most groups on most nights: nobody to add or remove
+        in_groups = course_groups()
         group_source = group.source()
         shared = MemberGroup(group.key, place.name, place.group_id, group_source)
         for user_id, member in sorted(wanted.items()):
@@ -774,7 +786,10 @@ def _basis(placements: Mapping[str, Placement], known: KnownGroups) -> str:
     digest = hashlib.sha256()
 
     def ids(values: Set[int]) -> None:
-        digest.update(array("q", sorted(values)).tobytes())
+        if isinstance(values, UserIds):
+            digest.update(values.packed())  # already sorted
+        else:
+            digest.update(array("q", sorted(values)).tobytes())
         digest.update(b"\n")
 
     for key in sorted(placements):

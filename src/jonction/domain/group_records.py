@@ -46,9 +46,10 @@ def _placed_record(
     group = place.desired
     key = group.key
     # Taken out: what was added to each group is let go as its record is made.
-    present = (place.present | done.added.pop(key, set())) - done.removed[key]
+    present = (place.present | done.added.pop(key, set())) - done.removed.get(key, set())
     # Members jonction wants are its own; those it failed to remove stay its own (retried).
-    ours = (wanted & present) | ((present & place.ours) - wanted)
+    # Most groups hold just the members wanted: then they are all ours, no set is made.
+    ours = present if present == wanted else (wanted & present) | ((present & place.ours) - wanted)
     settled = (
         key in done.created or key in done.renamed or same_name(place.current_name, place.name)
     )
@@ -66,7 +67,7 @@ def _placed_record(
         name=name,
         base=base,
         year=group.year,
-        members=UserIds(ours),
+        members=ours if isinstance(ours, UserIds) else UserIds(ours),
         family=group.family,
         source=group.source(),
     )

@@ -41,7 +41,7 @@ from .group_names import (
     unique_names,
 )
 from .plan import Notice
-from .refer_model import EtapeKey, Group, ReferSnapshot
+from .refer_model import EtapeKey, Group, PedagogicalRegistration, ReferSnapshot
 
 GROUP = "group"
 MEMBER = "group_member"
@@ -163,9 +163,10 @@ class _Registrations:
     """A year's pedagogical registrations by student, indexed per student on first use."""
 
     def __init__(self, snapshot: ReferSnapshot) -> None:
-        self.of: dict[int, list[tuple[str, EtapeKey]]] = defaultdict(list)
+        # The registrations themselves, no pair made for each (a million on a large night).
+        self.of: dict[int, list[PedagogicalRegistration]] = defaultdict(list)
         for ip in snapshot.pedagogical_registrations:
-            self.of[ip.cod_ind].append((ip.element, ip.etape))
+            self.of[ip.cod_ind].append(ip)
         self._by_element: dict[int, dict[str, list[EtapeKey]]] = {}
         self._by_etape: dict[int, dict[EtapeKey, list[str]]] = {}
 
@@ -173,10 +174,15 @@ class _Registrations:
         """The étapes through which the student takes the element, smallest first."""
         index = self._by_element.get(cod_ind)
         if index is None:
-            found: dict[str, set[EtapeKey]] = defaultdict(set)
-            for code, etape in self.of.get(cod_ind, ()):
-                found[code].add(etape)
-            index = self._by_element[cod_ind] = {k: sorted(v) for k, v in found.items()}
+            # Lists, not sets: an element is mostly taken through one étape (no hashing).
+            index = self._by_element[cod_ind] = {}
+            for ip in self.of.get(cod_ind, ()):
+                found = index.get(ip.element)
+                if found is None:
+                    index[ip.element] = [ip.etape]
+                elif ip.etape not in found:
+                    found.append(ip.etape)
+                    found.sort()
         return index.get(element, [])
 
     def elements_of(self, cod_ind: int, etape: EtapeKey) -> list[str]:
@@ -184,8 +190,8 @@ class _Registrations:
         index = self._by_etape.get(cod_ind)
         if index is None:
             found: dict[EtapeKey, set[str]] = defaultdict(set)
-            for code, through in self.of.get(cod_ind, ()):
-                found[through].add(code)
+            for ip in self.of.get(cod_ind, ()):
+                found[ip.etape].add(ip.element)
             index = self._by_etape[cod_ind] = {k: sorted(v) for k, v in found.items()}
         return index.get(etape, [])
 
@@ -210,9 +216,14 @@ class _YearBuilder:
         self.routes = course_map.routes  # (element, étape) → course idnumber
         self.courses_of_etape: dict[EtapeKey, set[str]] = defaultdict(set)
         self.courses_of_element: dict[str, set[str]] = defaultdict(set)
+        # The routes by element and by étape: a member's lookup hashes no (element, étape).
+        self.routes_of_element: dict[str, dict[EtapeKey, str]] = defaultdict(dict)
+        self.routes_of_etape: dict[EtapeKey, dict[str, str]] = defaultdict(dict)
         for (element, etape), idnumber in course_map.routes.items():
             self.courses_of_etape[etape].add(idnumber)
             self.courses_of_element[element].add(idnumber)
+            self.routes_of_element[element][etape] = idnumber
+            self.routes_of_etape[etape][element] = idnumber
         self.without_course: list[str] = []
         self.not_registered: list[str] = []
         self.unknown_students: list[str] = []
@@ -297,15 +308,20 @@ class _YearBuilder:
             self.without_course.append(f"{group.code} ({group.ext_code}, element {element})")
             return
         placed = False
+        routes = self.routes_of_element.get(element, {})
+        drafts: dict[str, _Draft] = {}  # this group's, by course
         for cod_ind in who:
             if not self._known(cod_ind, group):
                 continue
             routed = False
             for etape in self.registrations.etapes_of(cod_ind, element):
-                course = self.routes.get((element, etape))
+                course = routes.get(etape)
                 if course is None:
                     continue
-                self._apogee_draft(group, course).add(cod_ind, etape)
+                draft = drafts.get(course)
+                if draft is None:
+                    draft = drafts[course] = self._apogee_draft(group, course)
+                draft.add(cod_ind, etape)
                 routed = placed = True
             if not routed:
                 self.not_registered.append(f"{cod_ind}/{group.code}")
@@ -321,11 +337,12 @@ class _YearBuilder:
             self.without_course.append(f"{group.code} ({group.ext_code}, étape {etape})")
             return
         drafts: dict[str, _Draft] = {}
+        routes = self.routes_of_etape.get(etape, {})
         for cod_ind in who:
             if not self._known(cod_ind, group):
                 continue
             for element in self.registrations.elements_of(cod_ind, etape):
-                course = self.routes.get((element, etape))
+                course = routes.get(element)
                 if course is None:
                     continue
                 draft = drafts.get(course)
@@ -338,8 +355,12 @@ class _YearBuilder:
 
     def _parent_etape_groups(self) -> None:
         shared = {i for i, course in self.course_map.courses.items() if len(course.etapes) >= 2}
+        # The registrations to other elements are passed over before their route is looked up.
+        elements = {element for (element, _), course in self.routes.items() if course in shared}
         students: dict[tuple[str, EtapeKey], set[int]] = defaultdict(set)
         for ip in self.snapshot.pedagogical_registrations:
+            if ip.element not in elements:
+                continue
             course = self.routes.get((ip.element, ip.etape))
             if course in shared and ip.cod_ind in self.snapshot.students:
                 students[(course, ip.etape)].add(ip.cod_ind)

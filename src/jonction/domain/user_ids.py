@@ -34,6 +34,10 @@ class UserIds(Set[int]):
         at = bisect_left(ids, value)
         return at < len(ids) and ids[at] == value
 
+    def packed(self) -> bytes:
+        """The ids in ascending order as machine integers (`array("q")` bytes)."""
+        return self._ids.tobytes()
+
     def __iter__(self) -> Iterator[int]:
         return iter(self._ids)
 
@@ -51,6 +55,8 @@ class UserIds(Set[int]):
     def __or__(self, other: Set[Any]) -> UserIds:
         if not isinstance(other, Set):
             return NotImplemented
+        if not other:
+            return self  # immutable: nothing added, the same set
         return UserIds(frozenset(self._ids).union(other))
 
     __ror__ = __or__
@@ -58,6 +64,8 @@ class UserIds(Set[int]):
     def __sub__(self, other: Set[Any]) -> UserIds:
         if not isinstance(other, Set):
             return NotImplemented
+        if not other:
+            return self
         return UserIds(frozenset(self._ids).difference(other))
 
     def __rsub__(self, other: Set[Any]) -> UserIds:
@@ -68,7 +76,13 @@ class UserIds(Set[int]):
     def __eq__(self, other: object) -> bool:
         if isinstance(other, UserIds):
             return self._ids == other._ids
-        return super().__eq__(other)
+        if isinstance(other, (set, frozenset)):
+            # In C: the same size and every id of ours in theirs (ours are distinct).
+            return len(self._ids) == len(other) and other.issuperset(self._ids)
+        if isinstance(other, Set):
+            # A dict's keys, say: the mixin's test, its loop run by `all` and `map`.
+            return len(self._ids) == len(other) and all(map(other.__contains__, self._ids))
+        return NotImplemented
 
     def __hash__(self) -> int:
         return self._hash()

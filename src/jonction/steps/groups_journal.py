@@ -197,10 +197,15 @@ def synced_enrolments(
     refused = refused_last_time(journal)
     found: dict[int, set[int]] = {}
     wanted_courses = [c for c, course_id in trusted.items() if wanted.get(course_id)]
+    # The rows of the users not wanted anywhere (most of them) are passed over at once.
+    anywhere = set().union(*wanted.values())
+    wanted_ids = {name: user_id for name, user_id in user_ids.items() if user_id in anywhere}
     for course, username in table_pairs(settings, wanted_courses):
+        user_id = wanted_ids.get(username)
+        if user_id is None:
+            continue
         course_id = trusted.get(course)
-        user_id = user_ids.get(username)
-        if course_id is None or user_id is None or user_id not in wanted.get(course_id, ()):
+        if course_id is None or user_id not in wanted.get(course_id, ()):
             continue
         if (course, user_id) in refused:
             continue
