@@ -21,7 +21,7 @@ from jonction.steps.base import StepContext
 from jonction.steps.refer import ReferStep
 from jonction.steps.runner import open_journal
 
-from .test_refer_step import _apogee, _run, _settings
+from .test_refer_step import _apogee, _run, _settings, refreshed_then_shrunk
 
 
 def _night(settings: Any) -> tuple[bool, list[ReferSnapshot]]:
@@ -71,13 +71,7 @@ def test_a_refresh_gives_the_next_steps_what_it_wrote(
 
 
 def test_a_blocked_refresh_leaves_the_next_steps_reading_refer(tmp_path: Path) -> None:
-    source = _apogee(tmp_path)
-    settings = _settings(tmp_path)
-    assert _run(settings).status == "succeeded"
-    with source.begin() as connection:
-        connection.execute(
-            delete(apogee.ind_contrat_elp).where(apogee.ind_contrat_elp.c.cod_ind > 1)
-        )
+    settings = refreshed_then_shrunk(tmp_path)
     applied, (given,) = _night(settings)
     assert not applied  # the shrunk source blocks the step: REFER keeps its rows
     assert len(given.pedagogical_registrations) == 14

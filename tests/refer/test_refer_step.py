@@ -159,7 +159,8 @@ def test_a_failure_while_writing_leaves_refer_whole(
     assert load_snapshot(engine, "2026").elements["SMA1U1"].label == "SMA1U1"
 
 
-def test_a_shrunk_source_stops_the_step_unless_forced(tmp_path: Path) -> None:
+def refreshed_then_shrunk(tmp_path: Path) -> Settings:
+    """REFER refreshed from the small university, whose registrations then fall from 14 to 4."""
     source = _apogee(tmp_path)
     settings = _settings(tmp_path)
     assert _run(settings).status == "succeeded"
@@ -167,6 +168,11 @@ def test_a_shrunk_source_stops_the_step_unless_forced(tmp_path: Path) -> None:
         connection.execute(
             delete(apogee.ind_contrat_elp).where(apogee.ind_contrat_elp.c.cod_ind > 1)
         )
+    return settings
+
+
+def test_a_shrunk_source_stops_the_step_unless_forced(tmp_path: Path) -> None:
+    settings = refreshed_then_shrunk(tmp_path)
     with refer_writes() as writes:
         report = _run(settings)
     step = report.steps[0]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from jonction.domain.cohort_reads import cohort_reads, watched_cohorts
 from jonction.domain.cohorts import (
-    AccountRef,
     CohortRules,
     DesiredCohorts,
     ManagedCohort,
@@ -16,13 +15,9 @@ from jonction.domain.cohorts import (
 )
 from jonction.domain.plan import Action, Operation
 
+from .test_cohorts_domain import ACCOUNTS
 from .test_cohorts_step import university
 
-ACCOUNTS = {
-    "22600101": AccountRef("lmoreau", 11),
-    "22300958": AccountRef("clefevre", 12),
-    "22600233": AccountRef("sroux", 13),
-}
 YEARS = ["2026"]
 
 

@@ -601,6 +601,27 @@ def _label(key: RowKey) -> str:
     return f"{key.user} in {key.course} as {key.role}"
 
 
+def _mark(
+    key: RowKey,
+    origin: str,
+    since: tuple[str | None, str | None],
+    reason: str,
+    source: Mapping[str, Any],
+) -> Operation:
+    """A row marked as leaving, or unmarked: its `missing_since` before and after."""
+    return Operation(
+        KIND,
+        Action.UPDATE,
+        str(key),
+        label=_label(key),
+        before=RowColumns(key, origin, MISSING, since[0]),
+        after=RowColumns(key, origin, MISSING, since[1]),
+        reason=reason,
+        source=source,
+        scope=key.course,
+    )
+
+
 def _gone_reason(origin: str) -> str:
     if origin == TEACHER:
         return "no longer scheduled in ADE for this course"
@@ -659,16 +680,12 @@ def determine_actions(
     for key in again:
         wanted = reasons.get(key) or DesiredRow(key, desired[key])
         changes.append(
-            Operation(
-                KIND,
-                Action.UPDATE,
-                str(key),
-                label=_label(key),
-                before=RowColumns(key, wanted.origin, MISSING, marks[key].isoformat()),
-                after=RowColumns(key, wanted.origin, MISSING, None),
-                reason=shared(pool, f"wanted again, its removal is cancelled: {wanted.reason()}"),
-                source=wanted.source(),
-                scope=key.course,
+            _mark(
+                key,
+                wanted.origin,
+                (marks[key].isoformat(), None),
+                shared(pool, f"wanted again, its removal is cancelled: {wanted.reason()}"),
+                wanted.source(),
             )
         )
     for key in gone:
@@ -684,18 +701,14 @@ def determine_actions(
         if since is None and days > 0:
             until = (stamp + timedelta(days=days)).date().isoformat()
             changes.append(
-                Operation(
-                    KIND,
-                    Action.UPDATE,
-                    str(key),
-                    label=_label(key),
-                    before=RowColumns(key, origin, MISSING, None),
-                    after=RowColumns(key, origin, MISSING, today),
-                    reason=shared(
+                _mark(
+                    key,
+                    origin,
+                    (None, today),
+                    shared(
                         pool, f"{_gone_reason(origin)}; kept until {until} ({days} days of grace)"
                     ),
-                    source=source,
-                    scope=key.course,
+                    source,
                 )
             )
         elif since is None or now >= since + timedelta(days=days):
