@@ -25,6 +25,7 @@ from jonction.moodle.enrol_table import EnrolmentTable
 from jonction.sources.refer.store import ensure_schema
 from jonction.sources.refer.sync import save_snapshot
 from jonction.steps import enrolments as step
+from jonction.steps.base import StepContext
 from jonction.steps.runner import RunReport, run_steps
 
 from .fakes import Catalogue, Directory
@@ -92,7 +93,11 @@ def make_world(
     students = {student_number(n): f"etu{n}" for n in range(STUDENTS)}
     directory = Directory(students, teachers if teachers is not None else TEACHERS)
     catalogue = Catalogue(COURSES, hand_managed=set(hand_managed))
-    monkeypatch.setattr(step, "catalogue_index", lambda settings, snaps: catalogue)
+
+    async def offer_courses(ctx: StepContext, snaps: list[ReferSnapshot]) -> Catalogue:
+        return catalogue
+
+    monkeypatch.setattr(step, "offer_courses", offer_courses)
     monkeypatch.setattr(step, "account_index", lambda ctx: directory)
     return settings
 

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from ..config import Settings
 from ..domain import enrolments as domain
-from ..domain.course_map import CourseMap, build_course_map
+from ..domain.course_map import CourseMap
 from ..domain.enrolments import AccountIndex, Accounts, CourseIndex, Desired, Grace
 from ..domain.plan import Action, Notice, Operation, Plan
 from ..domain.refer_model import EtapeKey, ReferSnapshot
@@ -31,6 +31,7 @@ from ..sources.ade.reader import read_timetable
 from ..sources.ade.rules import rules_from, window
 from ..sources.ade.timetable import teaching_from
 from .base import ApplyResult, Step, StepContext
+from .course_maps import course_maps, shared_course_maps
 from .refer_snapshots import refer_snapshots
 from .registry import register
 
@@ -85,8 +86,12 @@ class OfferCourses:
 
 def catalogue_index(settings: Settings, snapshots: list[ReferSnapshot]) -> CourseIndex:
     """The courses the offer step wants, as this step needs them."""
-    maps = {s.year: build_course_map(s, settings.policy) for s in snapshots}
-    return OfferCourses(maps, snapshots[-1].year)
+    return OfferCourses(course_maps(settings, snapshots), snapshots[-1].year)
+
+
+async def offer_courses(ctx: StepContext, snapshots: list[ReferSnapshot]) -> CourseIndex:
+    """`catalogue_index` of the maps the run's steps share."""
+    return OfferCourses(await shared_course_maps(ctx, snapshots), snapshots[-1].year)
 
 
 def account_index(ctx: StepContext) -> Accounts:
@@ -198,7 +203,7 @@ class EnrolmentsStep(Step):
             return Plan(NAME, blockers=blockers, stats=counts)
 
         policy = settings.policy
-        courses = catalogue_index(settings, snapshots)
+        courses = await offer_courses(ctx, snapshots)
         accounts = account_index(ctx)
         parts = [domain.desired_students(snapshots, courses, accounts, policy.student_role)]
         if timetable is not None:

@@ -32,12 +32,12 @@ from ..domain.group_state import KnownGroups
 from ..domain.groups import GROUP, GROUPING, DesiredGroups, desired_groups
 from ..domain.plan import Operation, Plan
 from .base import ApplyResult, Step, StepContext
+from .course_maps import shared_course_maps
 from .groups_apply import GroupsApplier
 from .groups_checks import full_check_done, member_check
 from .groups_journal import created_in_run, synced_enrolments
 from .groups_known import (
     SyncedLoader,
-    course_maps,
     known_from_state,
     read_moodle,
     students_of,
@@ -70,7 +70,8 @@ class GroupsStep(Step):
         mark = client.stats.calls
         try:
             snapshots = await refer_snapshots(ctx)
-            desired = desired_groups(snapshots, course_maps(settings, snapshots), settings.groups)
+            maps = await shared_course_maps(ctx, snapshots)
+            desired = desired_groups(snapshots, maps, settings.groups)
             known = known_from_state(ctx.journal)
             before = from_earlier_steps(ctx, known)
             students = students_of(snapshots)

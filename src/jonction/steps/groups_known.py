@@ -22,9 +22,7 @@ from typing import Any
 
 from ..config import Settings
 from ..domain.accounts import USER
-from ..domain.catalogue import desired_catalogue
 from ..domain.cohorts import accounts_by_student_number
-from ..domain.course_map import CourseMap
 from ..domain.group_enrolment import choose_reads, course_reads_for
 from ..domain.group_plan import (
     Resolved,
@@ -40,11 +38,6 @@ from ..domain.refer_model import ReferSnapshot
 from ..journal.store import Journal
 from ..moodle import FunctionNotAvailable
 from .groups_moodle import MoodleGroups
-
-
-def course_maps(settings: Settings, snapshots: list[ReferSnapshot]) -> dict[str, CourseMap]:
-    """The offer's map from (element, étape) to course, per year: the courses it wants."""
-    return desired_catalogue(snapshots, settings.policy).course_maps
 
 
 def managed_courses(journal: Journal) -> dict[str, int]:

@@ -23,6 +23,7 @@ from ..domain.refer_model import ReferSnapshot
 from ..journal.store import Journal, Outcome
 from ..moodle import MoodleClient
 from .base import ApplyResult, ProgressTask, Step, StepContext
+from .course_maps import share_course_maps
 from .offer_apply import OfferApplier
 from .offer_gateway import OfferGateway
 from .offer_known import (
@@ -122,6 +123,8 @@ class OfferStep(Step):
             return Plan(self.name, blockers=[str(exc)])
         finally:
             client.stats.tally_into(ctx.calls, since=mark)
+        # Placements change where courses go, not which ones: the maps are the later steps'.
+        share_course_maps(ctx, self._planned.desired.course_maps)
         return self._planned.plan
 
     async def apply(self, ctx: StepContext, plan: Plan) -> ApplyResult:
