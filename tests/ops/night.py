@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,9 +97,19 @@ lock_file = "{self.folder / "lock"}"
         )
 
     def records(self, *kinds: str) -> dict[tuple[str, str], dict[str, Any]]:
+        """The records of `kinds`, without Moodle's ids: they differ from site to site (accounts
+        are created by concurrent calls), so the members of cohorts and groups go by username."""
         journal = self.journal()
+        usernames = {item.moodle_id: key for key, item in journal.managed("user").items()}
+
+        def data(values: Mapping[str, Any]) -> dict[str, Any]:
+            kept = {k: v for k, v in values.items() if k not in RECORD_IDS}
+            if isinstance(kept.get("members"), list):
+                kept["members"] = sorted(usernames.get(m, f"#{m}") for m in kept["members"])
+            return kept
+
         return {
-            (kind, key): {k: v for k, v in item.data.items() if k not in RECORD_IDS}
+            (kind, key): data(item.data)
             for kind in kinds
             for key, item in journal.managed(kind).items()
         }
