@@ -21,7 +21,7 @@ from jonction.steps.base import StepContext
 from jonction.steps.refer import ReferStep
 from jonction.steps.runner import open_journal
 
-from .test_refer_step import _apogee, _run, _settings, refreshed_then_shrunk
+from .test_refer_step import refreshed, refreshed_then_shrunk
 
 
 def _night(settings: Any) -> tuple[bool, list[ReferSnapshot]]:
@@ -53,9 +53,7 @@ def _no_reading(*args: Any, **kwargs: Any) -> ReferSnapshot:
 def test_a_refresh_gives_the_next_steps_what_it_wrote(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    source = _apogee(tmp_path)
-    settings = _settings(tmp_path)
-    assert _run(settings).status == "succeeded"
+    source, settings = refreshed(tmp_path)
     with source.begin() as connection:
         connection.execute(
             delete(apogee.ind_contrat_elp).where(

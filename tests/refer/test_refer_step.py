@@ -92,9 +92,7 @@ def test_first_refresh_then_a_rerun_that_writes_nothing(tmp_path: Path) -> None:
 
 
 def test_a_change_in_apogee_writes_only_its_rows(tmp_path: Path) -> None:
-    source = _apogee(tmp_path)
-    settings = _settings(tmp_path)
-    assert _run(settings).status == "succeeded"
+    source, settings = refreshed(tmp_path)
     with source.begin() as connection:
         connection.execute(
             update(apogee.element_pedagogi)
@@ -131,9 +129,7 @@ def test_a_change_in_apogee_writes_only_its_rows(tmp_path: Path) -> None:
 def test_a_failure_while_writing_leaves_refer_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    source = _apogee(tmp_path)
-    settings = _settings(tmp_path)
-    assert _run(settings).status == "succeeded"
+    source, settings = refreshed(tmp_path)
     engine = open_refer(settings)
     before = load_snapshot(engine, "2026")
     with source.begin() as connection:
@@ -159,11 +155,17 @@ def test_a_failure_while_writing_leaves_refer_whole(
     assert load_snapshot(engine, "2026").elements["SMA1U1"].label == "SMA1U1"
 
 
-def refreshed_then_shrunk(tmp_path: Path) -> Settings:
-    """REFER refreshed from the small university, whose registrations then fall from 14 to 4."""
+def refreshed(tmp_path: Path) -> tuple[Engine, Settings]:
+    """The small university in Apogée (its engine) and REFER refreshed from it."""
     source = _apogee(tmp_path)
     settings = _settings(tmp_path)
     assert _run(settings).status == "succeeded"
+    return source, settings
+
+
+def refreshed_then_shrunk(tmp_path: Path) -> Settings:
+    """REFER refreshed from the small university, whose registrations then fall from 14 to 4."""
+    source, settings = refreshed(tmp_path)
     with source.begin() as connection:
         connection.execute(
             delete(apogee.ind_contrat_elp).where(apogee.ind_contrat_elp.c.cod_ind > 1)

@@ -3,7 +3,7 @@ keep after the run (pure rules)."""
 
 from __future__ import annotations
 
-from jonction.domain.cohort_reads import cohort_reads, watched_cohorts
+from jonction.domain.cohort_reads import cohort_reads, read_figures, watched_cohorts
 from jonction.domain.cohorts import (
     CohortRules,
     DesiredCohorts,
@@ -53,7 +53,7 @@ def test_a_full_check_reads_every_cohort_of_the_open_years() -> None:
     assert closed.idnumber not in watched  # a closed year's cohort is never read
     reads = cohort_reads(watched, managed, wanted, full=True)
     assert reads.read == sorted(c.id for c in watched.values()) and reads.trusted == {}
-    assert reads.stats() == {
+    assert read_figures(reads) == {
         "cohorts_full_check": 1,
         "cohorts_members_read": 5,
         "cohorts_members_trusted": 0,

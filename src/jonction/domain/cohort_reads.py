@@ -21,26 +21,19 @@ when asked (`--full`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Set
 
 from .cohorts import DesiredCohorts, ManagedCohort, MoodleCohort
+from .full_check import MemberReads
 
 
-@dataclass(frozen=True, slots=True)
-class CohortReads:
-    """The cohorts to read (Moodle ids), and the members of the others, from their records."""
-
-    read: list[int]
-    trusted: dict[int, frozenset[int]] = field(default_factory=dict)
-    full: bool = True
-
-    def stats(self) -> dict[str, int]:
-        return {
-            "cohorts_full_check": int(self.full),
-            "cohorts_members_read": len(self.read),
-            "cohorts_members_trusted": len(self.trusted),
-        }
+def read_figures(reads: MemberReads) -> dict[str, int]:
+    """The step's figures of what it read."""
+    return {
+        "cohorts_full_check": int(reads.full),
+        "cohorts_members_read": len(reads.read),
+        "cohorts_members_trusted": len(reads.trusted),
+    }
 
 
 def watched_cohorts(
@@ -78,16 +71,16 @@ def cohort_reads(
     desired: DesiredCohorts,
     *,
     full: bool,
-) -> CohortReads:
+) -> MemberReads:
     """Which of the watched cohorts to read tonight: all of them on a full check."""
     if full:
-        return CohortReads(sorted(cohort.id for cohort in watched.values()), {}, True)
+        return MemberReads(sorted(cohort.id for cohort in watched.values()), {}, True)
     read: list[int] = []
-    trusted: dict[int, frozenset[int]] = {}
+    trusted: dict[int, Set[int]] = {}
     for idnumber, cohort in watched.items():
         members = recorded_members(idnumber, cohort, managed.get(idnumber), desired)
         if members is None:
             read.append(cohort.id)
         else:
             trusted[cohort.id] = members
-    return CohortReads(sorted(read), trusted, False)
+    return MemberReads(sorted(read), trusted, False)

@@ -293,7 +293,7 @@ def _describe(spec: CohortSpec) -> str:
 def determine_cohort_actions(
     desired: DesiredCohorts,
     known: Mapping[str, MoodleCohort],
-    members: Mapping[int, frozenset[int]],
+    members: Mapping[int, Set[int]],
     managed: Mapping[str, ManagedCohort],
     open_years: Iterable[str],
     usernames: Mapping[int, str] | None = None,

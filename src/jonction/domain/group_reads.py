@@ -26,21 +26,12 @@ group deleted by hand is created again, at the latest then.
 from __future__ import annotations
 
 from collections.abc import Mapping, Set
-from dataclasses import dataclass, field
 
 from ..config.groups import GroupsSection
+from .full_check import MemberReads
 from .group_plan import Resolved, members_to_read
 from .group_state import GroupRecord, KnownGroups
 from .groups import DesiredGroups
-
-
-@dataclass(frozen=True, slots=True)
-class MemberReads:
-    """The groups to read (Moodle ids), and the members of the others, from their records."""
-
-    read: list[int]
-    trusted: dict[int, Set[int]] = field(default_factory=dict)
-    full: bool = True
 
 
 def may_have_changed(

@@ -9,11 +9,11 @@ members added and removed in batches.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Set
 from typing import ClassVar
 
 from ..domain.accounts import USER
-from ..domain.cohort_reads import cohort_reads, watched_cohorts
+from ..domain.cohort_reads import cohort_reads, read_figures, watched_cohorts
 from ..domain.cohorts import (
     COHORT,
     MEMBER,
@@ -101,7 +101,7 @@ class CohortsStep(Step):
         self._desired: DesiredCohorts | None = None
         self._known: dict[str, MoodleCohort] = {}
         self._managed: dict[str, ManagedCohort] = {}
-        self._members: dict[int, frozenset[int]] = {}
+        self._members: dict[int, Set[int]] = {}
         self._years: set[str] = set()
         self._full_check = False
 
@@ -139,7 +139,7 @@ class CohortsStep(Step):
         plan = determine_cohort_actions(desired, known, members, managed, years, usernames)
         plan.notices.extend(account_notices + shared)
         plan.blockers = empty_year_blockers(snapshots, managed)
-        plan.stats.update(reads.stats())
+        plan.stats.update(read_figures(reads))
         self._desired, self._known, self._managed = desired, known, managed
         self._members, self._years, self._full_check = members, years, full
         return plan
