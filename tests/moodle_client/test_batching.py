@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from jonction.moodle import Enrolment, NewCourse, NewUser
-from jonction.moodle.batching import plan_batches
+from jonction.moodle.batching import MIN_SPLIT_ITEMS, even_batch_size, plan_batches
 
 from .conftest import Sleeps, make_client
 from .fake_moodle import FakeMoodle
@@ -35,6 +35,39 @@ def test_plan_respects_both_bounds_keeps_order_and_packs_greedily(
         assert len(batch) == max_items or sum(sizes[i] for i in batch) + sizes[first] > budget
 
 
+@given(
+    count=st.integers(min_value=1, max_value=20_000),
+    max_items=st.integers(min_value=1, max_value=500),
+    concurrency=st.integers(min_value=1, max_value=12),
+)
+def test_even_batches_fill_whole_rounds_and_never_pass_the_configured_size(
+    count: int, max_items: int, concurrency: int
+) -> None:
+    size = even_batch_size(count, max_items, concurrency)
+    assert 1 <= size <= max_items
+    calls = -(-count // size)
+    fewest = -(-count // max_items)
+    rounds = -(-fewest // concurrency)
+    # No more rounds of calls in flight than the configured size needs...
+    assert -(-calls // concurrency) == rounds
+    if fewest >= concurrency:
+        # ...and those rounds share the items evenly: no call far larger than another.
+        assert size <= -(-count // (rounds * concurrency)) + 1
+    elif count >= MIN_SPLIT_ITEMS * 2:
+        assert calls > 1  # idle workers take a share
+
+
+def test_even_batches_at_the_sizes_of_a_night() -> None:
+    # 27 calls by 200 → 5 rounds of 6 calls of at most 180 items.
+    assert even_batch_size(5376, 200, 6) == 180
+    # One call's worth spread over the 6 workers, not below 20 items a call.
+    assert even_batch_size(250, 200, 6) == 42
+    assert even_batch_size(90, 200, 6) == 23
+    assert even_batch_size(19, 200, 6) == 19
+    # The per-item way stays per item.
+    assert even_batch_size(1000, 1, 1) == 1
+
+
 @pytest.mark.anyio
 async def test_no_request_carries_more_fields_than_max_input_vars(sleeps: Sleeps) -> None:
     fake = FakeMoodle(max_input_vars=100)
@@ -59,7 +92,7 @@ async def test_configured_batch_size_per_function(sleeps: Sleeps) -> None:
         report = await moodle.create_courses([NewCourse(f"C{i}", f"C{i}", 1) for i in range(30)])
     assert report.ok
     sizes = [len(c.params["courses"]) for c in fake.calls_to("core_course_create_courses")]
-    assert sorted(sizes) == [2, 7, 7, 7, 7]
+    assert sorted(sizes) == [6, 6, 6, 6, 6]  # at most 7, the 30 spread evenly
 
 
 def test_unknown_function_in_batch_sizes_is_refused() -> None:

@@ -64,11 +64,22 @@ async def test_many_idnumbers_on_a_small_site_read_every_course_once(
 async def test_users_by_username_in_batches_within_max_input_vars(sleeps: Sleeps) -> None:
     fake = FakeMoodle(max_input_vars=200)
     fake.users = {i: {"id": i, "username": f"user{i}"} for i in range(2, 600)}
-    async with make_client(fake, sleeps, max_input_vars=200) as moodle:
+    # One call in flight: the calls are cut by the fields alone, not spread over workers.
+    async with make_client(fake, sleeps, max_input_vars=200, concurrency=1) as moodle:
         found = await moodle.users_by_username([f"user{i}" for i in range(0, 600)])
     assert len(found) == 598
     assert all(call.fields <= 200 for call in fake.calls)
     assert len(fake.calls) == 4  # 196 values a call (200 - 3 fixed - field)
+
+
+async def test_reads_spread_over_the_calls_in_flight(sleeps: Sleeps) -> None:
+    fake = FakeMoodle()
+    fake.users = {i: {"id": i, "username": f"user{i}"} for i in range(2, 600)}
+    async with make_client(fake, sleeps, concurrency=6) as moodle:
+        found = await moodle.users_by_username([f"user{i}" for i in range(0, 600)])
+    assert len(found) == 598
+    # 600 values fit in few calls, but 6 run at once: 6 calls of 100 end together.
+    assert sorted(len(call.params["values"]) for call in fake.calls) == [100] * 6
 
 
 async def test_group_members_unknown_ids_are_isolated(

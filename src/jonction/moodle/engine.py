@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
-from .batching import plan_batches
+from .batching import even_batch_size, plan_batches
 from .encoding import field_count
 from .errors import MoodleDecodeError, MoodleError, MoodleException, MoodleTransportError
 from .functions import SPECS, FunctionSpec
@@ -98,7 +98,11 @@ class BatchWriter:
         plan = plan_batches(
             indexed,
             sizes,
-            max_items=self.batch_sizes.get(function, spec.batch_size),
+            max_items=even_batch_size(
+                len(indexed),
+                self.batch_sizes.get(function, spec.batch_size),
+                self.transport.concurrency,
+            ),
             field_budget=self.transport.max_input_vars - fixed,
         )
         for (index, item), size in plan.oversized:

@@ -13,7 +13,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from .batching import plan_batches
+from .batching import even_batch_size, plan_batches
 from .encoding import field_count
 from .errors import MoodleDecodeError, MoodleException
 from .functions import SPECS
@@ -48,7 +48,11 @@ class Reads:
         plan = plan_batches(
             values,
             [field_count({list_name: [value]}) for value in values],
-            max_items=self._batch_sizes.get(function, SPECS[function].batch_size),
+            max_items=even_batch_size(
+                len(values),
+                self._batch_sizes.get(function, SPECS[function].batch_size),
+                self._transport.concurrency,
+            ),
             field_budget=self._transport.max_input_vars - fixed,
         )
         if plan.oversized:

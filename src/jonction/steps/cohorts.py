@@ -9,6 +9,7 @@ members added and removed in batches.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Set
 from typing import ClassVar
 
@@ -152,20 +153,27 @@ class CohortsStep(Step):
         updates = [op for op in plan.operations if op.kind == COHORT and op.action != Action.CREATE]
         adds = [op for op in plan.operations if op.kind == MEMBER and op.action == Action.ADD]
         removals = [op for op in plan.operations if op.kind == MEMBER and op.action != Action.ADD]
-        outcomes = await _create_cohorts(gateway, creates)
-        outcomes += await _update_cohorts(gateway, updates)
-        ids = {idnumber: cohort.id for idnumber, cohort in self._known.items()}
-        ids.update(
-            {
-                o.operation.key: o.moodle_id
-                for o in outcomes
+        known_ids = {idnumber: cohort.id for idnumber, cohort in self._known.items()}
+
+        async def create_then_add() -> list[Outcome]:
+            # Members join the cohorts created tonight once Moodle has given their ids.
+            created = await _create_cohorts(gateway, creates)
+            ids: dict[str, int | None] = {**known_ids}
+            ids.update(
+                (o.operation.key, o.moodle_id)
+                for o in created
                 if o.moodle_id and o.outcome == "applied"
-            }
+            )
+            added = await _members(ctx, "Adding cohort members", gateway.add_members, adds, ids)
+            return created + added
+
+        # Renames and removals wait for nothing: they share the calls in flight with the rest.
+        parts = await asyncio.gather(
+            create_then_add(),
+            _update_cohorts(gateway, updates),
+            _members(ctx, "Removing cohort members", gateway.remove_members, removals, known_ids),
         )
-        outcomes += await _members(ctx, "Adding cohort members", gateway.add_members, adds, ids)
-        outcomes += await _members(
-            ctx, "Removing cohort members", gateway.remove_members, removals, ids
-        )
+        outcomes = [outcome for part in parts for outcome in part]
         applied = [(o.operation, o.moodle_id) for o in outcomes if o.outcome == "applied"]
         records = cohort_records(
             self._desired, self._known, self._managed, applied, self._members, self._years

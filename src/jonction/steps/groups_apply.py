@@ -1,14 +1,15 @@
 """Applying a groups plan: groups first, then members, each phase one bulk operation.
 
 Order: groups are renamed (freeing names), then created (their members need their ids), then
-groupings are created and filled; members are added (the joining half of each move included),
-then removed (the leaving half of a move only when its joining half was applied: a student is
-never left out of both groups). Operations whose student is not enrolled yet are deferred,
-not sent.
+groupings are created and filled; members are added (the joining half of each move included)
+and removed at the same time; the leaving half of a move comes after, and only when its joining
+half was applied: a student is never left out of both groups. Operations whose student is not
+enrolled yet are deferred, not sent.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -79,8 +80,11 @@ class GroupsApplier:
         await self._create(pick(GROUP, Action.CREATE))
         await self._create_groupings(pick(GROUPING, Action.CREATE))
         await self._assign(pick(ASSIGNMENT, Action.ADD))
-        joined = await self._add(pick(MEMBER, Action.ADD), moves)
-        await self._remove(pick(MEMBER, Action.REMOVE), moves, joined)
+        # Plain removals wait for no addition: they share the calls in flight with them.
+        joined, _ = await asyncio.gather(
+            self._add(pick(MEMBER, Action.ADD), moves), self._remove(pick(MEMBER, Action.REMOVE))
+        )
+        await self._leave(moves, joined)
         return self.outcomes
 
     async def _create(self, ops: list[Operation]) -> None:
@@ -189,14 +193,18 @@ class GroupsApplier:
             if course_id in enrolled and user_id not in enrolled[course_id]:
                 written[key] = Written(False, None, NOT_ENROLLED_MESSAGE, deferred=True)
 
-    async def _remove(
-        self, removes: list[Operation], moves: list[Operation], joined: dict[str, Written]
-    ) -> None:
-        """Removes members, and the leaving half of the moves whose joining half was applied."""
+    async def _remove(self, removes: list[Operation]) -> None:
         items = [
             (op.key, int((op.before or {})["group_id"]), int((op.before or {})["user_id"]))
             for op in removes
         ]
+        written = await self.moodle.remove_members(items)
+        for op in removes:
+            self._done(op, written.get(op.key))
+
+    async def _leave(self, moves: list[Operation], joined: dict[str, Written]) -> None:
+        """The leaving half of the moves whose joining half was applied."""
+        items: list[tuple[str, int, int]] = []
         leaving: list[Operation] = []
         for op in moves:
             result = joined.get(op.key)
@@ -209,8 +217,6 @@ class GroupsApplier:
             items.append((f"leave|{op.key}", int(before["group_id"]), int(before["user_id"])))
             leaving.append(op)
         written = await self.moodle.remove_members(items)
-        for op in removes:
-            self._done(op, written.get(op.key))
         for op in leaving:
             result = written.get(f"leave|{op.key}")
             if result is not None and not result.ok:

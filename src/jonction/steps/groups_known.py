@@ -3,8 +3,9 @@ state database's records, and Moodle where it must be read.
 
 Moodle is read in phases, each chosen by a pure helper of `domain.group_plan` so that a quiet
 night reads little: the members of the managed groups that may have changed, all of them on a
-full check (`domain.group_reads`; hundreds of groups per call), then the groups of the courses
-where a group is to be created or renamed (one call per course), then the members of groups
+full check (`domain.group_reads`; hundreds of groups per call) and, at the same time, the
+groups of the courses where a group is to be created or renamed (one call per course; those
+where a managed group turned out missing after), then the members of groups
 found there with jonction's idnumber, then the enrolled users of the courses where a student
 joins a group for the first time.
 
@@ -17,6 +18,7 @@ made by hand that lets a later addition fail is caught by the full check.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable, Mapping, Set
 from typing import Any
 
@@ -127,14 +129,23 @@ async def read_moodle(
     }
     chosen = member_reads(desired, resolved, known, config, full=full, unenrolled=gone)
     group_ids = chosen.read
-    members, missing = await moodle.members(group_ids)
+    # The courses' groups are read alongside the members; a group found missing there adds
+    # its course to a second, smaller read.
+    courses = courses_to_read(desired, known, config)
+    (members, missing), (groups, refused) = await asyncio.gather(
+        moodle.members(group_ids), moodle.course_groups(courses)
+    )
     known.members.update(chosen.trusted)
     known.members.update(members)
     known.missing |= missing
-    courses = courses_to_read(desired, known, config)
-    groups, refused = await moodle.course_groups(courses)
     known.course_groups.update(groups)
     known.unreadable.update(refused)
+    more = [c for c in courses_to_read(desired, known, config) if c not in known.unreadable]
+    if more:
+        groups, refused = await moodle.course_groups(more)
+        known.course_groups.update(groups)
+        known.unreadable.update(refused)
+        courses = [*courses, *more]
     adopted = adopted_to_read(desired, known)
     members, missing = await moodle.members(adopted)
     known.members.update(members)
