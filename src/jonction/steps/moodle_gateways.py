@@ -114,6 +114,9 @@ class _Accounted:
     def __init__(self, client: MoodleClient, calls: CallSink) -> None:
         self.client = client
         self.calls = calls
+        # The client's calls already tallied: operations run at the same time see each other's
+        # calls after their own mark, and each call must be counted once.
+        self._tallied = client.stats.calls
 
     def _lanes(self) -> int:
         return max(1, self.client.transport.concurrency)
@@ -124,7 +127,8 @@ class _Accounted:
         try:
             yield
         finally:
-            self.client.stats.tally_into(self.calls, since=mark)
+            self.client.stats.tally_into(self.calls, since=max(mark, self._tallied))
+            self._tallied = self.client.stats.calls
 
 
 class MoodleAccounts(_Accounted):
