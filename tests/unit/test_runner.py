@@ -1,4 +1,5 @@
-"""The runner: order, dependencies, failure isolation, guards and blockers, the lock."""
+"""The runner: order, steps beside each other, dependencies, failure isolation, guards and
+blockers, the lock."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ from typing import ClassVar
 import pytest
 
 from jonction.config import Settings
+from jonction.db import make_engine
 from jonction.domain.plan import Action, Operation, Plan
+from jonction.journal.reading import get_run
 from jonction.journal.store import Outcome
+from jonction.moodle.stats import CallRecord, CallStats, current_caller
 from jonction.steps import registry
 from jonction.steps.base import ApplyResult, Step, StepContext
 from jonction.steps.lock import AlreadyRunning, run_lock
@@ -139,3 +143,94 @@ def test_a_compact_operation_counts_the_rows_it_stands_for() -> None:
     report.summarise()
     assert report.change_counts() == {("refer.student", "create", "applied"): 569}
     assert report.outcome_counts() == {"applied": 1}
+
+
+class Meeting:
+    """Two steps that can only end if they run at the same time: each waits for the other."""
+
+    def __init__(self) -> None:
+        self.arrived: dict[str, asyncio.Event] = {}
+
+    async def meet(self, me: str, other: str) -> None:
+        self.arrived.setdefault(me, asyncio.Event()).set()
+        await asyncio.wait_for(self.arrived.setdefault(other, asyncio.Event()).wait(), 5)
+
+
+class CallingStep(FakeStep):
+    """Makes one Moodle call on the run's shared call record, then meets `other`."""
+
+    other: ClassVar[str] = ""
+
+    async def plan(self, ctx: StepContext) -> Plan:
+        stats = await ctx.shared_value("stats", _new_stats)
+        mark = stats.calls
+        stats.add(
+            CallRecord(f"{self.name}_read", "read", 1, 1, 0.1, "ok", 1, 0, 0, current_caller())
+        )
+        if self.other:
+            meeting = await ctx.shared_value("meeting", _new_meeting)
+            await meeting.meet(self.name, self.other)
+        stats.tally_into(ctx.calls, mark)
+        return await super().plan(ctx)
+
+
+async def _new_stats() -> CallStats:
+    return CallStats()
+
+
+async def _new_meeting() -> Meeting:
+    return Meeting()
+
+
+def test_steps_that_do_not_read_each_other_run_at_the_same_time(
+    settings: Settings, steps: dict[str, type[Step]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(registry, "AFTER", {"a": (), "b": (), "c": ("a",)})
+    steps["a"] = type("a", (CallingStep,), {"name": "a", "title": "a", "other": "b"})
+    steps["b"] = type("b", (CallingStep,), {"name": "b", "title": "b", "other": "a"})
+    steps["c"] = _step("c")
+    report = asyncio.run(run_steps(settings, ["a", "b", "c"]))
+    # One after the other, a would have waited in vain for b.
+    assert [s.status for s in report.steps] == ["succeeded"] * 3, report.steps[0].error
+    assert [s.step for s in report.steps] == ["a", "b", "c"]
+    # c reads a: it starts once a has ended.
+    assert CALLS.index("plan c") > CALLS.index("apply a")
+    # Each step counts its own call, not the one made beside it.
+    assert list(report.steps[0].calls) == ["a_read"]
+    assert list(report.steps[1].calls) == ["b_read"]
+
+
+def test_a_step_waits_for_the_steps_it_requires_even_when_it_reads_none(
+    settings: Settings, steps: dict[str, type[Step]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(registry, "AFTER", {"a": (), "b": ()})
+    steps["a"] = _step("a", fails=True)
+    steps["b"] = _step("b", ("a",))
+    report = asyncio.run(run_steps(settings, ["a", "b"]))
+    assert [(s.step, s.status) for s in report.steps] == [("a", "failed"), ("b", "blocked")]
+
+
+def test_each_step_waits_for_what_it_reads_in_the_nights_order() -> None:
+    night = list(registry.ORDER)
+    assert registry.runs_after("refer", night) == []
+    assert registry.runs_after("offer", night) == ["refer"]
+    assert registry.runs_after("cohorts", night) == ["refer", "users"]
+    assert registry.runs_after("enrolments", night) == ["refer", "users", "offer"]
+    assert registry.runs_after("groups", night) == ["refer", "users", "offer", "enrolments"]
+    # Not named in AFTER: after every step before it.
+    assert registry.runs_after("obsolescence", night) == night[: night.index("obsolescence")]
+    assert registry.runs_after("cohorts", ["users", "cohorts"]) == ["users"]
+
+
+def test_the_journal_lists_a_runs_steps_in_the_nights_order(
+    settings: Settings, steps: dict[str, type[Step]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(registry, "AFTER", {"a": (), "b": ("a",), "c": ()})
+    for name in "abc":
+        steps[name] = _step(name)
+    report = asyncio.run(run_steps(settings, ["a", "b", "c"]))
+    assert CALLS.index("plan c") < CALLS.index("plan b")  # c started beside a, before b
+    assert report.run_id is not None
+    view = get_run(make_engine(settings.state.url), report.run_id)
+    assert view is not None
+    assert [step.step for step in view.steps] == ["a", "b", "c"]

@@ -104,18 +104,23 @@ def _step(row: Any) -> StepView:
 
 def _runs(engine: Engine, query: Select[Any]) -> list[RunView]:
     with engine.connect() as connection:
-        found = [
-            RunView(
-                id=row.id,
-                command=row.command,
-                status=row.status,
-                started_at=row.started_at,
-                finished_at=row.finished_at,
-                host=row.host,
-                forced=list(row.forced or []),
+        found: list[RunView] = []
+        # Each run's steps in the night's order (steps that do not read each other start
+        # together, in any order), then as they started.
+        places: dict[int, dict[str, int]] = {}
+        for row in connection.execute(query):
+            found.append(
+                RunView(
+                    id=row.id,
+                    command=row.command,
+                    status=row.status,
+                    started_at=row.started_at,
+                    finished_at=row.finished_at,
+                    host=row.host,
+                    forced=list(row.forced or []),
+                )
             )
-            for row in connection.execute(query)
-        ]
+            places[row.id] = {name: place for place, name in enumerate(row.steps or [])}
         if not found:
             return []
         by_id = {run.id: run for run in found}
@@ -124,6 +129,9 @@ def _runs(engine: Engine, query: Select[Any]) -> list[RunView]:
         )
         for row in steps:
             by_id[row.run_id].steps.append(_step(row))
+    for run in found:
+        place = places[run.id]
+        run.steps.sort(key=lambda step: place.get(step.step, len(place)))
     return found
 
 

@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 CallKind = Literal["read", "write"]
+
+# Who makes the calls of the current task (a step of the run): steps run at the same time
+# share one client, and each tallies only its own calls.
+_CALLER: ContextVar[str | None] = ContextVar("jonction_moodle_caller", default=None)
+
+
+@contextmanager
+def calls_made_by(caller: str) -> Iterator[None]:
+    """The calls made in this context (and the tasks it starts) are `caller`'s."""
+    token = _CALLER.set(caller)
+    try:
+        yield
+    finally:
+        _CALLER.reset(token)
+
+
+def current_caller() -> str | None:
+    return _CALLER.get()
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +47,8 @@ class CallRecord:
     attempts: int
     bytes_sent: int
     bytes_received: int
+    # The step that made it (`calls_made_by`), None outside a run.
+    caller: str | None = None
 
     @property
     def retries(self) -> int:
@@ -94,8 +116,11 @@ class CallStats:
         return self.records[mark:]
 
     def tally_into(self, sink: CallSink, since: int = 0) -> None:
-        """Adds the calls made after `since` (a former `calls`) to `sink`, per function."""
-        for summary in summarize(self.records[since:]).values():
+        """Adds the calls made after `since` (a former `calls`) to `sink`, per function: those
+        of the current caller (`calls_made_by`), not those of a step running beside it."""
+        caller = current_caller()
+        own = [record for record in self.records[since:] if record.caller == caller]
+        for summary in summarize(own).values():
             sink.add(
                 summary.function,
                 summary.calls,

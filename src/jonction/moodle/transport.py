@@ -28,7 +28,7 @@ from .errors import (
     MoodleTransportError,
     error_from_payload,
 )
-from .stats import CallKind, CallRecord, CallStats
+from .stats import CallKind, CallRecord, CallStats, current_caller
 
 ENDPOINT = "/webservice/rest/server.php"
 # wstoken, wsfunction, moodlewsrestformat: sent first so that PHP can never drop them.
@@ -193,6 +193,7 @@ class MoodleTransport:
                 attempts=attempts,
                 bytes_sent=len(body) * attempts,
                 bytes_received=received,
+                caller=current_caller(),
             )
         )
 

@@ -7,7 +7,10 @@ match the plan and says what became of each operation). The runner journals both
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 from abc import ABC, abstractmethod
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -81,18 +84,31 @@ class StepContext:
     log: Any = field(default_factory=lambda: structlog.get_logger("jonction"))
     exit_stack: AsyncExitStack = field(default_factory=AsyncExitStack)
     _shared: dict[str, Any] = field(default_factory=dict)
+    # Steps run at the same time ask for the same value: the first computes it, the others wait.
+    _making: defaultdict[str, asyncio.Lock] = field(
+        default_factory=lambda: defaultdict(asyncio.Lock)
+    )
 
     async def shared(self, key: str, factory: Callable[[], AbstractAsyncContextManager[T]]) -> T:
         """An adapter opened once for the whole run (a Moodle client…) and closed at its end."""
-        if key not in self._shared:
-            self._shared[key] = await self.exit_stack.enter_async_context(factory())
+        async with self._making[key]:
+            if key not in self._shared:
+                self._shared[key] = await self.exit_stack.enter_async_context(factory())
         return cast(T, self._shared[key])
 
     async def shared_value(self, key: str, factory: Callable[[], Awaitable[T]]) -> T:
         """A value computed once for the whole run (the known Moodle state of a kind…)."""
-        if key not in self._shared:
-            self._shared[key] = await factory()
+        async with self._making[key]:
+            if key not in self._shared:
+                self._shared[key] = await factory()
         return cast(T, self._shared[key])
+
+    def for_step(self, step_run_id: int | None, forced: bool) -> StepContext:
+        """The context of one step: its own journal entry, force and call tally; the run's
+        clock, adapters and shared values."""
+        return dataclasses.replace(
+            self, step_run_id=step_run_id, forced=forced, calls=type(self.calls)()
+        )
 
     def share(self, key: str, value: object) -> None:
         """Gives the later steps of the run a value they would otherwise compute (the REFER

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from .base import Step
 
 # refer → users → cohorts → offer → enrolments → groups, then what follows from them:
@@ -16,6 +18,18 @@ ORDER: tuple[str, ...] = (
     "obsolescence",
     "spaces",
 )
+
+# The steps whose results a step reads: it starts once those of the run have ended, beside
+# the others (the users and cohorts steps while the offer step works, the cohorts step while
+# the enrolments step works). A step not named here waits for every step before it.
+AFTER: dict[str, tuple[str, ...]] = {
+    "refer": (),
+    "users": ("refer",),  # REFER's students without an account are reported
+    "cohorts": ("refer", "users"),  # their members are the accounts of the users step
+    "offer": ("refer",),
+    "enrolments": ("refer", "users", "offer"),
+    "groups": ("refer", "users", "offer", "enrolments"),
+}
 
 _STEPS: dict[str, type[Step]] = {}
 
@@ -44,3 +58,13 @@ def get(name: str) -> type[Step]:
         known = ", ".join(steps) or "none"
         raise KeyError(f"unknown step {name!r}; the steps are: {known}")
     return steps[name]
+
+
+def runs_after(name: str, ordered: Sequence[str]) -> list[str]:
+    """The steps of a run (`ordered`, in the run's order) that `name` waits for: those it
+    reads (`AFTER`) and those it requires, or every step before it when it is not in `AFTER`."""
+    before = list(ordered[: list(ordered).index(name)])
+    if name not in AFTER:
+        return before
+    wanted = set(AFTER[name]) | set(get(name).requires)
+    return [step for step in before if step in wanted]

@@ -1,4 +1,5 @@
-"""Runs steps in order: a step runs when the steps it needs succeeded; each is journaled."""
+"""Runs the steps of a run: each once the steps whose results it reads have ended (beside the
+others, `registry.AFTER`), and only if the steps it needs succeeded; each is journaled."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from ..domain.guards import GuardViolation, check_plan
 from ..domain.offer_state import COURSE_KIND
 from ..domain.plan import Plan
 from ..journal.store import Journal, Outcome
+from ..moodle.stats import calls_made_by
 from . import registry
 from .base import ApplyResult, StepContext, silent_progress
 from .collector import fewer_collections
@@ -175,7 +177,8 @@ async def run_steps(
     replace: Mapping[str, Plan] | None = None,
     keep_details: bool = True,
 ) -> RunReport:
-    """Plans (and applies) the named steps in the registry's order, with their dependencies.
+    """Plans (and applies) the named steps in the registry's order, with their dependencies;
+    a step starts once the steps it reads have ended, beside those it does not read.
 
     `now` is the run's clock (tests); `replace` gives, by step, a plan to apply instead of the
     one computed (undo): the step still plans first, to read the state its apply needs, and the
@@ -221,7 +224,6 @@ async def _run(
     now: datetime,
 ) -> RunReport:
     steps = registry.all_steps()
-    reports: list[StepReport] = []
     failed: set[str] = set()
     context = StepContext(
         settings=settings,
@@ -230,22 +232,37 @@ async def _run(
         run_id=run_id,
         progress=progress,
     )
+
+    async def run_one(name: str, before: list[asyncio.Task[StepReport]]) -> StepReport:
+        # A step waits for the steps whose results it reads; the others run beside it.
+        if before:
+            await asyncio.wait(before)
+        step = steps[name]()
+        missing = [need for need in step.requires if need in failed]
+        if missing:
+            report = StepReport(name, "blocked", error=f"needs {', '.join(missing)}")
+        else:
+            saved = options.saved.get(name) if options.saved else None
+            with calls_made_by(name):
+                report = await _one(context, journal, run_id, step, options, saved)
+        if report.status not in {"succeeded", "planned"}:
+            failed.add(name)
+        if on_step is not None:
+            on_step(report)
+        return report
+
     async with context.exit_stack:
         context.exit_stack.enter_context(fewer_collections())
+        tasks: dict[str, asyncio.Task[StepReport]] = {}
         for name in ordered:
-            step = steps[name]()
-            missing = [need for need in step.requires if need in failed]
-            if missing:
-                report = StepReport(name, "blocked", error=f"needs {', '.join(missing)}")
-                failed.add(name)
-            else:
-                saved = options.saved.get(name) if options.saved else None
-                report = await _one(context, journal, run_id, step, options, saved)
-                if report.status not in {"succeeded", "planned"}:
-                    failed.add(name)
-            reports.append(report)
-            if on_step is not None:
-                on_step(report)
+            before = [tasks[other] for other in registry.runs_after(name, ordered)]
+            tasks[name] = asyncio.create_task(run_one(name, before), name=f"step {name}")
+        try:
+            reports = [await tasks[name] for name in ordered]
+        finally:
+            for task in tasks.values():
+                task.cancel()
+            await asyncio.gather(*tasks.values(), return_exceptions=True)
     return RunReport(run_id, reports)
 
 
@@ -261,9 +278,7 @@ async def _one(
     forced = name in options.force
     started = datetime.now(UTC)
     step_run_id = journal.start_step(run_id, name, "apply") if run_id is not None else None
-    context.step_run_id = step_run_id
-    context.forced = forced
-    context.calls = type(context.calls)()
+    context = context.for_step(step_run_id, forced)
     report = StepReport(name, "failed")
     try:
         plan = await step.plan(context)
