@@ -52,6 +52,10 @@ def sections(
         "ade": {"path": str(workspace / ADE)},
         "pipeline": {"lock_file": str(workspace / "jonction.lock")},
     }
+    if per_item:
+        # The per-item way runs its steps one after the other: each step's time is then its
+        # own, as the per-item extrapolation (bench/per_item.py) takes it.
+        result["pipeline"]["concurrent_steps"] = False
     for section, values in (extra or {}).items():
         result.setdefault(section, {}).update(values)
     return result

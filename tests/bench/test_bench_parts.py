@@ -11,7 +11,8 @@ from bench.lower_bound import CostFigures, lower_bound
 from bench.night import Night, StepFigures, run_child, step_peaks
 from bench.per_item import extrapolated, measured
 from bench.profile import summarise
-from bench.settings import render
+from bench.settings import render, sections
+from bench.simulator import Simulator
 from bench.targets import growth_target, quiet_target, speedup_target, unmeasured
 
 COSTS = CostFigures(
@@ -185,3 +186,16 @@ def test_a_small_night_is_not_charged_with_the_benchmark_s_own_memory(tmp_path: 
     assert process.exit_code == 0
     assert 20 * 2**20 < process.peak_rss_bytes < 150 * 2**20
     del held
+
+
+def test_the_per_item_way_sends_one_item_a_call_and_runs_its_steps_one_after_the_other(
+    tmp_path: Path,
+) -> None:
+    simulator = Simulator("http://127.0.0.1:1", workers=6)
+    per_item = sections(tmp_path, simulator, "2026", per_item=True)
+    batched = sections(tmp_path, simulator, "2026", per_item=False)
+    assert per_item["moodle"]["concurrency"] == 1
+    assert set(per_item["moodle"]["batch_sizes"].values()) == {1}
+    assert per_item["pipeline"]["concurrent_steps"] is False
+    assert "concurrent_steps" not in batched["pipeline"]  # jonction's default
+    assert "batch_sizes" not in batched["moodle"]

@@ -234,3 +234,31 @@ def test_the_journal_lists_a_runs_steps_in_the_nights_order(
     view = get_run(make_engine(settings.state.url), report.run_id)
     assert view is not None
     assert [step.step for step in view.steps] == ["a", "b", "c"]
+
+
+class PausingStep(FakeStep):
+    """Notes when its plan starts and ends, with a pause (a Moodle call) in between."""
+
+    async def plan(self, ctx: StepContext) -> Plan:
+        CALLS.append(f"start {self.name}")
+        await asyncio.sleep(0.05)
+        CALLS.append(f"end {self.name}")
+        return await super().plan(ctx)
+
+
+@pytest.mark.parametrize(("concurrent", "order"), [(True, "abab"), (False, "aabb")])
+def test_concurrent_steps_false_runs_each_step_after_the_one_before(
+    settings: Settings,
+    steps: dict[str, type[Step]],
+    monkeypatch: pytest.MonkeyPatch,
+    concurrent: bool,
+    order: str,
+) -> None:
+    monkeypatch.setattr(registry, "AFTER", {"a": (), "b": ()})
+    for name in "ab":
+        steps[name] = type(name, (PausingStep,), {"name": name, "title": name})
+    settings.pipeline.concurrent_steps = concurrent
+    asyncio.run(run_steps(settings, ["a", "b"]))
+    pauses = [call.split()[1] for call in CALLS if call.split()[0] in {"start", "end"}]
+    # Beside each other: a starts, b starts, a ends, b ends.
+    assert "".join(pauses) == order

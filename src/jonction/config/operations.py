@@ -47,6 +47,12 @@ class PipelineSection(Section):
     """The nightly pipeline: one run at a time, optional per-step clock times."""
 
     lock_file: Path = Field(Path("var/jonction.lock"), description="Forbids overlapping runs.")
+    concurrent_steps: bool = Field(
+        True,
+        description="Steps that do not read each other's results run at the same time (the "
+        "offer step beside the users and cohorts steps, the enrolments step beside the cohorts "
+        "step); false runs every step after the one before it.",
+    )
     schedules: dict[str, str] = Field(
         default_factory=dict,
         description="Optional cron expression per step (local time), for sites that keep the "

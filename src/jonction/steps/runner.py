@@ -254,8 +254,11 @@ async def _run(
     async with context.exit_stack:
         context.exit_stack.enter_context(fewer_collections())
         tasks: dict[str, asyncio.Task[StepReport]] = {}
-        for name in ordered:
-            before = [tasks[other] for other in registry.runs_after(name, ordered)]
+        for place, name in enumerate(ordered):
+            if settings.pipeline.concurrent_steps:
+                before = [tasks[other] for other in registry.runs_after(name, ordered)]
+            else:
+                before = [tasks[other] for other in ordered[:place]]
             tasks[name] = asyncio.create_task(run_one(name, before), name=f"step {name}")
         try:
             reports = [await tasks[name] for name in ordered]
