@@ -204,7 +204,8 @@ def test_a_step_waits_for_the_steps_it_requires_even_when_it_reads_none(
     settings: Settings, steps: dict[str, type[Step]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(registry, "AFTER", {"a": (), "b": ()})
-    steps["a"] = _step("a", fails=True)
+    # a pauses before it fails: b, started beside it, would not know yet.
+    steps["a"] = type("a", (PausingStep,), {"name": "a", "title": "a", "fails": True})
     steps["b"] = _step("b", ("a",))
     report = asyncio.run(run_steps(settings, ["a", "b"]))
     assert [(s.step, s.status) for s in report.steps] == [("a", "failed"), ("b", "blocked")]
