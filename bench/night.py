@@ -199,11 +199,15 @@ class Process:
 
 class RssSampler(threading.Thread):
     """Reads a process's resident memory from /proc while it runs (Linux): its size every
-    `every_s`, and its high-water mark since it started the program (VmHWM)."""
+    `every_s`, and its high-water mark since it started the program (VmHWM).
+
+    The processes it starts (the sources read ahead, docs/operations.md) count with it: each
+    sample adds to the process's size the high-water mark of each of its descendants then
+    alive, which cannot be less than what they held at that moment."""
 
     def __init__(self, pid: int, every_s: float = 0.25) -> None:
         super().__init__(daemon=True)
-        self.status = Path(f"/proc/{pid}/status")
+        self.pid = pid
         self.every_s = every_s
         self.samples: list[tuple[float, int]] = []
         self.high_water = 0
@@ -211,15 +215,13 @@ class RssSampler(threading.Thread):
 
     def run(self) -> None:
         while not self.done.is_set():
-            try:
-                text = self.status.read_text()
-            except OSError:
+            figures = _memory_of(self.pid)
+            if figures is None:
                 return
-            for line in text.splitlines():
-                if line.startswith("VmRSS:"):
-                    self.samples.append((time.time(), int(line.split()[1]) * 1024))
-                elif line.startswith("VmHWM:"):
-                    self.high_water = max(self.high_water, int(line.split()[1]) * 1024)
+            rss, high_water = figures
+            children = sum((_memory_of(child) or (0, 0))[1] for child in _descendants(self.pid))
+            self.samples.append((time.time(), rss + children))
+            self.high_water = max(self.high_water, high_water)
             self.done.wait(self.every_s)
 
     def peak(self, kernel_peak: int) -> int:
@@ -229,6 +231,36 @@ class RssSampler(threading.Thread):
         has grown would lend its own size to every small night."""
         seen = max((rss for _, rss in self.samples), default=0)
         return max(self.high_water, seen) or kernel_peak
+
+
+def _memory_of(pid: int) -> tuple[int, int] | None:
+    """(resident bytes, high-water mark) of a process, None once it has ended."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    figures = {"VmRSS:": 0, "VmHWM:": 0}
+    for line in text.splitlines():
+        name = line.split(maxsplit=1)[0] if line else ""
+        if name in figures:
+            figures[name] = int(line.split()[1]) * 1024
+    return figures["VmRSS:"], figures["VmHWM:"]
+
+
+def _descendants(pid: int) -> list[int]:
+    """The processes started by `pid`, and by them, as /proc lists them now."""
+    found: list[int] = []
+    waiting = [pid]
+    while waiting:
+        parent = waiting.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*/children"):
+            try:
+                children = [int(c) for c in task.read_text().split()]
+            except OSError:
+                continue
+            found += children
+            waiting += children
+    return found
 
 
 def run_child(command: list[str], cwd: Path, log: Path, profile: Path | None = None) -> Process:

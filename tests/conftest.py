@@ -12,6 +12,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 REPO = Path(__file__).resolve().parent.parent
+# Tests replace sources and adapters in this process, where a source read ahead in another
+# process would not see them: runs read each source in their own process unless a test asks.
+os.environ.setdefault("JONCTION_PIPELINE__READ_AHEAD", "false")
 POSTGRES_ADMIN_URL = os.environ.get(
     "JONCTION_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )

@@ -188,6 +188,22 @@ def test_a_small_night_is_not_charged_with_the_benchmark_s_own_memory(tmp_path: 
     del held
 
 
+def test_the_memory_of_the_processes_a_night_starts_counts_with_its_own(tmp_path: Path) -> None:
+    # A source read ahead runs in a process of its own: its memory is the night's too.
+    grandchild = (
+        "import time; b = bytearray(120 * 2**20); b[::4096] = bytes(len(b[::4096])); "
+        "time.sleep(1.2)"
+    )
+    small = [
+        sys.executable,
+        "-c",
+        f"import subprocess, sys; subprocess.run([sys.executable, '-c', {grandchild!r}])",
+    ]
+    process = run_child(small, tmp_path, tmp_path / "child.log")
+    assert process.exit_code == 0
+    assert process.peak_rss_bytes > 120 * 2**20
+
+
 def test_the_per_item_way_sends_one_item_a_call_and_runs_its_steps_one_after_the_other(
     tmp_path: Path,
 ) -> None:

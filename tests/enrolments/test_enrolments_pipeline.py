@@ -101,8 +101,13 @@ def test_a_generated_university_night_after_night(
     foad = sorted(i for i, c in course_map.courses.items() if c.foad_managed)
     assert foad, "the generated university has FOAD courses"
 
-    # First night.
-    first, stats = enrolments_of(night(settings))
+    # First night, the directory and the timetable read ahead in processes of their own.
+    settings.pipeline.read_ahead = True
+    report = night(settings)
+    first, stats = enrolments_of(report)
+    users = next(step for step in report.steps if step.step == "users")
+    assert users.plan is not None and users.plan.stats["directory_read_ahead"] == 1
+    assert first.stats["timetable_read_ahead"] == 1
     assert stats["sync"]["ok"] and stats["sync"]["answer"]["skipped"] == 0
     table = rows(settings)
     assert stats["rows_added"] == len(table) > 1000

@@ -15,7 +15,7 @@ from jonction.config import Settings
 from jonction.domain.accounts import USER, MoodleAccount
 from jonction.domain.plan import Operation, Plan
 from jonction.steps import registry
-from jonction.steps.base import Step
+from jonction.steps.base import ApplyResult, Step, StepContext
 from jonction.steps.runner import StepReport, open_journal, run_steps
 from jonction.steps.users import DIRECTORY_COUNT_FLAG, UsersStep
 
@@ -249,3 +249,47 @@ def test_a_person_changed_in_the_directory_is_read_and_updated_on_a_quiet_night(
         ("mdurand", "reactivate"),
         ("adubois", "update"),
     }
+
+
+class _StepBefore(Step):
+    """A step the users step waits for, so that the run reads the directory ahead."""
+
+    name = "refer"
+    title = "before"
+
+    async def plan(self, ctx: StepContext) -> Plan:
+        return Plan(step=self.name)
+
+    async def apply(self, ctx: StepContext, plan: Plan) -> ApplyResult:
+        return ApplyResult()
+
+
+def _run_after_another(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> StepReport:
+    table = dict(registry.all_steps())
+    monkeypatch.setattr(registry, "all_steps", lambda: {"refer": _StepBefore, **table})
+    report = asyncio.run(run_steps(settings, ["refer", "users"]))
+    return report.steps[1]
+
+
+@pytest.mark.parametrize("read_ahead", [True, False])
+def test_the_directory_read_ahead_in_another_process_gives_the_same_accounts(
+    settings: Settings, moodle: FakeMoodle, monkeypatch: pytest.MonkeyPatch, read_ahead: bool
+) -> None:
+    settings.pipeline.read_ahead = read_ahead
+    first = _run_after_another(settings, monkeypatch)
+    assert first.status == "succeeded", first.error
+    assert _plan(first).stats["directory_read_ahead"] == int(read_ahead)
+    assert first.outcome_counts() == {"applied": 9}
+    assert moodle.by_username("hoconnor") is not None
+    assert _ops(_run_after_another(settings, monkeypatch)) == []
+
+
+def test_a_directory_read_ahead_that_fails_fails_the_step_as_when_read_in_the_run(
+    settings: Settings, moodle: FakeMoodle, ldif: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.pipeline.read_ahead = True
+    ldif.write_text("dn: uid=x\nbroken line\n", encoding="utf-8")
+    report = _run_after_another(settings, monkeypatch)
+    assert report.status == "failed"
+    assert "not valid LDIF" in report.error
+    assert moodle.writes == 0

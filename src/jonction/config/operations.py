@@ -53,6 +53,13 @@ class PipelineSection(Section):
         "offer step beside the users and cohorts steps, the enrolments step beside the cohorts "
         "step); false runs every step after the one before it.",
     )
+    read_ahead: bool = Field(
+        True,
+        description="The directory and the timetable, which no earlier step changes, are read "
+        "at the start of the run in processes of their own, while the steps before the users "
+        "and enrolments steps work (on another core, and a server's wait spent meanwhile); "
+        "false reads each when its step starts.",
+    )
     schedules: dict[str, str] = Field(
         default_factory=dict,
         description="Optional cron expression per step (local time), for sites that keep the "

@@ -11,10 +11,10 @@ import asyncio
 import dataclasses
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar, Protocol, TypeVar, cast
 
 import structlog
@@ -22,6 +22,7 @@ import structlog
 from ..config import Settings
 from ..domain.plan import Plan
 from ..journal.store import Journal, Outcome
+from .read_ahead import ReadAhead, SourceRead
 
 T = TypeVar("T")
 
@@ -83,6 +84,8 @@ class StepContext:
     calls: CallTally = field(default_factory=CallTally)
     log: Any = field(default_factory=lambda: structlog.get_logger("jonction"))
     exit_stack: AsyncExitStack = field(default_factory=AsyncExitStack)
+    # The sources the run started reading at its start (read_ahead.py).
+    ahead: ReadAhead | None = None
     _shared: dict[str, Any] = field(default_factory=dict)
     # Steps run at the same time ask for the same value: the first computes it, the others wait.
     _making: defaultdict[str, asyncio.Lock] = field(
@@ -110,6 +113,13 @@ class StepContext:
             self, step_run_id=step_run_id, forced=forced, calls=type(self.calls)()
         )
 
+    async def source(self, read: SourceRead[T]) -> tuple[T, bool]:
+        """What `read` reads: taken from the run's read ahead when it has it, else read now
+        (in a thread); and whether it was read ahead."""
+        if self.ahead is None:
+            return await asyncio.to_thread(read), False
+        return await self.ahead.take(read)
+
     def share(self, key: str, value: object) -> None:
         """Gives the later steps of the run a value they would otherwise compute (the REFER
         snapshot the refer step has just written…)."""
@@ -127,6 +137,12 @@ class Step(ABC):
     name: ClassVar[str]
     title: ClassVar[str]
     requires: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def read_ahead(cls, settings: Settings, today: date) -> Sequence[SourceRead[Any]]:
+        """The sources this step reads that no earlier step writes, which a run may read
+        ahead (`ctx.source`) while the steps before this one work."""
+        return ()
 
     @abstractmethod
     async def plan(self, ctx: StepContext) -> Plan:

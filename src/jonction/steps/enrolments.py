@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -27,11 +27,12 @@ from ..journal.store import Outcome
 from ..moodle.enrol_sync import trigger_sync
 from ..moodle.enrol_table import EnrolmentTable
 from ..sources.ade.model import AdeError, Timetable
-from ..sources.ade.reader import read_timetable
+from ..sources.ade.reader import read_timetable_now
 from ..sources.ade.rules import rules_from, window
 from ..sources.ade.timetable import teaching_from
 from .base import ApplyResult, Step, StepContext
 from .course_maps import course_maps, shared_course_maps
+from .read_ahead import SourceRead
 from .refer_snapshots import refer_snapshots
 from .registry import register
 
@@ -87,6 +88,16 @@ class OfferCourses:
 def catalogue_index(settings: Settings, snapshots: list[ReferSnapshot]) -> CourseIndex:
     """The courses the offer step wants, as this step needs them."""
     return OfferCourses(course_maps(settings, snapshots), snapshots[-1].year)
+
+
+def timetable_read(settings: Settings, today: date) -> SourceRead[Timetable] | None:
+    """The timetable of the last managed year's window, when ADE is configured."""
+    section = settings.ade
+    if not section.configured:
+        return None
+    year = settings.apogee.effective_years(today)[-1]
+    first, last = window(section, year, today)
+    return SourceRead("timetable", read_timetable_now, (section, first, last))
 
 
 async def offer_courses(ctx: StepContext, snapshots: list[ReferSnapshot]) -> CourseIndex:
@@ -178,21 +189,28 @@ class EnrolmentsStep(Step):
     title = "Enrolments: students from REFER, teachers from ADE"
     requires = ("refer", "users", "offer")
 
-    async def _timetable(self, ctx: StepContext, year: str) -> tuple[Timetable | None, str]:
-        section = ctx.settings.ade
-        if not section.configured:
-            return None, "[ade] has neither url nor path: teacher enrolments are left as they are"
-        first, last = window(section, year, ctx.now.date())
+    @classmethod
+    def read_ahead(cls, settings: Settings, today: date) -> Sequence[SourceRead[Any]]:
+        read = timetable_read(settings, today)
+        return [read] if read is not None else []
+
+    async def _timetable(self, ctx: StepContext) -> tuple[Timetable | None, str, bool]:
+        if not ctx.settings.ade.configured:
+            problem = "[ade] has neither url nor path: teacher enrolments are left as they are"
+            return None, problem, False
         try:
-            return await read_timetable(section, rules_from(section), first, last), ""
+            read = timetable_read(ctx.settings, ctx.now.date())
+            assert read is not None
+            timetable, ahead = await ctx.source(read)
+            return timetable, "", ahead
         except AdeError as exc:
-            return None, f"ADE could not be read ({exc}): teacher enrolments are left as they are"
+            problem = f"ADE could not be read ({exc}): teacher enrolments are left as they are"
+            return None, problem, False
 
     async def plan(self, ctx: StepContext) -> Plan:
         settings = ctx.settings
-        years = settings.apogee.effective_years(ctx.now.date())
         snapshots = await refer_snapshots(ctx)
-        timetable, ade_problem = await self._timetable(ctx, years[-1])
+        timetable, ade_problem, ahead = await self._timetable(ctx)
         counts = {"refer_registrations": sum(len(s.pedagogical_registrations) for s in snapshots)}
         if timetable is not None:
             counts["ade_events"] = _events_in_window(timetable)
@@ -237,6 +255,7 @@ class EnrolmentsStep(Step):
             severity = "error" if settings.ade.configured else "info"
             plan.notices.insert(0, Notice("ade_unavailable", "ADE", ade_problem, severity))
         plan.stats.update(counts)
+        plan.stats["timetable_read_ahead"] = int(ahead)
         plan.blockers.extend(blockers)  # forced past them: kept in the journal
         return plan
 

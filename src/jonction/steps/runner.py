@@ -25,6 +25,7 @@ from . import registry
 from .base import ApplyResult, StepContext, silent_progress
 from .collector import fewer_collections
 from .lock import run_lock
+from .read_ahead import ReadAhead, SourceRead
 from .years import settings_for_day
 
 log = structlog.get_logger("jonction.runner")
@@ -253,6 +254,10 @@ async def _run(
 
     async with context.exit_stack:
         context.exit_stack.enter_context(fewer_collections())
+        reads = sources_to_read_ahead(settings, ordered, options, now)
+        if reads:
+            context.ahead = ReadAhead(reads)
+            context.exit_stack.callback(context.ahead.close)
         tasks: dict[str, asyncio.Task[StepReport]] = {}
         for place, name in enumerate(ordered):
             if settings.pipeline.concurrent_steps:
@@ -267,6 +272,29 @@ async def _run(
                 task.cancel()
             await asyncio.gather(*tasks.values(), return_exceptions=True)
     return RunReport(run_id, reports)
+
+
+def sources_to_read_ahead(
+    settings: Settings, ordered: Sequence[str], options: RunOptions, now: datetime
+) -> list[SourceRead[Any]]:
+    """The sources of the steps that start after others, when `[pipeline] read_ahead`: a step
+    that starts the run, or applies a saved plan, reads nothing ahead."""
+    if not settings.pipeline.read_ahead:
+        return []
+    steps = registry.all_steps()
+    reads: dict[str, SourceRead[Any]] = {}
+    for name in ordered:
+        if options.saved and name in options.saved:
+            continue
+        if not registry.runs_after(name, ordered):
+            continue
+        try:
+            wanted = steps[name].read_ahead(settings, now.date())
+        except Exception:  # the step meets the same error when it reads, and reports it
+            continue
+        for read in wanted:
+            reads.setdefault(read.key, read)
+    return list(reads.values())
 
 
 async def _one(

@@ -10,8 +10,8 @@ an outage.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import date
 from typing import Any, ClassVar
 
 from ..config import Settings
@@ -35,9 +35,10 @@ from ..domain.accounts import (
 from ..domain.full_check import full_check_due
 from ..domain.plan import Action, Notice, Operation, Plan
 from ..journal.store import Outcome
-from ..sources.ldap import read_directory
+from ..sources.ldap import Directory, read_directory
 from .base import ApplyResult, Step, StepContext
 from .moodle_gateways import AccountsGateway, WriteResult, accounts_gateway
+from .read_ahead import SourceRead
 from .refer_snapshots import refer_snapshots
 from .registry import register
 
@@ -57,6 +58,12 @@ def account_policy(settings: Settings) -> AccountPolicy:
         managed_auths=frozenset(settings.policy.managed_auths),
         reactivate_all=settings.accounts.reactivate == "all",
     )
+
+
+def directory_read(settings: Settings) -> SourceRead[Directory]:
+    """The directory's people with the attributes the accounts need."""
+    attributes = tuple(AttributeMap.from_section(settings.ldap).requested())
+    return SourceRead("directory", read_directory, (settings.ldap, attributes))
 
 
 async def refer_report(ctx: StepContext, desired: DesiredAccounts) -> list[Notice]:
@@ -84,6 +91,12 @@ class UsersStep(Step):
     # How the step reaches Moodle (default: jonction's client); tests give an in-memory one.
     gateway_factory: ClassVar[GatewayFactory | None] = None
 
+    @classmethod
+    def read_ahead(cls, settings: Settings, today: date) -> Sequence[SourceRead[Any]]:
+        if settings.ldap.url or settings.ldap.ldif is not None:
+            return [directory_read(settings)]
+        return []
+
     def __init__(self) -> None:
         self._desired: DesiredAccounts | None = None
         self._known: dict[str, MoodleAccount] = {}
@@ -98,7 +111,7 @@ class UsersStep(Step):
         settings = ctx.settings
         attrs = AttributeMap.from_section(settings.ldap)
         rules = AccountRules.from_section(settings.accounts)
-        directory = await asyncio.to_thread(read_directory, settings.ldap, attrs.requested())
+        directory, ahead = await ctx.source(directory_read(settings))
         desired = desired_accounts(directory.entries, attrs, rules)
         previous = ctx.journal.flag(DIRECTORY_COUNT_FLAG)
         blockers = directory_blockers(
@@ -130,6 +143,7 @@ class UsersStep(Step):
         plan.notices.extend(await refer_report(ctx, desired))
         plan.stats["directory_previous_entries"] = int(previous or 0)
         plan.stats["full_check"] = int(full)
+        plan.stats["directory_read_ahead"] = int(ahead)
         self._desired, self._known, self._reads = desired, known, reads
         self._managed = {key: item.data for key, item in stored.items()}
         return plan

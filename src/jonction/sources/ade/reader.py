@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 
 import httpx
@@ -10,6 +11,7 @@ from ...config.directory import AdeSection
 from .client import AdeClient
 from .files import read_saved
 from .model import AdeError, Timetable
+from .rules import rules_from
 from .timetable import INSTRUCTOR, TimetableRules
 
 
@@ -47,3 +49,8 @@ async def read_timetable(
             for activity in await ade.activities(filters):
                 timetable.activities[activity.id] = activity
     return timetable
+
+
+def read_timetable_now(section: AdeSection, first_day: date, last_day: date) -> Timetable:
+    """`read_timetable` with the section's rules, blocking: for a thread or another process."""
+    return asyncio.run(read_timetable(section, rules_from(section), first_day, last_day))
