@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
+import threading
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -37,6 +39,38 @@ def test_a_read_ahead_is_read_in_another_process_and_taken_once() -> None:
     assert first != os.getpid() and ahead_first
     # Taken already: the second asks the source again, here.
     assert second == os.getpid() and not ahead_second
+
+
+def test_reads_run_one_after_the_other_and_no_process_outlives_its_read() -> None:
+    async def scenario() -> tuple[int, int, list[Any]]:
+        ahead = ReadAhead([_pid_read("a"), _pid_read("b")])
+        try:
+            (a, _), (b, _) = await ahead.take(_pid_read("a")), await ahead.take(_pid_read("b"))
+            for _ in range(100):  # each process ends once it has answered, before the run ends
+                if not multiprocessing.active_children():
+                    break
+                await asyncio.sleep(0.05)
+            return a, b, multiprocessing.active_children()
+        finally:
+            ahead.close()
+
+    a, b, alive = asyncio.run(scenario())
+    assert len({a, b, os.getpid()}) == 3  # a process of its own for each
+    assert alive == []
+
+
+def test_an_answer_that_cannot_come_back_is_read_here() -> None:
+    lock = SourceRead("lock", threading.Lock, ())
+
+    async def scenario() -> tuple[object, bool]:
+        ahead = ReadAhead([lock])
+        try:
+            return await ahead.take(lock)
+        finally:
+            ahead.close()
+
+    value, was_ahead = asyncio.run(scenario())
+    assert isinstance(value, type(threading.Lock())) and not was_ahead
 
 
 def test_a_read_for_other_settings_or_never_started_is_read_here(tmp_path: Path) -> None:

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
-import pickle
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from typing import Any, Generic, TypeVar
 
 import structlog
@@ -41,45 +42,92 @@ class SourceRead(Generic[T]):
         return self.function(*self.args)
 
 
+class ReadAheadFailed(Exception):
+    """The process, not the source: it could not start, died, or its answer could not travel."""
+
+
+def _read_and_send(connection: Connection, read: SourceRead[Any]) -> None:
+    """In the other process: the read's result, or the source's error, back to the run."""
+    try:
+        answer: tuple[bool, Any] = (True, read())
+    except Exception as exc:  # the source's own error, raised again in the step
+        answer = (False, exc)
+    try:
+        connection.send(answer)
+    except Exception as exc:  # an answer that cannot be pickled
+        connection.send((False, ReadAheadFailed(f"its answer could not be sent: {exc}")))
+    finally:
+        connection.close()
+
+
 class ReadAhead:
-    """Reads started at once, each in a process of its own that ends once its read is taken
-    (its memory with it)."""
+    """Reads started at once, one after the other in the order given, each in a process of its
+    own that ends with its read (its memory with it)."""
 
     def __init__(self, reads: Sequence[SourceRead[Any]]) -> None:
         self._reads = {read.key: read for read in reads}
-        self._running: dict[str, tuple[ProcessPoolExecutor, Future[Any]]] = {}
-        # A new interpreter, not a fork: the run's process has threads (a fork would copy
-        # their locks) and its memory, which a fork would share until written.
-        context = multiprocessing.get_context("spawn")
-        for read in self._reads.values():
-            executor = ProcessPoolExecutor(max_workers=1, mp_context=context)
-            self._running[read.key] = (executor, executor.submit(read.function, *read.args))
+        self._futures: dict[str, Future[Any]] = {key: Future() for key in self._reads}
+        self._untaken = dict(self._futures)
+        self._closing = threading.Event()
+        self._process: BaseProcess | None = None
+        # One read at a time: two would take the core the steps before need (the refer step
+        # reading Apogée), and hold their memory together.
+        self._thread = threading.Thread(target=self._read_all, name="read ahead", daemon=True)
+        self._thread.start()
 
     @property
     def keys(self) -> list[str]:
         return list(self._reads)
 
+    def _read_all(self) -> None:
+        # A new interpreter, not a fork: the run's process has threads (a fork would copy
+        # their locks) and its memory.
+        context = multiprocessing.get_context("spawn")
+        for key, read in self._reads.items():
+            future = self._futures[key]
+            if self._closing.is_set() or not future.set_running_or_notify_cancel():
+                continue
+            receiving, sending = context.Pipe(duplex=False)
+            try:
+                self._process = context.Process(
+                    target=_read_and_send, args=(sending, read), name=f"read ahead: {key}"
+                )
+                self._process.start()
+                sending.close()
+                ok, value = receiving.recv()
+            except Exception as exc:  # could not start, died (EOFError), or cannot unpickle
+                future.set_exception(ReadAheadFailed(f"{type(exc).__name__}: {exc}"))
+            else:
+                if ok:
+                    future.set_result(value)
+                else:
+                    future.set_exception(value)
+            finally:
+                receiving.close()
+                if self._process is not None:
+                    self._process.join()
+                    self._process = None
+
     async def take(self, read: SourceRead[T]) -> tuple[T, bool]:
         """The source's content, and whether it was read ahead."""
-        running = self._running.pop(read.key, None)
-        if running is None:
+        future = self._untaken.pop(read.key, None)
+        if future is None:
             return await asyncio.to_thread(read), False
-        executor, future = running
+        if self._reads[read.key] != read:
+            future.cancel()
+            return await asyncio.to_thread(read), False
         try:
-            if self._reads[read.key] != read:
-                future.cancel()
-                return await asyncio.to_thread(read), False
-            try:
-                return await asyncio.wrap_future(future), True
-            except (BrokenProcessPool, pickle.PicklingError, AttributeError, TypeError) as exc:
-                # The process, not the source: read it here.
-                log.warning("read ahead failed, reading here", source=read.key, error=str(exc))
-                return await asyncio.to_thread(read), False
-        finally:
-            executor.shutdown(wait=False, cancel_futures=True)
+            return await asyncio.wrap_future(future), True
+        except ReadAheadFailed as exc:
+            log.warning("read ahead failed, reading here", source=read.key, error=str(exc))
+            return await asyncio.to_thread(read), False
 
     def close(self) -> None:
-        """Cancels what no step took; waits for the reads under way (seconds at most)."""
-        for executor, _ in self._running.values():
-            executor.shutdown(wait=True, cancel_futures=True)
-        self._running.clear()
+        """Stops what no step took: a read under way ends with its process."""
+        self._closing.set()
+        for future in self._futures.values():
+            future.cancel()
+        process = self._process
+        if process is not None and process.is_alive():
+            process.terminate()
+        self._thread.join()
