@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -10,11 +11,13 @@ from pydantic import SecretStr, ValidationError
 from jonction.config.directory import LdapSection
 from jonction.domain.accounts import AttributeMap
 from jonction.sources.ldap import (
+    Directory,
     DirectoryEntry,
     DirectoryError,
     DirectoryUnavailable,
     read_directory,
 )
+from jonction.steps.read_ahead import ReadAhead, SourceRead
 
 from .factories import BASE, sample_ldif
 from .slapd import READER_DN, READER_PASSWORD, TRUNCATED_DN, PrivateSlapd, free_port
@@ -68,6 +71,25 @@ def test_the_ldif_file_reads_like_the_server(slapd: PrivateSlapd) -> None:
     from_server = read_directory(LdapSection(url=slapd.url, base=BASE), ATTRIBUTES)
     from_file = read_directory(LdapSection(ldif=sample_ldif(), base=BASE), ATTRIBUTES)
     assert _by_dn(from_file.entries) == _by_dn(from_server.entries)
+
+
+@pytest.mark.slapd
+def test_a_server_read_ahead_in_another_process_reads_what_the_run_would(
+    slapd: PrivateSlapd,
+) -> None:
+    section = LdapSection(url=slapd.url, base=BASE, bind_dn=READER_DN, password=READER_PASSWORD)
+    read = SourceRead("directory", read_directory, (section, ATTRIBUTES))
+
+    async def ahead() -> tuple[Directory, bool]:
+        reads = ReadAhead([read])
+        try:
+            return await reads.take(read)
+        finally:
+            reads.close()
+
+    directory, was_ahead = asyncio.run(ahead())
+    assert was_ahead
+    assert directory == read_directory(section, ATTRIBUTES)
 
 
 @pytest.mark.slapd
