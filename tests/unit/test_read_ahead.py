@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import multiprocessing
 import os
 import threading
+import weakref
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -57,6 +59,37 @@ def test_reads_run_one_after_the_other_and_no_process_outlives_its_read() -> Non
     a, b, alive = asyncio.run(scenario())
     assert len({a, b, os.getpid()}) == 3  # a process of its own for each
     assert alive == []
+
+
+class Payload:
+    """A result that can be followed by a weak reference."""
+
+
+def payload() -> Payload:
+    return Payload()
+
+
+def test_a_result_taken_is_held_by_the_step_alone() -> None:
+    # A directory or a timetable kept by the read ahead would stay in memory all night.
+    read = SourceRead("payload", payload, ())
+
+    async def scenario() -> bool:
+        ahead = ReadAhead([read])
+        try:
+            value, was_ahead = await ahead.take(read)
+            assert was_ahead
+            followed = weakref.ref(value)
+            del value
+            for _ in range(50):  # once handed over (the reading thread lets go just after)
+                gc.collect()
+                if followed() is None:
+                    return True  # while the run, and its read ahead, go on
+                await asyncio.sleep(0.02)
+            return False
+        finally:
+            ahead.close()
+
+    assert asyncio.run(scenario())
 
 
 def test_an_answer_that_cannot_come_back_is_read_here() -> None:

@@ -66,8 +66,10 @@ class ReadAhead:
 
     def __init__(self, reads: Sequence[SourceRead[Any]]) -> None:
         self._reads = {read.key: read for read in reads}
-        self._futures: dict[str, Future[Any]] = {key: Future() for key in self._reads}
-        self._untaken = dict(self._futures)
+        # Only the step that takes a read holds its result: a directory or a timetable kept
+        # here would stay in memory until the run ends.
+        self._untaken: dict[str, Future[Any]] = {key: Future() for key in self._reads}
+        self._queue = [(self._reads[key], future) for key, future in self._untaken.items()]
         self._closing = threading.Event()
         self._process: BaseProcess | None = None
         # One read at a time: two would take the core the steps before need (the refer step
@@ -83,30 +85,37 @@ class ReadAhead:
         # A new interpreter, not a fork: the run's process has threads (a fork would copy
         # their locks) and its memory.
         context = multiprocessing.get_context("spawn")
-        for key, read in self._reads.items():
-            future = self._futures[key]
+        while self._queue:
+            read, future = self._queue.pop(0)
             if self._closing.is_set() or not future.set_running_or_notify_cancel():
                 continue
-            receiving, sending = context.Pipe(duplex=False)
-            try:
-                self._process = context.Process(
-                    target=_read_and_send, args=(sending, read), name=f"read ahead: {key}"
-                )
-                self._process.start()
-                sending.close()
-                ok, value = receiving.recv()
-            except Exception as exc:  # could not start, died (EOFError), or cannot unpickle
-                future.set_exception(ReadAheadFailed(f"{type(exc).__name__}: {exc}"))
-            else:
-                if ok:
-                    future.set_result(value)
-                else:
-                    future.set_exception(value)
-            finally:
-                receiving.close()
-                if self._process is not None:
-                    self._process.join()
-                    self._process = None
+            self._read_one(context, read, future)
+            del future
+
+    def _read_one(self, context: Any, read: SourceRead[Any], future: Future[Any]) -> None:
+        receiving, sending = context.Pipe(duplex=False)
+        answer: tuple[bool, Any]
+        try:
+            self._process = context.Process(
+                target=_read_and_send, args=(sending, read), name=f"read ahead: {read.key}"
+            )
+            self._process.start()
+            sending.close()
+            answer = receiving.recv()
+        except Exception as exc:  # could not start, died (EOFError), or cannot unpickle
+            answer = (False, ReadAheadFailed(f"{type(exc).__name__}: {exc}"))
+        finally:
+            receiving.close()
+            if self._process is not None:
+                self._process.join()
+                self._process = None
+        # Last: this thread holds the result no longer than it takes to hand it over.
+        ok, value = answer
+        del answer
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
 
     async def take(self, read: SourceRead[T]) -> tuple[T, bool]:
         """The source's content, and whether it was read ahead."""
@@ -125,8 +134,9 @@ class ReadAhead:
     def close(self) -> None:
         """Stops what no step took: a read under way ends with its process."""
         self._closing.set()
-        for future in self._futures.values():
+        for future in self._untaken.values():
             future.cancel()
+        self._untaken.clear()
         process = self._process
         if process is not None and process.is_alive():
             process.terminate()
