@@ -156,6 +156,27 @@ def function_rows(result: Mapping[str, Any]) -> list[list[str]]:
     return rows
 
 
+def overrun_text(result: Mapping[str, Any], name: str) -> str:
+    """A night whose calls took the simulator longer than its cost model: those seconds are the
+    simulator's (one database thread), not a real Moodle's, and weigh on jonction's time."""
+    simulator = result["nights"][name]["batched"]["simulator"]
+    functions = simulator.get("functions", {})
+    total_ms = float(simulator.get("overrun_ms", 0.0))
+    if total_ms / max(int(simulator.get("workers", 1)), 1) < 500:  # under half a second
+        return ""
+    worst = sorted(functions.items(), key=lambda item: -item[1].get("overrun_ms", 0.0))[:3]
+    parts = ", ".join(
+        f"{function} {seconds(entry['overrun_ms'] / 1000)}"
+        for function, entry in worst
+        if entry.get("overrun_ms")
+    )
+    return (
+        f"{name} night: the simulator took {seconds(total_ms / 1000)} longer than its cost model "
+        f"over all calls ({parts}): its own limit (one database thread), not a real Moodle's, "
+        "which lengthens jonction's time and not the bound."
+    )
+
+
 def notes(result: Mapping[str, Any]) -> list[str]:
     """What a reader must know to trust the table: unaccounted calls, a scaled sync."""
     found = []
@@ -168,6 +189,7 @@ def notes(result: Mapping[str, Any]) -> list[str]:
                 f"{name} night: the simulator served {seen:,} calls, the journal accounts for "
                 f"{journaled:,}: some step does not report its calls."
             )
+    found += [line for name in _nights(result) if (line := overrun_text(result, name))]
     if result.get("profile"):
         found.append(
             "The batched nights ran with py-spy attached (sampling without pausing): their "

@@ -189,7 +189,11 @@ class Simulator:
             spent = loop.time() - started
             await asyncio.sleep(max(0.0, outcome.cost_ms / 1000 - spent))
         self.stats.record(
-            outcome.function, outcome.items, outcome.cost_ms, outcome.error is not None
+            outcome.function,
+            outcome.items,
+            outcome.cost_ms,
+            outcome.error is not None,
+            overrun_ms=max(0.0, spent * 1000 - outcome.cost_ms),
         )
         if fault is Fault.HANG_AFTER:
             await asyncio.sleep(self.config.fault_hang_s)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from bench.lower_bound import CostFigures, lower_bound
 from bench.night import Night, StepFigures, run_child, step_peaks
+from bench.output import overrun_text
 from bench.per_item import extrapolated, measured
 from bench.profile import summarise
 from bench.settings import render, sections
@@ -215,3 +217,18 @@ def test_the_per_item_way_sends_one_item_a_call_and_runs_its_steps_one_after_the
     assert per_item["pipeline"]["concurrent_steps"] is False
     assert "concurrent_steps" not in batched["pipeline"]  # jonction's default
     assert "batch_sizes" not in batched["moodle"]
+
+
+def test_a_night_the_simulator_served_slower_than_its_cost_model_says_so() -> None:
+    def result(overrun_ms: float) -> dict[str, Any]:
+        functions = {
+            "core_group_get_group_members": {"calls": 18, "overrun_ms": overrun_ms},
+            "core_group_add_group_members": {"calls": 30, "overrun_ms": 0.0},
+        }
+        simulator = {"workers": 6, "overrun_ms": overrun_ms, "functions": functions}
+        return {"nights": {"changed": {"batched": {"simulator": simulator}}}}
+
+    line = overrun_text(result(5_400.0), "changed")
+    assert "5.4 s longer than its cost model" in line
+    assert "core_group_get_group_members" in line and "add_group_members" not in line
+    assert overrun_text(result(1_200.0), "changed") == ""  # 0.2 s over six workers

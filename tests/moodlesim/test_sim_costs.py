@@ -162,3 +162,17 @@ def test_stats_need_the_token_and_can_be_reset(costly: SimClient) -> None:
     assert report["lower_bound_s"] == pytest.approx(report["cost_ms"] / 6 / 1000, abs=1e-3)
     assert costly.admin("reset_stats").json() == {"reset": True}
     assert stats(costly)["calls"] == 0
+
+
+def test_time_beyond_the_cost_model_is_counted_apart(make_sim: Callable[..., SimClient]) -> None:
+    # At no cost at all, whatever the call takes is the simulator's own time, not Moodle's.
+    free = make_sim(cost=CostModel(latency_ms=20, scale=0.0))
+    free.call("core_webservice_get_site_info")
+    report = stats(free)
+    entry = report["functions"]["core_webservice_get_site_info"]
+    assert entry["cost_ms"] == 0 and entry["overrun_ms"] > 0
+    assert report["overrun_ms"] == entry["overrun_ms"]
+    # At the measured cost, a call as light as this one stays within it.
+    costly = make_sim(cost=CostModel(latency_ms=20, scale=1.0))
+    costly.call("core_webservice_get_site_info")
+    assert stats(costly)["functions"]["core_webservice_get_site_info"]["overrun_ms"] == 0
