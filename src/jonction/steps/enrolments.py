@@ -195,12 +195,11 @@ class EnrolmentsStep(Step):
         return [read] if read is not None else []
 
     async def _timetable(self, ctx: StepContext) -> tuple[Timetable | None, str, bool]:
-        if not ctx.settings.ade.configured:
+        read = timetable_read(ctx.settings, ctx.now.date())
+        if read is None:
             problem = "[ade] has neither url nor path: teacher enrolments are left as they are"
             return None, problem, False
         try:
-            read = timetable_read(ctx.settings, ctx.now.date())
-            assert read is not None
             timetable, ahead = await ctx.source(read)
             return timetable, "", ahead
         except AdeError as exc:
