@@ -14,13 +14,13 @@ read the source itself.
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
+import pickle
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from typing import Any, Generic, TypeVar
 
 import structlog
@@ -46,18 +46,18 @@ class ReadAheadFailed(Exception):
     """The process, not the source: it could not start, died, or its answer could not travel."""
 
 
-def _read_and_send(connection: Connection, read: SourceRead[Any]) -> None:
-    """In the other process: the read's result, or the source's error, back to the run."""
+def read_and_answer(read: SourceRead[Any]) -> bytes:
+    """In the other process: the read's result, or the source's own error (raised again in the
+    step), pickled for the run."""
     try:
         answer: tuple[bool, Any] = (True, read())
-    except Exception as exc:  # the source's own error, raised again in the step
+    except Exception as exc:
         answer = (False, exc)
     try:
-        connection.send(answer)
+        return pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception as exc:  # an answer that cannot be pickled
-        connection.send((False, ReadAheadFailed(f"its answer could not be sent: {exc}")))
-    finally:
-        connection.close()
+        failed = ReadAheadFailed(f"its answer could not be sent: {exc}")
+        return pickle.dumps((False, failed), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 class ReadAhead:
@@ -71,7 +71,7 @@ class ReadAhead:
         self._untaken: dict[str, Future[Any]] = {key: Future() for key in self._reads}
         self._queue = [(self._reads[key], future) for key, future in self._untaken.items()]
         self._closing = threading.Event()
-        self._process: BaseProcess | None = None
+        self._process: subprocess.Popen[bytes] | None = None
         # One read at a time: two would take the core the steps before need (the refer step
         # reading Apogée), and hold their memory together.
         self._thread = threading.Thread(target=self._read_all, name="read ahead", daemon=True)
@@ -82,33 +82,33 @@ class ReadAhead:
         return list(self._reads)
 
     def _read_all(self) -> None:
-        # A new interpreter, not a fork: the run's process has threads (a fork would copy
-        # their locks) and its memory.
-        context = multiprocessing.get_context("spawn")
         while self._queue:
             read, future = self._queue.pop(0)
             if self._closing.is_set() or not future.set_running_or_notify_cancel():
                 continue
-            self._read_one(context, read, future)
+            self._read_one(read, future)
             del future
 
-    def _read_one(self, context: Any, read: SourceRead[Any], future: Future[Any]) -> None:
-        receiving, sending = context.Pipe(duplex=False)
+    def _read_one(self, read: SourceRead[Any], future: Future[Any]) -> None:
+        # A new interpreter that imports only what the read needs (a fork would copy the run's
+        # memory and its threads' locks; multiprocessing's spawn would import the whole
+        # command line first, a second and 80 MiB more).
         answer: tuple[bool, Any]
         try:
-            self._process = context.Process(
-                target=_read_and_send, args=(sending, read), name=f"read ahead: {read.key}"
+            request = pickle.dumps(read, protocol=pickle.HIGHEST_PROTOCOL)
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "jonction.steps.read_ahead_child"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
             )
-            self._process.start()
-            sending.close()
-            answer = receiving.recv()
-        except Exception as exc:  # could not start, died (EOFError), or cannot unpickle
+            output, _ = self._process.communicate(request)
+            if self._process.returncode != 0:
+                raise ReadAheadFailed(f"the process ended with status {self._process.returncode}")
+            answer = pickle.loads(output)
+        except Exception as exc:  # could not start, died, or its answer cannot be unpickled
             answer = (False, ReadAheadFailed(f"{type(exc).__name__}: {exc}"))
         finally:
-            receiving.close()
-            if self._process is not None:
-                self._process.join()
-                self._process = None
+            self._process = None
         # Last: this thread holds the result no longer than it takes to hand it over.
         ok, value = answer
         del answer
@@ -138,6 +138,6 @@ class ReadAhead:
             future.cancel()
         self._untaken.clear()
         process = self._process
-        if process is not None and process.is_alive():
+        if process is not None and process.poll() is None:
             process.terminate()
         self._thread.join()
