@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -81,11 +82,8 @@ def test_a_server_read_ahead_in_another_process_reads_what_the_run_would(
     read = SourceRead("directory", read_directory, (section, ATTRIBUTES))
 
     async def ahead() -> tuple[Directory, bool]:
-        reads = ReadAhead([read])
-        try:
+        with closing(ReadAhead([read])) as reads:
             return await reads.take(read)
-        finally:
-            reads.close()
 
     directory, was_ahead = asyncio.run(ahead())
     assert was_ahead

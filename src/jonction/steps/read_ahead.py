@@ -77,10 +77,6 @@ class ReadAhead:
         self._thread = threading.Thread(target=self._read_all, name="read ahead", daemon=True)
         self._thread.start()
 
-    @property
-    def keys(self) -> list[str]:
-        return list(self._reads)
-
     def _read_all(self) -> None:
         while self._queue:
             read, future = self._queue.pop(0)
