@@ -72,6 +72,8 @@ def test_the_sync_is_trusted_and_new_courses_are_not_read(
     groups = first["groups"]
     assert groups.plan is not None
     stats = groups.plan.stats
+    # What it wants was computed while Moodle's sync ran (the runner's prepare_at).
+    assert stats["groups_prepared_ahead"] == 1
     assert stats["enrolments_known_from_sync"] > 0
     assert stats["courses_created_in_this_run"] > 0
     assert not set(ENROLMENT_READS) & set(groups.calls), groups.calls

@@ -263,3 +263,96 @@ def test_concurrent_steps_false_runs_each_step_after_the_one_before(
     pauses = [call.split()[1] for call in CALLS if call.split()[0] in {"start", "end"}]
     # Beside each other: a starts, b starts, a ends, b ends.
     assert "".join(pauses) == order
+
+
+class SyncingStep(FakeStep):
+    """Reaches "syncing" in its apply, then waits for `other` to have prepared, as the
+    enrolments step waits for Moodle's sync."""
+
+    other: ClassVar[str] = ""
+    reaches: ClassVar[bool] = True
+
+    async def apply(self, ctx: StepContext, plan: Plan) -> ApplyResult:
+        if self.reaches:
+            ctx.reached("syncing")
+            meeting = await ctx.shared_value("meeting", _new_meeting)
+            await meeting.meet(self.name, self.other)
+        return await super().apply(ctx, plan)
+
+
+class PreparingStep(FakeStep):
+    """Prepares once `a` is syncing; its plan says whether it was prepared ahead."""
+
+    prepare_at: ClassVar[dict[str, str]] = {"a": "syncing"}
+    prepare_fails: ClassVar[bool] = False
+    meets: ClassVar[str] = ""
+
+    def __init__(self) -> None:
+        self.prepared = False
+
+    async def prepare(self, ctx: StepContext) -> None:
+        CALLS.append(f"prepare {self.name}")
+        if self.prepare_fails:
+            raise RuntimeError("journal unreadable")
+        self.prepared = True
+        if self.meets:
+            meeting = await ctx.shared_value("meeting", _new_meeting)
+            await meeting.meet(self.name, self.meets)
+
+    async def plan(self, ctx: StepContext) -> Plan:
+        CALLS.append(f"plan {self.name} prepared={self.prepared}")
+        return Plan(self.name)
+
+
+def _preparing_pair(steps: dict[str, type[Step]], a: type[Step], **b: object) -> None:
+    steps["a"] = type("a", (a,), {"name": "a", "title": "a", "other": "b"})
+    steps["b"] = type("b", (PreparingStep,), {"name": "b", "title": "b", "requires": ("a",), **b})
+
+
+def test_a_step_prepares_while_the_step_it_needs_waits_at_its_milestone(
+    settings: Settings, steps: dict[str, type[Step]]
+) -> None:
+    # a waits, after "syncing", for b to have prepared: without preparing ahead, a would wait
+    # in vain (5 s) and fail.
+    _preparing_pair(steps, SyncingStep, meets="a")
+    report = asyncio.run(run_steps(settings, ["a", "b"]))
+    assert [s.status for s in report.steps] == ["succeeded"] * 2, report.steps[0].error
+    assert CALLS.index("prepare b") < CALLS.index("apply a")
+    assert "plan b prepared=True" in CALLS
+
+
+def test_a_step_prepares_after_the_step_it_needs_when_the_milestone_never_comes(
+    settings: Settings, steps: dict[str, type[Step]]
+) -> None:
+    _preparing_pair(steps, type("quiet", (SyncingStep,), {"reaches": False}))
+    report = asyncio.run(run_steps(settings, ["a", "b"]))
+    assert [s.status for s in report.steps] == ["succeeded"] * 2
+    assert CALLS.index("apply a") < CALLS.index("prepare b") < CALLS.index("plan b prepared=True")
+
+
+def test_a_step_blocked_by_a_failure_prepares_nothing(
+    settings: Settings, steps: dict[str, type[Step]]
+) -> None:
+    _preparing_pair(steps, type("failing", (SyncingStep,), {"fails": True}))
+    report = asyncio.run(run_steps(settings, ["a", "b"]))
+    assert [(s.step, s.status) for s in report.steps] == [("a", "failed"), ("b", "blocked")]
+    assert not [call for call in CALLS if call.startswith("prepare")]
+
+
+def test_a_failed_preparation_fails_its_step(
+    settings: Settings, steps: dict[str, type[Step]]
+) -> None:
+    _preparing_pair(steps, type("quiet", (SyncingStep,), {"reaches": False}), prepare_fails=True)
+    report = asyncio.run(run_steps(settings, ["a", "b"]))
+    assert [(s.step, s.status) for s in report.steps] == [("a", "succeeded"), ("b", "failed")]
+    assert report.steps[1].error == "RuntimeError: journal unreadable"
+
+
+def test_steps_one_after_the_other_prepare_nothing_ahead(
+    settings: Settings, steps: dict[str, type[Step]]
+) -> None:
+    _preparing_pair(steps, type("quiet", (SyncingStep,), {"reaches": False}))
+    settings.pipeline.concurrent_steps = False
+    asyncio.run(run_steps(settings, ["a", "b"]))
+    assert "plan b prepared=False" in CALLS
+    assert not [call for call in CALLS if call.startswith("prepare")]

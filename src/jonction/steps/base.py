@@ -11,7 +11,7 @@ import asyncio
 import dataclasses
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -91,6 +91,12 @@ class StepContext:
     _making: defaultdict[str, asyncio.Lock] = field(
         default_factory=lambda: defaultdict(asyncio.Lock)
     )
+    # The step this context is for ("" for the run's), and the milestones the run's steps
+    # have reached (`reached`), shared by every step's context.
+    step: str = ""
+    _milestones: defaultdict[str, asyncio.Event] = field(
+        default_factory=lambda: defaultdict(asyncio.Event)
+    )
 
     async def shared(self, key: str, factory: Callable[[], AbstractAsyncContextManager[T]]) -> T:
         """An adapter opened once for the whole run (a Moodle client…) and closed at its end."""
@@ -106,12 +112,21 @@ class StepContext:
                 self._shared[key] = await factory()
         return cast(T, self._shared[key])
 
-    def for_step(self, step_run_id: int | None, forced: bool) -> StepContext:
+    def for_step(self, step: str, step_run_id: int | None, forced: bool) -> StepContext:
         """The context of one step: its own journal entry, force and call tally; the run's
         clock, adapters and shared values."""
         return dataclasses.replace(
-            self, step_run_id=step_run_id, forced=forced, calls=type(self.calls)()
+            self, step=step, step_run_id=step_run_id, forced=forced, calls=type(self.calls)()
         )
+
+    def reached(self, milestone: str) -> None:
+        """Tells the run that this step has reached `milestone`: the steps that prepare once
+        it is there (`Step.prepare_at`) may start preparing."""
+        self._milestones[f"{self.step}.{milestone}"].set()
+
+    async def until_reached(self, step: str, milestone: str) -> None:
+        """Returns once `step` has reached `milestone` (never, if it does not)."""
+        await self._milestones[f"{step}.{milestone}"].wait()
 
     async def source(self, read: SourceRead[T]) -> tuple[T, bool]:
         """What `read` reads: taken from the run's read ahead when it has it, else read now
@@ -143,6 +158,17 @@ class Step(ABC):
         """The sources this step reads that no earlier step writes, which a run may read
         ahead (`ctx.source`) while the steps before this one work."""
         return ()
+
+    # Steps of `requires` that the step's `prepare` need not see ended: it may start once each
+    # has reached the milestone named here (`StepContext.reached`), or ended, and the other
+    # steps it requires have ended.
+    prepare_at: ClassVar[Mapping[str, str]] = {}
+
+    async def prepare(self, ctx: StepContext) -> None:
+        """The part of `plan` that needs only what the steps of `prepare_at` have done by
+        their milestone, run ahead of `plan` while they finish (their Moodle sync…). `plan`
+        does it itself when the run did not."""
+        return None  # most steps have nothing to prepare
 
     @abstractmethod
     async def plan(self, ctx: StepContext) -> Plan:

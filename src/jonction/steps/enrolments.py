@@ -42,6 +42,8 @@ COUNTS_FLAG = "enrolments.source_counts"
 # Set when the table changed but Moodle's sync did not run (it failed): retried next time.
 SYNC_PENDING_FLAG = "enrolments.sync_pending"
 SOURCE_COUNTS = ("refer_registrations", "ade_events")
+# Reached when the table is written and Moodle's sync is triggered (StepContext.reached).
+SYNCING = "syncing"
 # Whether the registry of managed rows was written after the table ("written") or not.
 REGISTRY_FLAG = "enrolments.registry"
 USER_KIND = "user"  # the managed accounts of the users step
@@ -314,6 +316,8 @@ class EnrolmentsStep(Step):
             label="Moodle's enrol_database sync",
             reason=why,
         )
+        # Moodle works now; the steps that prepare beside it may start.
+        ctx.reached(SYNCING)
         report = await trigger_sync(ctx.settings.enrol_database, ctx.settings.moodle)
         if report is None:
             stats["sync"] = {"method": "cron"}

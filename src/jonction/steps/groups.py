@@ -12,8 +12,12 @@ The rules are in the domain modules `groups`, `group_names`, `group_plan` and
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterator, Mapping, Set
+from dataclasses import dataclass
 from datetime import date
+from typing import ClassVar
 
 from ..domain.group_groupings import (
     grouping_records_after,
@@ -30,9 +34,10 @@ from ..domain.group_plan import (
 from ..domain.group_records import records_after
 from ..domain.group_state import KnownGroups
 from ..domain.groups import GROUP, GROUPING, DesiredGroups, desired_groups
-from ..domain.plan import Operation, Plan
+from ..domain.plan import Notice, Operation, Plan
 from .base import ApplyResult, Step, StepContext
 from .course_maps import shared_course_maps
+from .enrolments import SYNCING
 from .groups_apply import GroupsApplier
 from .groups_checks import full_check_done, member_check
 from .groups_journal import created_in_run, synced_enrolments
@@ -50,11 +55,28 @@ from .registry import register
 NAME = "groups"
 
 
+@dataclass
+class Prepared:
+    """What the plan computes from REFER and the journal alone: the groups and members wanted,
+    and what the journal knows of Moodle (before any Moodle read)."""
+
+    desired: DesiredGroups
+    known: KnownGroups
+    resolved: Resolved
+    notices: list[Notice]
+    cod_ind_of: dict[int, int]
+    seconds: float
+    ahead: bool
+
+
 @register
 class GroupsStep(Step):
     name = NAME
     title = "Groups: Apogée's groups in the courses, with their members"
     requires = ("refer", "users", "offer", "enrolments")
+    # What it wants and what the journal knows do not depend on the enrolments: they are
+    # computed while Moodle's enrolment sync runs, which a night would otherwise wait for.
+    prepare_at: ClassVar[Mapping[str, str]] = {"enrolments": SYNCING}
 
     def __init__(self) -> None:
         self._planning = GroupsPlanning()
@@ -63,21 +85,41 @@ class GroupsStep(Step):
         self._desired = DesiredGroups()
         self._adopted_groupings: dict[str, int] = {}
         self._full_check = False
+        self._prepared: Prepared | None = None
+
+    async def prepare(self, ctx: StepContext) -> None:
+        self._prepared = await self._prepare(ctx, ahead=True)
+
+    async def _prepare(self, ctx: StepContext, *, ahead: bool) -> Prepared:
+        started = time.monotonic()
+        config = ctx.settings.groups
+        snapshots = await refer_snapshots(ctx)
+        maps = await shared_course_maps(ctx, snapshots)
+        known = known_from_state(ctx.journal)
+
+        def compute() -> tuple[DesiredGroups, Resolved, list[Notice], dict[int, int]]:
+            # Pure and long (a million members on a first night): in a thread, so that the
+            # steps beside this one keep being answered.
+            desired = desired_groups(snapshots, maps, config)
+            students = students_of(snapshots)
+            resolved, notices = resolve_members(
+                desired, students, known.accounts, config.listed_in_notices
+            )
+            return desired, resolved, notices, account_owners(students, known.accounts)
+
+        desired, resolved, notices, cod_ind_of = await asyncio.to_thread(compute)
+        seconds = time.monotonic() - started
+        return Prepared(desired, known, resolved, notices, cod_ind_of, seconds, ahead)
 
     async def plan(self, ctx: StepContext) -> Plan:
         settings = ctx.settings
+        prepared = self._prepared or await self._prepare(ctx, ahead=False)
+        self._prepared = None
+        desired, known, resolved = prepared.desired, prepared.known, prepared.resolved
         client = await moodle_client(ctx)
         mark = client.stats.calls
         try:
-            snapshots = await refer_snapshots(ctx)
-            maps = await shared_course_maps(ctx, snapshots)
-            desired = desired_groups(snapshots, maps, settings.groups)
-            known = known_from_state(ctx.journal)
             before = from_earlier_steps(ctx, known)
-            students = students_of(snapshots)
-            resolved, notices = resolve_members(
-                desired, students, known.accounts, settings.groups.listed_in_notices
-            )
             self._full_check, unenrolled = member_check(ctx)
             reads = await read_moodle(
                 MoodleGroups(client),
@@ -89,14 +131,13 @@ class GroupsStep(Step):
                 full=self._full_check,
                 unenrolled=unenrolled,
             )
-            cod_ind_of = account_owners(students, known.accounts)
             plan, planning = determine_actions(
                 desired,
                 resolved,
                 known,
                 settings.groups,
                 today=_today(ctx),
-                cod_ind_of=cod_ind_of,
+                cod_ind_of=prepared.cod_ind_of,
             )
             if desired.groupings:
                 courses = groupings_to_read(desired, known)
@@ -109,10 +150,12 @@ class GroupsStep(Step):
             client.stats.tally_into(ctx.calls, mark)
         # What only the plan needed (enrolments, a million pairs on a first night).
         known.synced, known.enrolled, known.user_courses = {}, {}, {}
-        plan.notices[:0] = [*desired.notices, *notices]
+        plan.notices[:0] = [*desired.notices, *prepared.notices]
         plan.stats.update(desired.stats)
         plan.stats.update(reads)
         plan.stats.update(before)
+        plan.stats["groups_prepared_ahead"] = int(prepared.ahead)
+        plan.stats["groups_prepare_ms"] = round(prepared.seconds * 1000)
         self._planning, self._resolved, self._known = planning, resolved, known
         self._desired = desired
         return plan

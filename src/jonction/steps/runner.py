@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import traceback
+from asyncio import FIRST_COMPLETED
 from collections import Counter
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from ..domain.plan import Plan
 from ..journal.store import Journal, Outcome
 from ..moodle.stats import calls_made_by
 from . import registry
-from .base import ApplyResult, StepContext, silent_progress
+from .base import ApplyResult, Step, StepContext, silent_progress
 from .collector import fewer_collections
 from .lock import run_lock
 from .read_ahead import ReadAhead, SourceRead
@@ -234,18 +235,38 @@ async def _run(
         progress=progress,
     )
 
-    async def run_one(name: str, before: list[asyncio.Task[StepReport]]) -> StepReport:
+    async def prepare(step: Step, before: dict[str, asyncio.Task[StepReport]]) -> None:
+        # Once the steps it waits for have reached their milestones (or ended) and the others
+        # have ended, unless one failed: then the step is blocked and prepares nothing.
+        ended = [task for other, task in before.items() if other not in step.prepare_at]
+        if ended:
+            await asyncio.wait(ended)
+        for other, milestone in step.prepare_at.items():
+            if other in before:
+                reached = asyncio.create_task(context.until_reached(other, milestone))
+                await asyncio.wait({reached, before[other]}, return_when=FIRST_COMPLETED)
+                reached.cancel()
+        if not failed.intersection(before):
+            await step.prepare(context.for_step(step.name, None, step.name in options.force))
+
+    async def run_one(name: str, before: dict[str, asyncio.Task[StepReport]]) -> StepReport:
+        step = steps[name]()
+        early = None
+        if step.prepare_at and before and settings.pipeline.concurrent_steps:
+            early = asyncio.create_task(prepare(step, before), name=f"prepare {name}")
         # A step waits for the steps whose results it reads; the others run beside it.
         if before:
-            await asyncio.wait(before)
-        step = steps[name]()
+            await asyncio.wait(before.values())
         missing = [need for need in step.requires if need in failed]
         if missing:
+            if early is not None:
+                early.cancel()
+                await asyncio.gather(early, return_exceptions=True)
             report = StepReport(name, "blocked", error=f"needs {', '.join(missing)}")
         else:
             saved = options.saved.get(name) if options.saved else None
             with calls_made_by(name):
-                report = await _one(context, journal, run_id, step, options, saved)
+                report = await _one(context, journal, run_id, step, options, saved, early)
         if report.status not in {"succeeded", "planned"}:
             failed.add(name)
         if on_step is not None:
@@ -261,9 +282,9 @@ async def _run(
         tasks: dict[str, asyncio.Task[StepReport]] = {}
         for place, name in enumerate(ordered):
             if settings.pipeline.concurrent_steps:
-                before = [tasks[other] for other in registry.runs_after(name, ordered)]
+                before = {other: tasks[other] for other in registry.runs_after(name, ordered)}
             else:
-                before = [tasks[other] for other in ordered[:place]]
+                before = {other: tasks[other] for other in ordered[:place]}
             tasks[name] = asyncio.create_task(run_one(name, before), name=f"step {name}")
         try:
             reports = [await tasks[name] for name in ordered]
@@ -304,14 +325,17 @@ async def _one(
     step: Any,
     options: RunOptions,
     saved: Plan | None,
+    early: asyncio.Task[None] | None = None,
 ) -> StepReport:
     name = step.name
     forced = name in options.force
     started = datetime.now(UTC)
     step_run_id = journal.start_step(run_id, name, "apply") if run_id is not None else None
-    context = context.for_step(step_run_id, forced)
+    context = context.for_step(name, step_run_id, forced)
     report = StepReport(name, "failed")
     try:
+        if early is not None:
+            await early  # what it prepared ahead; its error is the step's
         plan = await step.plan(context)
         if saved is not None and saved.basis != plan.basis:
             report.plan = plan
