@@ -5,6 +5,7 @@ compare builds without paying for a first night each time.
     python -m bench.replay changed --students 30000      # from a copy of the first night
     python -m bench.replay quiet --students 30000        # again, on the state now there
     python -m bench.replay changed --profile             # under py-spy (pip install py-spy)
+    python -m bench.replay changed --timeline            # when each step and its calls ran
 
 Each night prints its time and memory per step; the figures are those of `bench.run`
 (bench/night.py), without the per-item way and the lower bound.
@@ -21,6 +22,7 @@ from .night import Night, run_night
 from .profile import summarise
 from .settings import sections, simulator_folder, write
 from .simulator import running
+from .timeline import timeline
 from .university import CACHE_ROOT, prepare
 
 REPLAY_ROOT = Path("var/bench/replay")
@@ -31,7 +33,7 @@ def _folders(root: Path, students: int) -> tuple[Path, Path]:
     return base / "work", base / "first"
 
 
-def show(night: Night) -> None:
+def show(night: Night, with_timeline: bool = False) -> None:
     print(
         f"{night.name} night, {night.students:,} students: {night.jonction_s:,.1f} s "
         f"(+ sync {night.sync_s:,.1f} s), {night.total('read_calls'):,} reads, "
@@ -44,6 +46,8 @@ def show(night: Night) -> None:
             f"  {step.step:<12} {step.jonction_s:8.1f} s  reads {step.read_calls:>5,}  "
             f"writes {step.write_calls:>5,}  items {step.items_written:>9,}  peak {peak}"
         )
+    if with_timeline:
+        print("\n".join(timeline(night)))
     if night.profile:
         hot = summarise(Path(night.profile), top=30)
         for heading in ("own_innermost", "own_inclusive"):
@@ -59,6 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--workers", type=int, default=6)
     p.add_argument("--profile", action="store_true", help="py-spy on the night")
+    p.add_argument(
+        "--timeline", action="store_true", help="when each step and its Moodle calls ran"
+    )
     p.add_argument("--root", type=Path, default=REPLAY_ROOT)
     p.add_argument("--cache", type=Path, default=CACHE_ROOT)
     args = p.parse_args(argv)
@@ -92,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             moodle,
             args.profile,
         )
-    show(night)
+    show(night, args.timeline)
     if args.night == "prepare":
         shutil.rmtree(first, ignore_errors=True)
         shutil.copytree(work, first)

@@ -16,6 +16,7 @@ from bench.profile import summarise
 from bench.settings import render, sections
 from bench.simulator import Simulator
 from bench.targets import growth_target, quiet_target, speedup_target, unmeasured
+from bench.timeline import timeline
 
 COSTS = CostFigures(
     latency_ms=20.0,
@@ -232,3 +233,36 @@ def test_a_night_the_simulator_served_slower_than_its_cost_model_says_so() -> No
     assert "5.4 s longer than its cost model" in line
     assert "core_group_get_group_members" in line and "add_group_members" not in line
     assert overrun_text(result(1_200.0), "changed") == ""  # 0.2 s over six workers
+
+
+def test_the_timeline_shows_steps_and_their_calls_from_the_nights_start() -> None:
+    refer = _step("refer", 2.0, {})
+    refer.started, refer.finished = 1000.0, 1002.0
+    groups = _step(
+        "groups",
+        5.0,
+        {
+            "core_group_add_group_members": {
+                "calls": 3,
+                "items": 90,
+                "first": 1004.0,
+                "last": 1007.0,
+            },
+            "core_group_get_group_members": {
+                "calls": 2,
+                "items": 40,
+                "first": 1003.0,
+                "last": 1003.5,
+            },
+            "enrol_database_sync (url)": {"calls": 1, "items": 9, "first": 1002.5, "last": 1002.9},
+        },
+    )
+    groups.started, groups.finished = 1002.5, 1007.5
+    lines = timeline(_night([groups, refer], 8.0))
+    assert lines[1:] == [
+        "  refer           0.00 →    2.00  (2.00 s)",
+        "  groups          2.50 →    7.50  (5.00 s)",
+        "       2.50 →    2.90  enrol_database_sync (url) (Moodle, 9 items)",
+        "       3.00 →    3.50  core_group_get_group_members (2 calls, 40 items)",
+        "       4.00 →    7.00  core_group_add_group_members (3 calls, 90 items)",
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 
 import pytest
 
@@ -20,6 +21,7 @@ from jonction.moodle import (
     TooManyFields,
 )
 from jonction.moodle.errors import error_from_payload
+from jonction.steps.base import CallTally
 
 from .conftest import Sleeps, make_client
 from .fake_moodle import FakeMoodle
@@ -172,20 +174,19 @@ async def test_calls_are_accounted_per_function(client: MoodleClient, fake: Fake
     assert client.stats.as_dict()["calls"] == 3
 
 
-async def test_calls_are_tallied_into_a_steps_sink(client: MoodleClient) -> None:
-    class Sink:
-        def __init__(self) -> None:
-            self.rows: list[tuple[str, int, int, int]] = []
-
-        def add(
-            self, function: str, calls: int, items: int, seconds: float, errors: int = 0
-        ) -> None:
-            self.rows.append((function, calls, items, errors))
-
+async def test_calls_are_tallied_into_a_steps_sink_with_when_they_ran(
+    client: MoodleClient,
+) -> None:
     await client.categories()
     mark = client.stats.calls
+    before = time.time()
     await client.cohorts()
     await client.cohorts()
-    sink = Sink()
+    after = time.time()
+    sink = CallTally()
     client.stats.tally_into(sink, since=mark)
-    assert sink.rows == [("core_cohort_get_cohorts", 2, 2, 0)]
+    assert list(sink.by_function) == ["core_cohort_get_cohorts"]
+    entry = sink.by_function["core_cohort_get_cohorts"]
+    assert (entry["calls"], entry["items"], entry["errors"]) == (2, 2, 0)
+    # The first call asked for, the last answer: within the two calls' time.
+    assert before - 0.01 <= entry["first"] <= entry["last"] <= after + 0.01

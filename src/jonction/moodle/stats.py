@@ -49,6 +49,12 @@ class CallRecord:
     bytes_received: int
     # The step that made it (`calls_made_by`), None outside a run.
     caller: str | None = None
+    # Unix time when it was asked for (before waiting for a place among the calls in flight).
+    started: float = 0.0
+
+    @property
+    def ended(self) -> float:
+        return self.started + self.duration_s
 
     @property
     def retries(self) -> int:
@@ -66,8 +72,13 @@ class FunctionSummary:
     duration_s: float = 0.0
     bytes_sent: int = 0
     bytes_received: int = 0
+    # Unix times of the first call asked for and of the last answer (when the calls ran).
+    first: float | None = None
+    last: float | None = None
 
     def add(self, record: CallRecord) -> None:
+        self.first = record.started if self.first is None else min(self.first, record.started)
+        self.last = record.ended if self.last is None else max(self.last, record.ended)
         self.calls += 1
         self.items += record.items
         self.failed_calls += record.outcome not in ("ok", "warnings")
@@ -81,7 +92,13 @@ class CallSink(Protocol):
     """Where a step tallies its calls (the journal's per-step tally)."""
 
     def add(
-        self, function: str, calls: int, items: int, seconds: float, errors: int = 0
+        self,
+        function: str,
+        calls: int,
+        items: int,
+        seconds: float,
+        errors: int = 0,
+        window: tuple[float, float] | None = None,
     ) -> None: ...
 
 
@@ -127,6 +144,7 @@ class CallStats:
                 summary.items,
                 summary.duration_s,
                 summary.failed_calls,
+                _window(summary),
             )
 
     def as_dict(self) -> dict[str, object]:
@@ -161,3 +179,9 @@ def summarize(records: Iterable[CallRecord]) -> dict[str, FunctionSummary]:
             summary = summaries[record.function] = FunctionSummary(record.function, record.kind)
         summary.add(record)
     return dict(sorted(summaries.items()))
+
+
+def _window(summary: FunctionSummary) -> tuple[float, float] | None:
+    if summary.first is None or summary.last is None:
+        return None
+    return summary.first, summary.last

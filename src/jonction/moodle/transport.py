@@ -182,18 +182,20 @@ class MoodleTransport:
         body: bytes,
         received: int = 0,
     ) -> None:
+        duration = time.monotonic() - started
         self.stats.add(
             CallRecord(
                 function=function,
                 kind=kind,
                 items=items,
                 fields=len(fields),
-                duration_s=time.monotonic() - started,
+                duration_s=duration,
                 outcome=outcome,
                 attempts=attempts,
                 bytes_sent=len(body) * attempts,
                 bytes_received=received,
                 caller=current_caller(),
+                started=time.time() - duration,
             )
         )
 

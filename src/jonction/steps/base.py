@@ -57,7 +57,17 @@ class CallTally:
 
     by_function: dict[str, dict[str, float]] = field(default_factory=dict)
 
-    def add(self, function: str, calls: int, items: int, seconds: float, errors: int = 0) -> None:
+    def add(
+        self,
+        function: str,
+        calls: int,
+        items: int,
+        seconds: float,
+        errors: int = 0,
+        window: tuple[float, float] | None = None,
+    ) -> None:
+        """Adds calls to the tally; `window` is the Unix times of the first call asked for and
+        of the last answer, kept as `first` and `last` (when the step's calls ran)."""
         entry = self.by_function.setdefault(
             function, {"calls": 0, "items": 0, "seconds": 0.0, "errors": 0}
         )
@@ -65,6 +75,10 @@ class CallTally:
         entry["items"] += items
         entry["seconds"] += seconds
         entry["errors"] += errors
+        if window is not None:
+            first, last = round(window[0], 3), round(window[1], 3)
+            entry["first"] = min(entry.get("first", first), first)
+            entry["last"] = max(entry.get("last", last), last)
 
     def total_calls(self) -> int:
         return int(sum(entry["calls"] for entry in self.by_function.values()))

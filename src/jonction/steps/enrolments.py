@@ -9,6 +9,7 @@ trigger the sync when something Moodle reads has changed.
 
 from __future__ import annotations
 
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
@@ -330,6 +331,7 @@ class EnrolmentsStep(Step):
             visible,
             report.seconds,
             0 if report.ok else 1,
+            (time.time() - report.seconds, time.time()),
         )
         ctx.journal.set_flag(SYNC_PENDING_FLAG, None if report.ok else True)
         if not report.ok:
