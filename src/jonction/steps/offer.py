@@ -12,6 +12,7 @@ in docs/offer.md.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -55,14 +56,18 @@ async def plan_offer(
 ) -> OfferPlan:
     """Reads what is needed and computes the plan (nothing is written anywhere)."""
     known = await read_known(gateway, journal, policy, today)
-    desired = desired_catalogue(snapshots, policy, known.catalogue.placements())
-    plan = determine_actions(desired, known.catalogue, policy)
+    # The pure parts in a thread: the steps beside this one (the users step) get their
+    # Moodle answers meanwhile instead of after it.
+    desired = await asyncio.to_thread(
+        desired_catalogue, snapshots, policy, known.catalogue.placements()
+    )
+    plan = await asyncio.to_thread(determine_actions, desired, known.catalogue, policy)
     again = await look_for_collisions(gateway, known.catalogue, plan)
     stale = stale_courses(plan, known.catalogue)
     if stale:
         await refresh_courses(gateway, known.catalogue, stale)
     if again or stale:
-        plan = determine_actions(desired, known.catalogue, policy)
+        plan = await asyncio.to_thread(determine_actions, desired, known.catalogue, policy)
     plan.stats["categories_read"] = known.read_categories
     return OfferPlan(plan, desired, known)
 

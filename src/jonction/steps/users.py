@@ -10,6 +10,7 @@ an outage.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import date
 from typing import Any, ClassVar
@@ -112,7 +113,9 @@ class UsersStep(Step):
         attrs = AttributeMap.from_section(settings.ldap)
         rules = AccountRules.from_section(settings.accounts)
         directory, ahead = await ctx.source(directory_read(settings))
-        desired = desired_accounts(directory.entries, attrs, rules)
+        # The pure parts in a thread: the steps beside this one (the offer step) get their
+        # Moodle answers meanwhile instead of after it.
+        desired = await asyncio.to_thread(desired_accounts, directory.entries, attrs, rules)
         previous = ctx.journal.flag(DIRECTORY_COUNT_FLAG)
         blockers = directory_blockers(
             desired.entries,
@@ -130,7 +133,8 @@ class UsersStep(Step):
         reads = accounts_to_read(desired, managed, policy, rules, full=full)
         gateway = await self._gateway(ctx)
         known = await gateway.read_accounts(reads.read) if reads.read else {}
-        plan = determine_account_actions(
+        plan = await asyncio.to_thread(
+            determine_account_actions,
             desired,
             known,
             managed,
