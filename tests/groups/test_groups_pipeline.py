@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, text
 
 from jonction.config import Settings
 from jonction.domain.groups import MEMBER
+from jonction.steps import enrolments as enrolments_step
 from jonction.steps.runner import RunReport, StepReport, run_steps
 from moodlesim.testing import RunningSimulator
 
@@ -73,7 +74,7 @@ def test_the_sync_is_trusted_and_new_courses_are_not_read(
     assert groups.plan is not None
     stats = groups.plan.stats
     # What it wants was computed while Moodle's sync ran (the runner's prepare_at).
-    assert stats["groups_prepared_ahead"] == 1
+    assert stats["groups_prepared_ahead"] == stats["groups_prepared_during_sync"] == 1
     assert stats["enrolments_known_from_sync"] > 0
     assert stats["courses_created_in_this_run"] > 0
     assert not set(ENROLMENT_READS) & set(groups.calls), groups.calls
@@ -184,3 +185,17 @@ def test_a_quiet_night_reads_no_member_and_a_full_check_puts_back_one_removed_by
     assert "core_group_get_group_members" in full.calls
     assert outcomes(full) == {"applied": 1}
     assert memberships(moodle_db) == before
+
+
+def test_a_large_enrolment_plan_lets_the_groups_prepare_only_after_the_sync(
+    university: tuple[Settings, RunningSimulator, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The enrolments step holds its plan during the sync: beyond a size, the groups step's
+    # preparation waits for the step's end instead of adding to it.
+    settings, _, moodle_db = university
+    monkeypatch.setattr(enrolments_step, "PREPARE_BESIDE_SYNC_ROWS", 10)
+    groups = night(settings)["groups"]
+    assert groups.plan is not None
+    assert groups.plan.stats["groups_prepared_ahead"] == 1
+    assert groups.plan.stats["groups_prepared_during_sync"] == 0
+    assert outcomes(groups).get("applied", 0) > 0 and memberships(moodle_db)

@@ -138,6 +138,9 @@ class StepContext:
         it is there (`Step.prepare_at`) may start preparing."""
         self._milestones[f"{self.step}.{milestone}"].set()
 
+    def has_reached(self, step: str, milestone: str) -> bool:
+        return self._milestones[f"{step}.{milestone}"].is_set()
+
     async def until_reached(self, step: str, milestone: str) -> None:
         """Returns once `step` has reached `milestone` (never, if it does not)."""
         await self._milestones[f"{step}.{milestone}"].wait()

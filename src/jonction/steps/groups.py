@@ -37,6 +37,7 @@ from ..domain.groups import GROUP, GROUPING, DesiredGroups, desired_groups
 from ..domain.plan import Notice, Operation, Plan
 from .base import ApplyResult, Step, StepContext
 from .course_maps import shared_course_maps
+from .enrolments import NAME as ENROLMENTS
 from .enrolments import SYNCING
 from .groups_apply import GroupsApplier
 from .groups_checks import full_check_done, member_check
@@ -66,7 +67,8 @@ class Prepared:
     notices: list[Notice]
     cod_ind_of: dict[int, int]
     seconds: float
-    ahead: bool
+    ahead: bool  # by the run, before the step started
+    during_sync: bool  # while Moodle synced the enrolments
 
 
 @register
@@ -76,7 +78,7 @@ class GroupsStep(Step):
     requires = ("refer", "users", "offer", "enrolments")
     # What it wants and what the journal knows do not depend on the enrolments: they are
     # computed while Moodle's enrolment sync runs, which a night would otherwise wait for.
-    prepare_at: ClassVar[Mapping[str, str]] = {"enrolments": SYNCING}
+    prepare_at: ClassVar[Mapping[str, str]] = {ENROLMENTS: SYNCING}
 
     def __init__(self) -> None:
         self._planning = GroupsPlanning()
@@ -92,6 +94,7 @@ class GroupsStep(Step):
 
     async def _prepare(self, ctx: StepContext, *, ahead: bool) -> Prepared:
         started = time.monotonic()
+        during_sync = ahead and ctx.has_reached(ENROLMENTS, SYNCING)
         config = ctx.settings.groups
         snapshots = await refer_snapshots(ctx)
         maps = await shared_course_maps(ctx, snapshots)
@@ -109,7 +112,7 @@ class GroupsStep(Step):
 
         desired, resolved, notices, cod_ind_of = await asyncio.to_thread(compute)
         seconds = time.monotonic() - started
-        return Prepared(desired, known, resolved, notices, cod_ind_of, seconds, ahead)
+        return Prepared(desired, known, resolved, notices, cod_ind_of, seconds, ahead, during_sync)
 
     async def plan(self, ctx: StepContext) -> Plan:
         settings = ctx.settings
@@ -155,6 +158,7 @@ class GroupsStep(Step):
         plan.stats.update(reads)
         plan.stats.update(before)
         plan.stats["groups_prepared_ahead"] = int(prepared.ahead)
+        plan.stats["groups_prepared_during_sync"] = int(prepared.during_sync)
         plan.stats["groups_prepare_ms"] = round(prepared.seconds * 1000)
         self._planning, self._resolved, self._known = planning, resolved, known
         self._desired = desired
