@@ -20,7 +20,15 @@ class Tally:
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
 
-    def add(self, function: str, calls: int, items: int, seconds: float, errors: int = 0) -> None:
+    def add(
+        self,
+        function: str,
+        calls: int,
+        items: int,
+        seconds: float,
+        errors: int = 0,
+        window: tuple[float, float] | None = None,
+    ) -> None:
         self.calls[function] += calls
 
 
