@@ -253,7 +253,8 @@ async def _run(
         step = steps[name]()
         early = None
         if step.prepare_at and before and settings.pipeline.concurrent_steps:
-            early = asyncio.create_task(prepare(step, before), name=f"prepare {name}")
+            with calls_made_by(name):  # the task takes the step's name for its calls
+                early = asyncio.create_task(prepare(step, before), name=f"prepare {name}")
         # A step waits for the steps whose results it reads; the others run beside it.
         if before:
             await asyncio.wait(before.values())
