@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -73,12 +74,12 @@ class FunctionSummary:
     bytes_sent: int = 0
     bytes_received: int = 0
     # Unix times of the first call asked for and of the last answer (when the calls ran).
-    first: float | None = None
-    last: float | None = None
+    first: float = math.inf
+    last: float = 0.0
 
     def add(self, record: CallRecord) -> None:
-        self.first = record.started if self.first is None else min(self.first, record.started)
-        self.last = record.ended if self.last is None else max(self.last, record.ended)
+        self.first = min(self.first, record.started)
+        self.last = max(self.last, record.ended)
         self.calls += 1
         self.items += record.items
         self.failed_calls += record.outcome not in ("ok", "warnings")
@@ -144,7 +145,7 @@ class CallStats:
                 summary.items,
                 summary.duration_s,
                 summary.failed_calls,
-                _window(summary),
+                (summary.first, summary.last),
             )
 
     def as_dict(self) -> dict[str, object]:
@@ -179,9 +180,3 @@ def summarize(records: Iterable[CallRecord]) -> dict[str, FunctionSummary]:
             summary = summaries[record.function] = FunctionSummary(record.function, record.kind)
         summary.add(record)
     return dict(sorted(summaries.items()))
-
-
-def _window(summary: FunctionSummary) -> tuple[float, float] | None:
-    if summary.first is None or summary.last is None:
-        return None
-    return summary.first, summary.last

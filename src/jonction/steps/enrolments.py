@@ -326,6 +326,7 @@ class EnrolmentsStep(Step):
             reason=why,
         )
         report = await trigger_sync(ctx.settings.enrol_database, ctx.settings.moodle)
+        answered = time.time()
         if report is None:
             stats["sync"] = {"method": "cron"}
             ctx.journal.set_flag(SYNC_PENDING_FLAG, None)  # Moodle's cron reads the table
@@ -337,7 +338,7 @@ class EnrolmentsStep(Step):
             visible,
             report.seconds,
             0 if report.ok else 1,
-            (time.time() - report.seconds, time.time()),
+            (answered - report.seconds, answered),
         )
         ctx.journal.set_flag(SYNC_PENDING_FLAG, None if report.ok else True)
         if not report.ok:
