@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Coroutine
+from concurrent.futures import Future
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -34,15 +35,26 @@ class SimClient:
         return httpx.AsyncClient(transport=transport, base_url="http://moodle.test", timeout=None)
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+        return self.start(coroutine).result()
+
+    def start(self, coroutine: Coroutine[Any, Any, T]) -> Future[T]:
+        """Runs `coroutine` on the simulator's loop without waiting for it."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop)
 
     def post(
         self,
         fields: list[tuple[str, str]] | dict[str, str],
         path: str = "/webservice/rest/server.php",
     ) -> httpx.Response:
+        return self.start_post(fields, path).result()
+
+    def start_post(
+        self,
+        fields: list[tuple[str, str]] | dict[str, str],
+        path: str = "/webservice/rest/server.php",
+    ) -> Future[httpx.Response]:
         body = urlencode(list(fields.items()) if isinstance(fields, dict) else fields)
-        return self.run(self.client.post(path, content=body, headers=FORM))
+        return self.start(self.client.post(path, content=body, headers=FORM))
 
     def get(self, path: str, **params: str) -> httpx.Response:
         return self.run(self.client.get(path, params=params))
@@ -52,11 +64,14 @@ class SimClient:
 
     def call(self, function: str, **params: Any) -> Any:
         """Calls a function with nested parameters; returns the decoded JSON answer."""
-        fields = [("wstoken", TOKEN), ("wsfunction", function), ("moodlewsrestformat", "json")]
-        fields += flatten(params)
-        response = self.post(fields)
+        response = self.start_call(function, **params).result()
         assert response.status_code == 200, response.text
         return response.json()
+
+    def start_call(self, function: str, **params: Any) -> Future[httpx.Response]:
+        """The same call, without waiting for its answer."""
+        fields = [("wstoken", TOKEN), ("wsfunction", function), ("moodlewsrestformat", "json")]
+        return self.start_post(fields + flatten(params))
 
     def close(self) -> None:
         self.run(self.client.aclose())

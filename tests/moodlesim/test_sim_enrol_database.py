@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from .sim_support import SimClient
+from .sim_support import TOKEN, SimClient
 
 SETTINGS = {
     "remoteenroltable": "enrolments",
@@ -258,3 +260,47 @@ def test_external_table_on_postgresql(
     summary = sync(sim)
     assert (summary["rows"], summary["enrolled"]) == (2, 2)
     assert state(sim, 3) == {"bob": ["student"]}
+
+
+def test_reads_are_served_while_the_sync_runs_and_writes_wait_for_it(
+    make_sim: Callable[..., SimClient], external: ExternalTable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A real Moodle runs the sync as a task of its own, beside its web service workers.
+    sim = make_site(make_sim, external.url)
+    external.set([("CA", "ann", "student")])
+    plugin = sim.simulator.enrol_sync
+    assert plugin is not None
+    run, started, release = plugin.run, threading.Event(), threading.Event()
+
+    def held(*args: Any) -> dict[str, Any]:
+        started.set()
+        assert release.wait(30), "the test never let the sync go on"
+        return run(*args)
+
+    monkeypatch.setattr(plugin, "run", held)
+    syncing = sim.start_post({"wstoken": TOKEN}, path="/admin/enrol_database_sync")
+    try:
+        assert started.wait(10)
+        read = sim.start_call("core_course_get_courses_by_field", field="idnumber", value="CA")
+        try:
+            answer = read.result(timeout=10)
+        except FutureTimeout:
+            pytest.fail("a read waited for the enrol_database sync")
+        assert answer.json()["courses"][0]["shortname"] == "CA"
+        write = sim.start_call(
+            "core_group_create_groups", groups=[{"courseid": 2, "name": "G", "description": ""}]
+        )
+        with pytest.raises(FutureTimeout):
+            write.result(timeout=0.5)
+    finally:
+        release.set()
+    assert syncing.result(timeout=30).json()["enrolled"] == 1
+    assert write.result(timeout=30).json()[0]["name"] == "G"
+    assert state(sim, 2) == {"ann": ["student"]}
+    # The ids the sync took (an enrolment instance) are not given again.
+    sim.call(
+        "core_course_create_courses",
+        courses=[{"fullname": "Course C", "shortname": "CC", "categoryid": 1, "idnumber": "CC"}],
+    )
+    external.set([("CA", "ann", "student"), ("CC", "bob", "student")])
+    assert sync(sim)["instances_created"] == 1
