@@ -3,6 +3,7 @@ full check is due, and the students the enrolments step unenrolled since its las
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,8 @@ from jonction.config import Settings
 from jonction.domain.enrolments import KIND as ENROLMENT
 from jonction.domain.plan import Action, Operation
 from jonction.journal.store import Journal, Outcome
-from jonction.steps.groups_checks import unenrolled_since_groups
+from jonction.steps.base import StepContext
+from jonction.steps.groups_checks import FULL_CHECK_FLAG, member_check, unenrolled_since_groups
 from jonction.steps.runner import open_journal
 
 
@@ -54,6 +56,23 @@ def test_students_unenrolled_since_the_last_groups_run(journal: Journal) -> None
     assert unenrolled_since_groups(journal) == {"2026:ELP:A|B": {"e1"}, "2026:ELP:F": {"e5"}}
     _step(journal, "groups", [])
     assert unenrolled_since_groups(journal) == {}
+
+
+def test_the_rows_removed_tonight_join_those_of_the_journal(journal: Journal) -> None:
+    # The groups step reads Moodle while the sync runs, before the enrolments step is
+    # journaled: the rows it removed tonight come from the run.
+    _step(journal, "groups", [])
+    _step(journal, "enrolments", [_row(Action.REMOVE, "2026:ELP:A", "e1")])
+    ctx = StepContext(settings=Settings(), journal=journal, now=datetime.now(UTC))
+    journal.set_flag(FULL_CHECK_FLAG, ctx.now.isoformat())
+    tonight = ["2026:ELP:A|e2|student", "2026:ELP:B|C|e3|editingteacher"]
+    assert member_check(ctx, tonight) == (
+        False,
+        {"2026:ELP:A": {"e1", "e2"}, "2026:ELP:B|C": {"e3"}},
+    )
+    # A full check reads every group: no list is needed.
+    journal.set_flag(FULL_CHECK_FLAG, None)
+    assert member_check(ctx, tonight) == (True, {})
 
 
 def test_full_forces_both_full_checks() -> None:

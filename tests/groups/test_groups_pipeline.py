@@ -11,9 +11,10 @@ by hand.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -21,6 +22,7 @@ from sqlalchemy import create_engine, text
 from jonction.config import Settings
 from jonction.domain.groups import MEMBER
 from jonction.steps import enrolments as enrolments_step
+from jonction.steps.groups_moodle import MoodleGroups
 from jonction.steps.runner import RunReport, StepReport, run_steps
 from moodlesim.testing import RunningSimulator
 
@@ -199,3 +201,50 @@ def test_a_large_enrolment_plan_lets_the_groups_prepare_only_after_the_sync(
     assert groups.plan.stats["groups_prepared_ahead"] == 1
     assert groups.plan.stats["groups_prepared_during_sync"] == 0
     assert outcomes(groups).get("applied", 0) > 0 and memberships(moodle_db)
+
+
+def test_the_groups_are_read_while_moodle_syncs_the_enrolments(
+    university: tuple[Settings, RunningSimulator, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The members of the groups do not depend on the enrolments: they are read while Moodle's
+    # sync runs, which the night waits for anyway. The sync is held here until they are read
+    # (at most 10 s): a step that read them only after the sync would be seen reading late.
+    settings, _, _ = university
+    settings.enrol_database.sync_when_unchanged = True
+    night(settings)
+    syncing = False
+    read_while: list[bool] = []
+    members, trigger = MoodleGroups.members, enrolments_step.trigger_sync
+
+    async def noted(self: MoodleGroups, group_ids: Sequence[int]) -> Any:
+        found = await members(self, group_ids)
+        if group_ids:
+            read_while.append(syncing)
+        return found
+
+    async def held(*args: Any) -> Any:
+        nonlocal syncing
+        syncing = True
+        for _ in range(200):
+            if read_while:
+                break
+            await asyncio.sleep(0.05)
+        try:
+            return await trigger(*args)
+        finally:
+            syncing = False
+
+    monkeypatch.setattr(MoodleGroups, "members", noted)
+    monkeypatch.setattr(enrolments_step, "trigger_sync", held)
+    # A week later: the full check reads every managed group's members.
+    week = datetime.now(UTC) + timedelta(days=settings.groups.full_check_days)
+    report: RunReport = asyncio.run(run_steps(settings, STEPS, now=week))
+    groups = {step.step: step for step in report.steps}["groups"]
+    assert groups.status == "succeeded", groups.error
+    assert groups.plan is not None
+    assert groups.plan.stats["groups_prepared_during_sync"] == 1
+    assert groups.plan.stats["groups_full_check"] == 1
+    assert read_while and all(read_while), read_while
+    # Its calls are the step's, in its journal.
+    assert groups.calls["core_group_get_group_members"]["calls"] >= 1
+    assert not groups.plan.operations

@@ -157,6 +157,10 @@ class StepContext:
         snapshot the refer step has just written…)."""
         self._shared[key] = value
 
+    def shared_now(self, key: str, default: T) -> T:
+        """What a step of the run has shared under `key` so far, else `default`."""
+        return cast(T, self._shared.get(key, default))
+
 
 @dataclass
 class ApplyResult:

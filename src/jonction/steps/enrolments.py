@@ -45,6 +45,9 @@ SYNC_PENDING_FLAG = "enrolments.sync_pending"
 SOURCE_COUNTS = ("refer_registrations", "ade_events")
 # Reached when the table is written and Moodle's sync is triggered (StepContext.reached).
 SYNCING = "syncing"
+# Shared with the run's steps by then: the keys of the rows removed from the table (the
+# journal has them only once the step has ended).
+UNENROLLED = "enrolments.unenrolled"
 # Rows changed above which the step does not let others prepare during the sync: it holds its
 # plan and outcomes until the sync ends (685,420 rows on a first night at 30,000 students), and
 # the groups step's preparation beside them would take the night over 1 GiB (measured: 1,056
@@ -153,6 +156,16 @@ def _registry_changes(
     )
     gone = (o.operation.key for o in done if not in_table(o))
     return keep, gone
+
+
+def _removed(outcomes: list[Outcome]) -> list[str]:
+    return [
+        o.operation.key
+        for o in outcomes
+        if o.outcome == "applied"
+        and o.operation.kind == domain.KIND
+        and o.operation.action == Action.REMOVE
+    ]
 
 
 def _registered(ctx: StepContext) -> set[str]:
@@ -281,6 +294,7 @@ class EnrolmentsStep(Step):
             )
             ctx.journal.set_flag(REGISTRY_FLAG, "pending")
             outcomes = table.apply(rows, _naive_utc(ctx.now))
+            ctx.share(UNENROLLED, _removed(outcomes))
             if any(
                 o.outcome == "applied" and o.operation.action != Action.UPDATE for o in outcomes
             ):

@@ -38,14 +38,15 @@ from ..domain.plan import Notice, Operation, Plan
 from .base import ApplyResult, Step, StepContext
 from .course_maps import shared_course_maps
 from .enrolments import NAME as ENROLMENTS
-from .enrolments import SYNCING
+from .enrolments import SYNCING, UNENROLLED
 from .groups_apply import GroupsApplier
 from .groups_checks import full_check_done, member_check
 from .groups_journal import created_in_run, synced_enrolments
 from .groups_known import (
     SyncedLoader,
     known_from_state,
-    read_moodle,
+    read_enrolments,
+    read_groups,
     students_of,
 )
 from .groups_moodle import MoodleGroupings, MoodleGroups
@@ -58,14 +59,17 @@ NAME = "groups"
 
 @dataclass
 class Prepared:
-    """What the plan computes from REFER and the journal alone: the groups and members wanted,
-    and what the journal knows of Moodle (before any Moodle read)."""
+    """What the plan needs before the enrolments are synced: the groups and members wanted,
+    and what the journal and Moodle's groups say now (`read_groups`)."""
 
     desired: DesiredGroups
     known: KnownGroups
     resolved: Resolved
     notices: list[Notice]
     cod_ind_of: dict[int, int]
+    full_check: bool
+    stats: dict[str, int]  # what was read
+    calls_from: int  # the Moodle client's count of calls when it began: its calls are the step's
     seconds: float
     ahead: bool  # by the run, before the step started
     during_sync: bool  # while Moodle synced the enrolments
@@ -76,8 +80,10 @@ class GroupsStep(Step):
     name = NAME
     title = "Groups: Apogée's groups in the courses, with their members"
     requires = ("refer", "users", "offer", "enrolments")
-    # What it wants and what the journal knows do not depend on the enrolments: they are
-    # computed while Moodle's enrolment sync runs, which a night would otherwise wait for.
+    # What it wants, what the journal knows and Moodle's groups and members do not depend on
+    # the enrolments: they are computed and read while Moodle's enrolment sync runs, which a
+    # night would otherwise wait for (enrol_database suspends or unenrols; in suspend mode,
+    # docs/enrolments.md, the sync leaves groups alone).
     prepare_at: ClassVar[Mapping[str, str]] = {ENROLMENTS: SYNCING}
 
     def __init__(self) -> None:
@@ -95,7 +101,10 @@ class GroupsStep(Step):
     async def _prepare(self, ctx: StepContext, *, ahead: bool) -> Prepared:
         started = time.monotonic()
         during_sync = ahead and ctx.has_reached(ENROLMENTS, SYNCING)
-        config = ctx.settings.groups
+        settings = ctx.settings
+        config = settings.groups
+        client = await moodle_client(ctx)
+        calls_from = client.stats.calls
         snapshots = await refer_snapshots(ctx)
         maps = await shared_course_maps(ctx, snapshots)
         known = known_from_state(ctx.journal)
@@ -111,28 +120,43 @@ class GroupsStep(Step):
             return desired, resolved, notices, account_owners(students, known.accounts)
 
         desired, resolved, notices, cod_ind_of = await asyncio.to_thread(compute)
-        seconds = time.monotonic() - started
-        return Prepared(desired, known, resolved, notices, cod_ind_of, seconds, ahead, during_sync)
+        stats = from_earlier_steps(ctx, known)
+        full_check, unenrolled = member_check(ctx, ctx.shared_now(UNENROLLED, ()))
+        stats |= await read_groups(
+            MoodleGroups(client),
+            known,
+            desired,
+            resolved,
+            settings,
+            full=full_check,
+            unenrolled=unenrolled,
+        )
+        return Prepared(
+            desired,
+            known,
+            resolved,
+            notices,
+            cod_ind_of,
+            full_check,
+            stats,
+            calls_from,
+            time.monotonic() - started,
+            ahead,
+            during_sync,
+        )
 
     async def plan(self, ctx: StepContext) -> Plan:
         settings = ctx.settings
-        prepared = self._prepared or await self._prepare(ctx, ahead=False)
-        self._prepared = None
-        desired, known, resolved = prepared.desired, prepared.known, prepared.resolved
         client = await moodle_client(ctx)
         mark = client.stats.calls
         try:
-            before = from_earlier_steps(ctx, known)
-            self._full_check, unenrolled = member_check(ctx)
-            reads = await read_moodle(
-                MoodleGroups(client),
-                known,
-                desired,
-                resolved,
-                settings,
-                synced_loader(ctx, known),
-                full=self._full_check,
-                unenrolled=unenrolled,
+            prepared = self._prepared or await self._prepare(ctx, ahead=False)
+            self._prepared = None
+            mark = min(mark, prepared.calls_from)
+            desired, known, resolved = prepared.desired, prepared.known, prepared.resolved
+            self._full_check = prepared.full_check
+            reads = prepared.stats | await read_enrolments(
+                MoodleGroups(client), known, desired, resolved, synced_loader(ctx, known)
             )
             plan, planning = determine_actions(
                 desired,
@@ -156,7 +180,6 @@ class GroupsStep(Step):
         plan.notices[:0] = [*desired.notices, *prepared.notices]
         plan.stats.update(desired.stats)
         plan.stats.update(reads)
-        plan.stats.update(before)
         plan.stats["groups_prepared_ahead"] = int(prepared.ahead)
         plan.stats["groups_prepared_during_sync"] = int(prepared.during_sync)
         plan.stats["groups_prepare_ms"] = round(prepared.seconds * 1000)

@@ -8,6 +8,8 @@ know (see domain/group_reads.py).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import func, select
 
 from ..domain.enrolments import KIND as ENROLMENT
@@ -23,13 +25,17 @@ ENROLMENTS = "enrolments"
 FULL_CHECK_FLAG = "groups.last_full_check"
 
 
-def member_check(ctx: StepContext) -> tuple[bool, dict[str, set[str]]]:
+def member_check(ctx: StepContext, tonight: Iterable[str] = ()) -> tuple[bool, dict[str, set[str]]]:
     """(full check tonight, usernames unenrolled by course since the last run: none on a full
-    check)."""
+    check). `tonight`: the keys of the rows the enrolments step has just removed, which the
+    journal holds only once that step has ended."""
     last = ctx.journal.flag(FULL_CHECK_FLAG)
     if full_check_due(last, ctx.now, ctx.settings.groups.full_check_days):
         return True, {}
-    return False, unenrolled_since_groups(ctx.journal)
+    unenrolled = unenrolled_since_groups(ctx.journal)
+    for course, users in by_course(tonight).items():
+        unenrolled.setdefault(course, set()).update(users)
+    return False, unenrolled
 
 
 def full_check_done(ctx: StepContext) -> None:
@@ -66,9 +72,14 @@ def unenrolled_since_groups(journal: Journal) -> dict[str, set[str]]:
                 operations.c.outcome == "applied",
             )
         ).scalars()
-        unenrolled: dict[str, set[str]] = {}
-        for key in keys:
-            # A row's key is "course|user|role" (RowKey); a course idnumber may hold "|".
-            course, user, _ = key.rsplit("|", 2)
-            unenrolled.setdefault(course, set()).add(user)
-        return unenrolled
+        return by_course(keys)
+
+
+def by_course(keys: Iterable[str]) -> dict[str, set[str]]:
+    """Usernames by course idnumber of the external table's row keys."""
+    unenrolled: dict[str, set[str]] = {}
+    for key in keys:
+        # A row's key is "course|user|role" (RowKey); a course idnumber may hold "|".
+        course, user, _ = key.rsplit("|", 2)
+        unenrolled.setdefault(course, set()).add(user)
+    return unenrolled

@@ -6,8 +6,10 @@ night reads little: the members of the managed groups that may have changed, all
 full check (`domain.group_reads`; hundreds of groups per call) and, at the same time, the
 groups of the courses where a group is to be created or renamed (one call per course; those
 where a managed group turned out missing after), then the members of groups
-found there with jonction's idnumber, then the enrolled users of the courses where a student
-joins a group for the first time.
+found there with jonction's idnumber (`read_groups`); then, once Moodle has synced the
+enrolments, the enrolled users of the courses where a student joins a group for the first time
+(`read_enrolments`). The first phase does not depend on the enrolments: the step reads it while
+the sync runs.
 
 The groups not read are taken to hold their records' members, in `known.members` like those
 read: the plan compares them as it would a read that found the record, so it changes nothing
@@ -106,21 +108,20 @@ def known_from_state(journal: Journal) -> KnownGroups:
 SyncedLoader = Callable[[Mapping[int, Set[int]]], Mapping[int, frozenset[int]]]
 
 
-async def read_moodle(
+async def read_groups(
     moodle: MoodleGroups,
     known: KnownGroups,
     desired: DesiredGroups,
     resolved: Resolved,
     settings: Settings,
-    synced: SyncedLoader | None = None,
     *,
     full: bool = True,
     unenrolled: Mapping[str, Set[str]] | None = None,
 ) -> dict[str, int]:
-    """Fills `known` with what Moodle (and, for enrolments, the sync) must tell; returns how
-    much was read. Without `full`, only the members of the groups that may have changed are
-    read (`unenrolled`: usernames by course whose enrolments were removed since the last
-    run)."""
+    """Fills `known` with what Moodle says of the groups: their members and the courses'
+    groups. Nothing here depends on the enrolments, so it may be read while Moodle syncs them.
+    Without `full`, only the members of the groups that may have changed are read
+    (`unenrolled`: usernames by course whose enrolments were removed since the last run)."""
     config = settings.groups
     user_ids = {username: user_id for user_id, username in known.usernames.items()}
     gone = {
@@ -149,6 +150,25 @@ async def read_moodle(
     adopted = adopted_to_read(desired, known)
     members, missing = await moodle.members(adopted)
     known.members.update(members)
+    return {
+        "groups_full_check": int(chosen.full),
+        "groups_members_read": len(group_ids) + len(adopted),
+        "groups_members_trusted": len(chosen.trusted),
+        "groups_missing_in_moodle": len(known.missing),
+        "courses_groups_read": len(courses),
+    }
+
+
+async def read_enrolments(
+    moodle: MoodleGroups,
+    known: KnownGroups,
+    desired: DesiredGroups,
+    resolved: Resolved,
+    synced: SyncedLoader | None = None,
+) -> dict[str, int]:
+    """Fills `known` with whether the students to join groups are enrolled in their courses:
+    from the enrolment sync's own account (`synced`) where it tells, else read from Moodle.
+    Once the sync has run, after `read_groups`."""
     pending = pending_enrolments(desired, resolved, known)
     if synced is not None and pending.users_of:
         known.synced = synced(pending.users_of)
@@ -166,11 +186,6 @@ async def read_moodle(
     known.enrolled.update(enrolled)
     known.unreadable.update(refused)
     return {
-        "groups_full_check": int(chosen.full),
-        "groups_members_read": len(group_ids) + len(adopted),
-        "groups_members_trusted": len(chosen.trusted),
-        "groups_missing_in_moodle": len(known.missing),
-        "courses_groups_read": len(courses),
         "courses_enrolment_checked": len(checked_courses),
         "users_enrolment_checked": len(known.user_courses),
         "enrolments_known_from_sync": sum(len(users) for users in known.synced.values()),
