@@ -126,6 +126,7 @@ def serve(folder: Path, workers: int, sync_scale: float) -> None:
         workers=workers,
         enrol_db=sqlite_url(folder / ENROL_DB),
         enrol_settings=ENROL_SETTINGS,
+        sync_process=True,  # a real Moodle's sync does not share the workers' processors
     )
     if sync_scale != 1.0:
         cost = config.cost

@@ -40,6 +40,7 @@ def make_config(
     enrol_settings: Sequence[str] = (),
     site_url: str | None = None,
     without_functions: Sequence[str] = (),
+    sync_process: bool = False,
 ) -> SimulatorConfig:
     cost = CostModel(latency_ms=latency_ms, per_item_override_ms=per_item_ms, scale=cost_scale)
     return SimulatorConfig(
@@ -56,6 +57,7 @@ def make_config(
         enrol_settings=parse_enrol_settings(enrol_settings),
         site_url=site_url,
         without_functions=frozenset(without_functions),
+        sync_process=sync_process,
     )
 
 
@@ -93,6 +95,11 @@ def parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="an enrol_database setting, by Moodle's name (repeatable)",
     )
+    p.add_argument(
+        "--sync-process",
+        action="store_true",
+        help="run enrol_database's sync in a process of its own, as Moodle's cron does",
+    )
     p.add_argument("--site-url", default=None, help="wwwroot in answers (default: request URL)")
     p.add_argument(
         "--without-function",
@@ -129,6 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             enrol_settings=args.enrol_setting,
             site_url=args.site_url,
             without_functions=args.without_function,
+            sync_process=args.sync_process,
         )
     except ValueError as exc:
         parser().error(str(exc))

@@ -29,6 +29,10 @@ class SimulatorConfig:
     # Moodle's enrol_database plugin: the external database and the plugin's settings.
     enrol_db_url: str | None = None
     enrol_settings: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # The sync in a process of its own, as Moodle's cron runs it: beside the web service's
+    # workers on another processor. Otherwise on a thread of the simulator's process, which
+    # starts at once but shares its interpreter with the calls.
+    sync_process: bool = False
     # wwwroot used in answers; by default the URL the request came to.
     site_url: str | None = None
     # Functions left out of the token's service (to test a client's check of its service).

@@ -12,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import multiprocessing
 import time
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -27,6 +28,7 @@ from .db import schema
 from .db.bootstrap import ensure_installed
 from .db.engine import make_engine
 from .db.sequences import Sequences
+from .enrol_database import EnrolDatabaseSync, SyncJob, sync_apart
 from .faults import Fault, FaultInjector
 from .functions import HANDLERS
 from .php.forms import PhpArray
@@ -75,6 +77,13 @@ def _unknown_function() -> MoodleError:
         "Can't find data record in database table external_functions.",
         "SELECT * FROM {external_functions} WHERE name = ?",
     )
+
+
+def _sync_process() -> Executor:
+    """A process for the syncs, started now: the first sync does not wait for its start."""
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    pool.submit(int)
+    return pool
 
 
 def _is_write(name: Any) -> bool:
@@ -132,12 +141,14 @@ class Simulator:
         self.faults = FaultInjector(config.fault_rate, config.seed)
         self.stats = Stats(config.workers)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="moodlesim-db")
-        self._sync_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="moodlesim-sync")
+        self._sync_executor: Executor = (
+            _sync_process()
+            if config.sync_process
+            else ThreadPoolExecutor(max_workers=1, thread_name_prefix="moodlesim-sync")
+        )
         self._workers: asyncio.Semaphore | None = None
         self._sync_lock: asyncio.Lock | None = None
         self._writes: _WriteGate | None = None
-        from .enrol_database import EnrolDatabaseSync
-
         self.enrol_sync = (
             EnrolDatabaseSync(config.enrol_db_url, config.enrol_settings, config.cost)
             if config.enrol_db_url
@@ -270,13 +281,21 @@ class Simulator:
             async with self.writes.closed():
                 # Its own sequences: the calls' thread may save theirs meanwhile; no write
                 # runs now, so the ids it takes are merged back as they are.
-                sequences = Sequences(dict(self.sequences.values))
-                try:
-                    summary: dict[str, Any] = await loop.run_in_executor(
-                        self._sync_executor, sync.run, self.engine, sequences
+                summary: dict[str, Any]
+                if self.config.sync_process:
+                    job = SyncJob.of(self.config.db_url, sync.url, sync.settings_given, sync.cost)
+                    summary, taken = await loop.run_in_executor(
+                        self._sync_executor, sync_apart, job, dict(self.sequences.values)
                     )
-                finally:
-                    self.sequences.values.update(sequences.values)
+                    self.sequences.values.update(taken)
+                else:
+                    sequences = Sequences(dict(self.sequences.values))
+                    try:
+                        summary = await loop.run_in_executor(
+                            self._sync_executor, sync.run, self.engine, sequences
+                        )
+                    finally:
+                        self.sequences.values.update(sequences.values)
             cost_ms = float(summary["cost_ms"])
             await asyncio.sleep(max(0.0, cost_ms / 1000 - (loop.time() - started)))
             self.stats.record_sync(cost_ms)

@@ -304,3 +304,48 @@ def test_reads_are_served_while_the_sync_runs_and_writes_wait_for_it(
     )
     external.set([("CA", "ann", "student"), ("CC", "bob", "student")])
     assert sync(sim)["instances_created"] == 1
+
+
+def test_the_sync_in_a_process_of_its_own(
+    make_sim: Callable[..., SimClient], external: ExternalTable, tmp_path: Path
+) -> None:
+    # As Moodle's cron runs it, apart from the web service's workers (the benchmark's way).
+    sim = make_sim(enrol_db_url=external.url, enrol_settings=SETTINGS, sync_process=True)
+    sim.call(
+        "core_course_create_courses",
+        courses=[{"fullname": "Course A", "shortname": "CA", "categoryid": 1, "idnumber": "CA"}],
+    )
+    sim.call(
+        "core_user_create_users",
+        users=[
+            {
+                "username": "ann",
+                "firstname": "A",
+                "lastname": "T",
+                "email": "a@x.org",
+                "auth": "cas",
+            }
+        ],
+    )
+    external.set([("CA", "ann", "student")])
+    summary = sync(sim)
+    assert (summary["enrolled"], summary["instances_created"]) == (1, 1)
+    assert state(sim, 2) == {"ann": ["student"]}
+    # The ids it took are the simulator's: a course made now and its instance get new ones.
+    sim.call(
+        "core_course_create_courses",
+        courses=[{"fullname": "Course B", "shortname": "CB", "categoryid": 1, "idnumber": "CB"}],
+    )
+    external.set([("CA", "ann", "student"), ("CB", "ann", "student")])
+    assert sync(sim)["instances_created"] == 1
+    engine = create_engine(sim.simulator.config.db_url)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT id, courseid, enrol FROM mdl_enrol")).all()
+    engine.dispose()
+    assert len({row.id for row in rows}) == len(rows)
+    assert sorted(row.courseid for row in rows if row.enrol == "database") == [2, 3]
+    # A failing sync reports its error and leaves the simulator serving.
+    with external.engine.begin() as connection:
+        connection.execute(text("DROP TABLE enrolments"))
+    assert sim.admin("enrol_database_sync").status_code == 500
+    assert state(sim, 3) == {"ann": ["student"]}

@@ -8,8 +8,10 @@ are skipped and logged.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine
@@ -28,6 +30,8 @@ __all__ = [
     "UNENROL",
     "EnrolDatabaseSettings",
     "EnrolDatabaseSync",
+    "SyncJob",
+    "sync_apart",
 ]
 
 
@@ -35,6 +39,8 @@ class EnrolDatabaseSync:
     """The configured plugin: its external database and settings, and the cost of a sync."""
 
     def __init__(self, url: str, settings: Mapping[str, str], cost: CostModel) -> None:
+        self.url = url
+        self.settings_given = dict(settings)
         self.settings = EnrolDatabaseSettings.from_settings(settings)
         self.external = make_engine(url)
         self.cost = cost
@@ -91,3 +97,37 @@ class EnrolDatabaseSync:
             "cost_ms": self.cost.sync(len(rows), counts.enrolled, others),
             "processing_s": round(time.perf_counter() - started, 3),
         }
+
+
+@dataclass(frozen=True)
+class SyncJob:
+    """What a process of its own needs to run the sync (plain values, sent to it pickled)."""
+
+    db_url: str
+    external_url: str
+    settings: dict[str, str]
+    cost: dict[str, Any]
+
+    @classmethod
+    def of(
+        cls, db_url: str, external_url: str, settings: Mapping[str, str], cost: CostModel
+    ) -> SyncJob:
+        fields = {
+            field.name: dict(value) if isinstance(value, Mapping) else value
+            for field in dataclasses.fields(cost)
+            for value in [getattr(cost, field.name)]
+        }
+        return cls(db_url, external_url, dict(settings), fields)
+
+
+def sync_apart(job: SyncJob, sequences: dict[str, int]) -> tuple[dict[str, Any], dict[str, int]]:
+    """One sync, in the process that runs this (as Moodle's cron runs it, apart from the web
+    service's workers): its summary, and the sequences once it took its ids."""
+    engine = make_engine(job.db_url)
+    sync = EnrolDatabaseSync(job.external_url, job.settings, CostModel(**job.cost))
+    taken = Sequences(sequences)
+    try:
+        return sync.run(engine, taken), taken.values
+    finally:
+        sync.close()
+        engine.dispose()
