@@ -3,18 +3,16 @@
 Database work runs on one dedicated thread, one call at a time, so that every call is one
 transaction and the event loop stays free to run the simulated costs (sleeps) of the calls
 served by the other workers. Moodle's enrol_database sync, a scheduled task that a real Moodle
-runs in a process of its own, has its own thread and connection: reads are served while it
-runs; writes wait for it to end (the simulator's one shortcut: a real Moodle interleaves them).
+runs in a process of its own, decides on a thread (or in a process) of its own, from a snapshot,
+while the calls go on; what it decided is then written on the calls' thread, between two calls.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import multiprocessing
 import time
-from collections.abc import AsyncIterator
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -28,7 +26,7 @@ from .db import schema
 from .db.bootstrap import ensure_installed
 from .db.engine import make_engine
 from .db.sequences import Sequences
-from .enrol_database import EnrolDatabaseSync, SyncJob, sync_apart
+from .enrol_database import EnrolDatabaseSync, SyncJob, SyncWrites, decide_apart
 from .faults import Fault, FaultInjector
 from .functions import HANDLERS
 from .php.forms import PhpArray
@@ -86,49 +84,6 @@ def _sync_process() -> Executor:
     return pool
 
 
-def _is_write(name: Any) -> bool:
-    spec = functions().get(name) if isinstance(name, str) else None
-    return spec is not None and spec.kind == "write"
-
-
-class _WriteGate:
-    """Writes in flight and the sync, which must not overlap: the sync takes the database's
-    write lock for its whole transaction (one SQLite writer at a time), so a write waits for
-    the sync to end and the sync for the writes in flight."""
-
-    def __init__(self) -> None:
-        self._changed = asyncio.Condition()
-        self._writing = 0
-        self._closed = False
-
-    @contextlib.asynccontextmanager
-    async def entered(self, write: bool) -> AsyncIterator[None]:
-        if not write:
-            yield
-            return
-        async with self._changed:
-            await self._changed.wait_for(lambda: not self._closed)
-            self._writing += 1
-        try:
-            yield
-        finally:
-            async with self._changed:
-                self._writing -= 1
-                self._changed.notify_all()
-
-    @contextlib.asynccontextmanager
-    async def closed(self) -> AsyncIterator[None]:
-        async with self._changed:
-            self._closed = True
-            await self._changed.wait_for(lambda: self._writing == 0)
-        try:
-            yield
-        finally:
-            async with self._changed:
-                self._closed = False
-                self._changed.notify_all()
-
-
 class Simulator:
     def __init__(self, config: SimulatorConfig) -> None:
         self.config = config
@@ -148,7 +103,6 @@ class Simulator:
         )
         self._workers: asyncio.Semaphore | None = None
         self._sync_lock: asyncio.Lock | None = None
-        self._writes: _WriteGate | None = None
         self.enrol_sync = (
             EnrolDatabaseSync(config.enrol_db_url, config.enrol_settings, config.cost)
             if config.enrol_db_url
@@ -166,12 +120,6 @@ class Simulator:
         if self._sync_lock is None:
             self._sync_lock = asyncio.Lock()
         return self._sync_lock
-
-    @property
-    def writes(self) -> _WriteGate:
-        if self._writes is None:
-            self._writes = _WriteGate()
-        return self._writes
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
@@ -252,10 +200,7 @@ class Simulator:
             if fault is Fault.UNAVAILABLE_BEFORE:
                 await asyncio.sleep(self.config.cost.latency_ms * self.config.cost.scale / 1000)
                 return None, fault
-            async with self.writes.entered(_is_write(name)):
-                outcome: Outcome = await self.in_db_thread(
-                    self.process, token, name, params, site_url
-                )
+            outcome: Outcome = await self.in_db_thread(self.process, token, name, params, site_url)
             spent = loop.time() - started
             await asyncio.sleep(max(0.0, outcome.cost_ms / 1000 - spent))
         self.stats.record(
@@ -278,24 +223,16 @@ class Simulator:
         async with self.sync_lock:
             loop = asyncio.get_running_loop()
             started = loop.time()
-            async with self.writes.closed():
-                # Its own sequences: the calls' thread may save theirs meanwhile; no write
-                # runs now, so the ids it takes are merged back as they are.
-                summary: dict[str, Any]
-                if self.config.sync_process:
-                    job = SyncJob.of(self.config.db_url, sync.url, sync.settings_given, sync.cost)
-                    summary, taken = await loop.run_in_executor(
-                        self._sync_executor, sync_apart, job, dict(self.sequences.values)
-                    )
-                    self.sequences.values.update(taken)
-                else:
-                    sequences = Sequences(dict(self.sequences.values))
-                    try:
-                        summary = await loop.run_in_executor(
-                            self._sync_executor, sync.run, self.engine, sequences
-                        )
-                    finally:
-                        self.sequences.values.update(sequences.values)
+            summary: dict[str, Any]
+            writes: SyncWrites | None
+            if self.config.sync_process:
+                job = SyncJob.of(self.config.db_url, sync.url, sync.settings_given, sync.cost)
+                decided = self._sync_executor.submit(decide_apart, job)
+            else:
+                decided = self._sync_executor.submit(sync.decide, self.engine)
+            summary, writes = await asyncio.wrap_future(decided)
+            if writes is not None:  # on the calls' thread: between two calls, as one of them
+                await self.in_db_thread(sync.write, self.engine, self.sequences, writes)
             cost_ms = float(summary["cost_ms"])
             await asyncio.sleep(max(0.0, cost_ms / 1000 - (loop.time() - started)))
             self.stats.record_sync(cost_ms)
@@ -316,8 +253,7 @@ class Simulator:
 
     async def record_course_access(self, course_id: int, user_id: int, when: int) -> None:
         """A person opens a course (Moodle then writes its user_lastaccess)."""
-        async with self.writes.entered(True):
-            await self.in_db_thread(self._record_access, course_id, user_id, when)
+        await self.in_db_thread(self._record_access, course_id, user_id, when)
 
     def reset_stats(self) -> None:
         self.stats = Stats(self.config.workers)

@@ -262,48 +262,51 @@ def test_external_table_on_postgresql(
     assert state(sim, 3) == {"bob": ["student"]}
 
 
-def test_reads_are_served_while_the_sync_runs_and_writes_wait_for_it(
+def test_calls_are_served_while_the_sync_decides(
     make_sim: Callable[..., SimClient], external: ExternalTable, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A real Moodle runs the sync as a task of its own, beside its web service workers.
+    # A real Moodle runs the sync as a task of its own, beside its web service workers; the
+    # simulator's sync decides on a snapshot meanwhile, then writes between two calls.
     sim = make_site(make_sim, external.url)
-    external.set([("CA", "ann", "student")])
+    external.set([("CA", "ann", "student"), ("CA", "bob", "student")])
     plugin = sim.simulator.enrol_sync
     assert plugin is not None
-    run, started, release = plugin.run, threading.Event(), threading.Event()
+    decide, started, release = plugin.decide, threading.Event(), threading.Event()
 
-    def held(*args: Any) -> dict[str, Any]:
+    def held(*args: Any) -> Any:
         started.set()
         assert release.wait(30), "the test never let the sync go on"
-        return run(*args)
+        return decide(*args)
 
-    monkeypatch.setattr(plugin, "run", held)
+    monkeypatch.setattr(plugin, "decide", held)
     syncing = sim.start_post({"wstoken": TOKEN}, path="/admin/enrol_database_sync")
     try:
         assert started.wait(10)
         read = sim.start_call("core_course_get_courses_by_field", field="idnumber", value="CA")
-        try:
-            answer = read.result(timeout=10)
-        except FutureTimeout:
-            pytest.fail("a read waited for the enrol_database sync")
-        assert answer.json()["courses"][0]["shortname"] == "CA"
         write = sim.start_call(
             "core_group_create_groups", groups=[{"courseid": 2, "name": "G", "description": ""}]
         )
-        with pytest.raises(FutureTimeout):
-            write.result(timeout=0.5)
+        try:
+            answers = read.result(timeout=10), write.result(timeout=10)
+        except FutureTimeout:
+            pytest.fail("a call waited for the enrol_database sync")
+        assert answers[0].json()["courses"][0]["shortname"] == "CA"
+        assert answers[1].json()[0]["name"] == "G"
+        assert not syncing.done()
     finally:
         release.set()
-    assert syncing.result(timeout=30).json()["enrolled"] == 1
-    assert write.result(timeout=30).json()[0]["name"] == "G"
-    assert state(sim, 2) == {"ann": ["student"]}
-    # The ids the sync took (an enrolment instance) are not given again.
+    assert syncing.result(timeout=30).json()["enrolled"] == 2
+    assert state(sim, 2) == {"ann": ["student"], "bob": ["student"]}
+    # The ids it took (an enrolment instance) are not given again.
     sim.call(
         "core_course_create_courses",
         courses=[{"fullname": "Course C", "shortname": "CC", "categoryid": 1, "idnumber": "CC"}],
     )
     external.set([("CA", "ann", "student"), ("CC", "bob", "student")])
-    assert sync(sim)["instances_created"] == 1
+    summary = sync(sim)
+    assert (summary["instances_created"], summary["suspended"]) == (1, 0)
+    assert summary["unenrolled"] == 1  # the default unenrolaction: unenrol
+    assert state(sim, 4) == {"bob": ["student"]}
 
 
 def test_the_sync_in_a_process_of_its_own(

@@ -21,7 +21,7 @@ from ..costs import CostMeter, CostModel
 from ..db.engine import make_engine
 from ..db.sequences import Sequences
 from .settings import KEEP, SUSPEND, SUSPEND_NO_ROLES, UNENROL, EnrolDatabaseSettings
-from .sync import SyncRun
+from .sync import SyncRun, SyncWrites, write
 
 __all__ = [
     "KEEP",
@@ -31,7 +31,8 @@ __all__ = [
     "EnrolDatabaseSettings",
     "EnrolDatabaseSync",
     "SyncJob",
-    "sync_apart",
+    "SyncWrites",
+    "decide_apart",
 ]
 
 
@@ -49,30 +50,29 @@ class EnrolDatabaseSync:
         self.external.dispose()
 
     def run(self, engine: Engine, sequences: Sequences) -> dict[str, Any]:
+        """A whole sync: `decide`, then `write` (the simulator runs them apart)."""
+        summary, writes = self.decide(engine)
+        if writes is not None:
+            self.write(engine, sequences, writes)
+        return summary
+
+    def decide(self, engine: Engine) -> tuple[dict[str, Any], SyncWrites | None]:
+        """Reads the table and Moodle's enrolments (one snapshot, no write) and decides: the
+        sync's summary, and what it is to write."""
         started = time.perf_counter()
         if not self.settings.configured:
             return {
                 "status": "skipped",
                 "message": "User enrolment synchronisation skipped.",
                 "cost_ms": 0.0,
-            }
+            }, None
         meter = CostMeter(self.cost, "enrol_database_sync")
-        with engine.connect() as conn:
-            transaction = conn.begin()
-            call = Call(conn, int(time.time()), sequences, meter, "")
+        with engine.connect() as conn, conn.begin():
+            # Ids are taken when written: this sync's sequences are never used.
+            call = Call(conn, int(time.time()), Sequences({}), meter, "")
             run = SyncRun(self.settings, conn, call)
-            try:
-                rows = run.read_external(self.external)
-                run.run(rows)
-                run.flush()
-                sequences.save(conn)
-                transaction.commit()
-            except Exception:
-                transaction.rollback()
-                if sequences.touched:
-                    with engine.begin() as again:
-                        sequences.save(again)
-                raise
+            rows = run.read_external(self.external)
+            run.run(rows)
         counts = run.counts
         others = (
             counts.reactivated
@@ -81,7 +81,7 @@ class EnrolDatabaseSync:
             + counts.roles_assigned
             + counts.roles_unassigned
         )
-        return {
+        summary = {
             "status": "ok",
             "rows": len(rows),
             "enrolled": counts.enrolled,
@@ -97,6 +97,23 @@ class EnrolDatabaseSync:
             "cost_ms": self.cost.sync(len(rows), counts.enrolled, others),
             "processing_s": round(time.perf_counter() - started, 3),
         }
+        return summary, run.writes
+
+    def write(self, engine: Engine, sequences: Sequences, writes: SyncWrites) -> None:
+        """Writes what `decide` decided, in one transaction; ids from `sequences`."""
+        meter = CostMeter(self.cost, "enrol_database_sync")
+        with engine.connect() as conn:
+            transaction = conn.begin()
+            try:
+                write(conn, Call(conn, writes.now, sequences, meter, ""), writes)
+                sequences.save(conn)
+                transaction.commit()
+            except Exception:
+                transaction.rollback()
+                if sequences.touched:
+                    with engine.begin() as again:
+                        sequences.save(again)
+                raise
 
 
 @dataclass(frozen=True)
@@ -120,14 +137,13 @@ class SyncJob:
         return cls(db_url, external_url, dict(settings), fields)
 
 
-def sync_apart(job: SyncJob, sequences: dict[str, int]) -> tuple[dict[str, Any], dict[str, int]]:
-    """One sync, in the process that runs this (as Moodle's cron runs it, apart from the web
-    service's workers): its summary, and the sequences once it took its ids."""
+def decide_apart(job: SyncJob) -> tuple[dict[str, Any], SyncWrites | None]:
+    """`EnrolDatabaseSync.decide` in the process that runs this (as Moodle's cron runs the
+    sync, apart from the web service's workers)."""
     engine = make_engine(job.db_url)
     sync = EnrolDatabaseSync(job.external_url, job.settings, CostModel(**job.cost))
-    taken = Sequences(sequences)
     try:
-        return sync.run(engine, taken), taken.values
+        return sync.decide(engine)
     finally:
         sync.close()
         engine.dispose()

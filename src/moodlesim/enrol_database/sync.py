@@ -1,8 +1,13 @@
-"""One enrol_database sync: reads in bulk, decides in memory, writes the differences."""
+"""One enrol_database sync: reads in bulk, decides in memory, writes the differences.
+
+It decides on a snapshot, without writing (`SyncRun.run` fills a `SyncWrites`), and then
+writes in one short transaction (`write`): a real Moodle's sync holds no lock on the whole
+site for its minutes, so the web service's writes go on meanwhile and wait only for that end.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, select, text
@@ -14,6 +19,30 @@ from .settings import SUSPEND, SUSPEND_NO_ROLES, UNENROL, EnrolDatabaseSettings
 
 COMPONENT = "enrol_database"
 _LOG_LIMIT = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class NewInstance:
+    """A `database` enrolment instance the sync adds; its id is taken when it is written,
+    and until then `id` is a stand-in (negative) in the rows that name it."""
+
+    id: int
+    courseid: int
+    sortorder: int
+    enrol: str = "database"
+
+
+@dataclass
+class SyncWrites:
+    """What a sync decided to write, in plain values (sent back from a process of its own)."""
+
+    now: int
+    instances: list[NewInstance] = field(default_factory=list)
+    unassigned: list[dict[str, Any]] = field(default_factory=list)
+    unenrolled: list[tuple[int, int, str, int]] = field(default_factory=list)
+    enrolments: list[dict[str, Any]] = field(default_factory=list)
+    roles: list[dict[str, Any]] = field(default_factory=list)
+    statuses: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -38,10 +67,8 @@ class SyncRun:
         self.log: list[str] = []
         self.skipped: list[dict[str, str]] = []
         self.skipped_total = 0
-        # Inserts and status changes are written in bulk at the end of the run.
-        self.new_enrolments: list[dict[str, Any]] = []
-        self.new_roles: list[dict[str, Any]] = []
-        self.new_statuses: list[dict[str, Any]] = []
+        # Everything it writes, written at the end (`write`).
+        self.writes = SyncWrites(call.now)
 
     def trace(self, line: str) -> None:
         if len(self.log) < _LOG_LIMIT:
@@ -108,7 +135,7 @@ class SyncRun:
                 "data loss, there has to be at least one record in external enrol table, sorry."
             )
         courses = self.courses_by_mapping()
-        instances = {
+        instances: dict[int, Any] = {
             row.courseid: row
             for row in conn.execute(select(en).where(en.c.enrol == "database").order_by(en.c.id))
         }
@@ -156,26 +183,18 @@ class SyncRun:
                 prevent_full_unenrol,
             )
 
-    def add_instance(self, course_id: int) -> Any:
+    def add_instance(self, course_id: int) -> NewInstance:
         en = schema.enrol
         highest = self.conn.execute(
             select(en.c.sortorder).where(en.c.courseid == course_id).order_by(en.c.sortorder.desc())
         ).scalar()
-        instance_id = self.call.new_id("enrol")
-        self.conn.execute(
-            en.insert().values(
-                id=instance_id,
-                enrol="database",
-                status=ENROL_ACTIVE,
-                courseid=course_id,
-                sortorder=(highest if highest is not None else -1) + 1,
-                roleid=0,
-                timecreated=self.call.now,
-                timemodified=self.call.now,
-            )
+        instances = self.writes.instances
+        instance = NewInstance(
+            -(len(instances) + 1), course_id, (highest if highest is not None else -1) + 1
         )
+        instances.append(instance)
         self.counts.instances_created += 1
-        return self.conn.execute(select(en).where(en.c.id == instance_id)).one()
+        return instance
 
     def current_state(
         self, instance_ids: list[int]
@@ -293,7 +312,10 @@ class SyncRun:
             for user_id in sorted(current_status):
                 if user_id in requested_enrols:
                     continue
-                if unenrol(self.conn, instance, user_id):
+                if user_id in statuses:  # enrolled by this instance
+                    self.writes.unenrolled.append(
+                        (instance.id, instance.courseid, instance.enrol, user_id)
+                    )
                     self.counts.unenrolled += 1
                     self.trace(f"unenrolling: {user_id} ==> {course.shortname}")
         elif s.unenrolaction in (SUSPEND, SUSPEND_NO_ROLES):
@@ -305,7 +327,9 @@ class SyncRun:
                     self.counts.suspended += 1
                     self.trace(f"suspending: {user_id} ==> {course.shortname}")
                 if s.unenrolaction == SUSPEND_NO_ROLES and user_id not in requested_roles:
-                    removed = self.unassign(context_id, user_id, instance.id, None)
+                    removed = len(current_roles.get(user_id, ()))
+                    if removed:
+                        self.unassign(context_id, user_id, instance.id, None)
                     self.counts.roles_unassigned += removed
                     if removed:
                         self.trace(f"unsassigning all roles: {user_id} ==> {course.shortname}")
@@ -317,7 +341,7 @@ class SyncRun:
     ) -> None:
         now = self.call.now
         if status is None:
-            self.new_enrolments.append(
+            self.writes.enrolments.append(
                 {
                     "enrolid": instance.id,
                     "userid": user_id,
@@ -335,12 +359,12 @@ class SyncRun:
         self.assign(context_id, user_id, role_id, instance.id)
 
     def set_status(self, instance_id: int, user_id: int, status: int) -> None:
-        self.new_statuses.append(
+        self.writes.statuses.append(
             {"b_enrolid": instance_id, "b_userid": user_id, "b_status": status}
         )
 
     def assign(self, context_id: int, user_id: int, role_id: int, item: int) -> None:
-        self.new_roles.append(
+        self.writes.roles.append(
             {
                 "roleid": role_id,
                 "contextid": context_id,
@@ -351,28 +375,55 @@ class SyncRun:
             }
         )
 
-    def unassign(self, context_id: int, user_id: int, item: int, role_id: int | None) -> int:
-        ra = schema.role_assignments
-        query = ra.delete().where(
-            ra.c.contextid == context_id,
-            ra.c.userid == user_id,
-            ra.c.component == COMPONENT,
-            ra.c.itemid == item,
+    def unassign(self, context_id: int, user_id: int, item: int, role_id: int | None) -> None:
+        self.writes.unassigned.append(
+            {"contextid": context_id, "userid": user_id, "itemid": item, "roleid": role_id}
         )
-        if role_id is not None:
-            query = query.where(ra.c.roleid == role_id)
-        return int(self.conn.execute(query).rowcount or 0)
 
-    def flush(self) -> None:
-        ue = schema.user_enrolments
-        if self.new_enrolments:
-            self.conn.execute(ue.insert(), self.new_enrolments)
-        if self.new_roles:
-            self.conn.execute(schema.role_assignments.insert(), self.new_roles)
-        if self.new_statuses:
-            self.conn.execute(
-                ue.update()
-                .where(ue.c.enrolid == bindparam("b_enrolid"), ue.c.userid == bindparam("b_userid"))
-                .values(status=bindparam("b_status"), timemodified=self.call.now),
-                self.new_statuses,
+
+def write(conn: Connection, call: Call, writes: SyncWrites) -> None:
+    """Writes what a sync decided, in the transaction of `conn`; the new instances take their
+    ids from `call`'s sequences now."""
+    en, ue, ra = schema.enrol, schema.user_enrolments, schema.role_assignments
+    ids: dict[int, int] = {}
+    for instance in writes.instances:
+        ids[instance.id] = call.new_id("enrol")
+        conn.execute(
+            en.insert().values(
+                id=ids[instance.id],
+                enrol=instance.enrol,
+                status=ENROL_ACTIVE,
+                courseid=instance.courseid,
+                sortorder=instance.sortorder,
+                roleid=0,
+                timecreated=writes.now,
+                timemodified=writes.now,
             )
+        )
+    for row in writes.unassigned:
+        query = ra.delete().where(
+            ra.c.contextid == row["contextid"],
+            ra.c.userid == row["userid"],
+            ra.c.component == COMPONENT,
+            ra.c.itemid == row["itemid"],
+        )
+        if row["roleid"] is not None:
+            query = query.where(ra.c.roleid == row["roleid"])
+        conn.execute(query)
+    for instance_id, course_id, enrol, user_id in writes.unenrolled:
+        unenrol(conn, NewInstance(instance_id, course_id, 0, enrol), user_id)
+    if writes.enrolments:
+        for row in writes.enrolments:
+            row["enrolid"] = ids.get(row["enrolid"], row["enrolid"])
+        conn.execute(ue.insert(), writes.enrolments)
+    if writes.roles:
+        for row in writes.roles:
+            row["itemid"] = ids.get(row["itemid"], row["itemid"])
+        conn.execute(ra.insert(), writes.roles)
+    if writes.statuses:
+        conn.execute(
+            ue.update()
+            .where(ue.c.enrolid == bindparam("b_enrolid"), ue.c.userid == bindparam("b_userid"))
+            .values(status=bindparam("b_status"), timemodified=writes.now),
+            writes.statuses,
+        )
