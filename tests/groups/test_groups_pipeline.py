@@ -11,6 +11,7 @@ by hand.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +22,8 @@ from sqlalchemy import create_engine, text
 
 from jonction.config import Settings
 from jonction.domain.groups import MEMBER
+from jonction.domain.plan import Action
+from jonction.sources.generator.evolve import evolve
 from jonction.steps import enrolments as enrolments_step
 from jonction.steps.groups_moodle import MoodleGroups
 from jonction.steps.runner import RunReport, StepReport, run_steps
@@ -248,3 +251,81 @@ def test_the_groups_are_read_while_moodle_syncs_the_enrolments(
     # Its calls are the step's, in its journal.
     assert groups.calls["core_group_get_group_members"]["calls"] >= 1
     assert not groups.plan.operations
+
+
+def test_plain_removals_are_sent_while_moodle_syncs_the_enrolments(
+    university: tuple[Settings, RunningSimulator, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A removal needs no enrolment: the plan's plain removals go during the sync (held here
+    # until they are sent, at most 10 s); the leaving half of a move waits for its joining half.
+    settings, _, moodle_db = university
+    night(settings)
+    evolve(settings.apogee.url, seed=2)
+    syncing = False
+    removed_while: list[bool] = []
+    remove, trigger = MoodleGroups.remove_members, enrolments_step.trigger_sync
+
+    async def noted(self: MoodleGroups, items: Sequence[tuple[str, int, int]]) -> Any:
+        if items:
+            removed_while.append(syncing)
+        return await remove(self, items)
+
+    async def held(*args: Any) -> Any:
+        nonlocal syncing
+        syncing = True
+        for _ in range(200):
+            if removed_while:
+                break
+            await asyncio.sleep(0.05)
+        try:
+            return await trigger(*args)
+        finally:
+            syncing = False
+
+    monkeypatch.setattr(MoodleGroups, "remove_members", noted)
+    monkeypatch.setattr(enrolments_step, "trigger_sync", held)
+    groups = night(settings)["groups"]
+    assert groups.plan is not None and groups.result is not None
+    early = groups.plan.stats["group_members_removed_during_sync"]
+    removals = [
+        o
+        for o in groups.result.outcomes
+        if o.operation.kind == MEMBER and o.operation.action is Action.REMOVE
+    ]
+    assert early == len(removals) > 0
+    assert removed_while[0] is True
+    assert {o.outcome for o in removals} == {"applied"}
+    # Each operation of the plan has one outcome.
+    outcomes = Counter(id(o.operation) for o in groups.result.outcomes)
+    assert outcomes == Counter(id(op) for op in groups.plan.operations)
+    assert len({o.operation.key for o in removals}) == len(removals)
+    # The records follow Moodle: the next night has nothing to do, and a full check agrees.
+    assert not night(settings)["groups"].plan.operations  # type: ignore[union-attr]
+    before = memberships(moodle_db)
+    week = datetime.now(UTC) + timedelta(days=settings.groups.full_check_days)
+    report: RunReport = asyncio.run(run_steps(settings, ["groups"], now=week))
+    (full,) = report.steps
+    assert full.plan is not None and not full.plan.operations
+    assert memberships(moodle_db) == before
+
+
+def test_a_guarded_plan_removes_nothing_during_the_sync(
+    university: tuple[Settings, RunningSimulator, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings, _, _ = university
+    night(settings)
+    evolve(settings.apogee.url, seed=2)
+    settings.guards.max_remove_share_by_kind = {MEMBER: 0.0}
+    settings.guards.min_items_for_share = 1
+    sent: list[int] = []
+    remove = MoodleGroups.remove_members
+
+    async def noted(self: MoodleGroups, items: Sequence[tuple[str, int, int]]) -> Any:
+        sent.append(len(items))
+        return await remove(self, items)
+
+    monkeypatch.setattr(MoodleGroups, "remove_members", noted)
+    report: RunReport = asyncio.run(run_steps(settings, STEPS))
+    groups = {step.step: step for step in report.steps}["groups"]
+    assert groups.status == "guarded", groups.error
+    assert not any(sent)

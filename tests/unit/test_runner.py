@@ -13,8 +13,8 @@ import pytest
 from jonction.config import Settings
 from jonction.db import make_engine
 from jonction.domain.plan import Action, Operation, Plan
-from jonction.journal.reading import get_run
-from jonction.journal.store import Outcome
+from jonction.journal.reading import get_run, run_operations
+from jonction.journal.store import Journal, Outcome
 from jonction.moodle.stats import CallRecord, CallStats, current_caller
 from jonction.steps import registry
 from jonction.steps.base import ApplyResult, Step, StepContext
@@ -271,12 +271,15 @@ class SyncingStep(FakeStep):
 
     other: ClassVar[str] = ""
     reaches: ClassVar[bool] = True
+    fails_after: ClassVar[bool] = False  # fails once the other has prepared (its sync failed)
 
     async def apply(self, ctx: StepContext, plan: Plan) -> ApplyResult:
         if self.reaches:
             ctx.reached("syncing")
             meeting = await ctx.shared_value("meeting", _new_meeting)
             await meeting.meet(self.name, self.other)
+        if self.fails_after:
+            raise RuntimeError("the sync failed")
         return await super().apply(ctx, plan)
 
 
@@ -356,3 +359,65 @@ def test_steps_one_after_the_other_prepare_nothing_ahead(
     asyncio.run(run_steps(settings, ["a", "b"]))
     assert "plan b prepared=False" in CALLS
     assert not [call for call in CALLS if call.startswith("prepare")]
+
+
+class WritingAheadStep(PreparingStep):
+    """Writes during its preparation when the run lets it (`ctx.writes_ahead`)."""
+
+    plan_fails: ClassVar[bool] = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written: list[Outcome] = []
+
+    async def prepare(self, ctx: StepContext) -> None:
+        await super().prepare(ctx)
+        CALLS.append(f"writes ahead={ctx.writes_ahead}")
+        if ctx.writes_ahead:
+            self.written = [Outcome(Operation("thing", Action.REMOVE, "early"), "applied")]
+
+    def done_ahead(self) -> list[Outcome]:
+        return list(self.written)
+
+    async def plan(self, ctx: StepContext) -> Plan:
+        if self.plan_fails:
+            raise RuntimeError("Moodle unreachable")
+        return await super().plan(ctx)
+
+
+def _journaled(settings: Settings, run_id: int | None, step: str) -> list[tuple[str, str]]:
+    assert run_id is not None
+    journal = Journal(make_engine(settings.state.url))
+    return [(row["key"], row["outcome"]) for row in run_operations(journal, run_id, step)]
+
+
+@pytest.mark.parametrize("a_fails", [False, True])
+def test_what_a_preparation_wrote_is_journaled_when_its_step_ends_before_apply(
+    settings: Settings, steps: dict[str, type[Step]], a_fails: bool
+) -> None:
+    # b wrote while a synced; then b's own plan fails, or a fails and b is blocked: what b
+    # wrote is in the journal all the same.
+    a = type("syncing", (SyncingStep,), {"fails_after": a_fails})
+    _preparing_pair(steps, a, meets="a")
+    steps["b"] = type(
+        "b",
+        (WritingAheadStep,),
+        {"name": "b", "title": "b", "requires": ("a",), "meets": "a", "plan_fails": not a_fails},
+    )
+    report = asyncio.run(run_steps(settings, ["a", "b"]))
+    statuses = [(s.step, s.status) for s in report.steps]
+    assert statuses == (
+        [("a", "failed"), ("b", "blocked")] if a_fails else [("a", "succeeded"), ("b", "failed")]
+    )
+    assert "writes ahead=True" in CALLS
+    assert _journaled(settings, report.run_id, "b") == [("early", "applied")]
+
+
+def test_a_preparation_writes_nothing_unless_the_run_applies_the_steps_own_plan(
+    settings: Settings, steps: dict[str, type[Step]]
+) -> None:
+    _preparing_pair(steps, type("quiet", (SyncingStep,), {"reaches": False}))
+    steps["b"] = type("b", (WritingAheadStep,), {"name": "b", "title": "b", "requires": ("a",)})
+    asyncio.run(run_steps(settings, ["a", "b"], apply=False))
+    asyncio.run(run_steps(settings, ["a", "b"], saved={"b": Plan("b")}))
+    assert [call for call in CALLS if call.startswith("writes")] == ["writes ahead=False"] * 2

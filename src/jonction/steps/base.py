@@ -108,6 +108,9 @@ class StepContext:
     # The step this context is for ("" for the run's), and the milestones the run's steps
     # have reached (`reached`), shared by every step's context.
     step: str = ""
+    # Whether the step may write while it prepares (`Step.prepare`): the run applies the
+    # step's own plan, not a saved or replacing one.
+    writes_ahead: bool = False
     _milestones: defaultdict[str, asyncio.Event] = field(
         default_factory=lambda: defaultdict(asyncio.Event)
     )
@@ -190,6 +193,11 @@ class Step(ABC):
         their milestone, run ahead of `plan` while they finish (their Moodle sync…). `plan`
         does it itself when the run did not."""
         return None  # most steps have nothing to prepare
+
+    def done_ahead(self) -> list[Outcome]:
+        """What `prepare` wrote already (with `ctx.writes_ahead`): journaled as the step's
+        outcomes when it ends before `apply`, whose outcomes include them otherwise."""
+        return []
 
     @abstractmethod
     async def plan(self, ctx: StepContext) -> Plan:

@@ -13,6 +13,7 @@ The rules are in the domain modules `groups`, `group_names`, `group_plan` and
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Iterator, Mapping, Set
 from dataclasses import dataclass
@@ -35,10 +36,12 @@ from ..domain.group_records import records_after
 from ..domain.group_state import KnownGroups
 from ..domain.groups import GROUP, GROUPING, DesiredGroups, desired_groups
 from ..domain.plan import Notice, Operation, Plan
+from ..journal.store import Outcome
 from .base import ApplyResult, Step, StepContext
 from .course_maps import shared_course_maps
 from .enrolments import NAME as ENROLMENTS
 from .enrolments import SYNCING, UNENROLLED
+from .groups_ahead import RemovedAhead, remove_ahead
 from .groups_apply import GroupsApplier
 from .groups_checks import full_check_done, member_check
 from .groups_journal import created_in_run, synced_enrolments
@@ -73,6 +76,7 @@ class Prepared:
     seconds: float
     ahead: bool  # by the run, before the step started
     during_sync: bool  # while Moodle synced the enrolments
+    removed: RemovedAhead | None = None  # members removed then (groups_ahead.py)
 
 
 @register
@@ -94,6 +98,7 @@ class GroupsStep(Step):
         self._adopted_groupings: dict[str, int] = {}
         self._full_check = False
         self._prepared: Prepared | None = None
+        self._done_ahead: list[Outcome] = []
 
     async def prepare(self, ctx: StepContext) -> None:
         self._prepared = await self._prepare(ctx, ahead=True)
@@ -131,6 +136,19 @@ class GroupsStep(Step):
             full=full_check,
             unenrolled=unenrolled,
         )
+        removed = None
+        if during_sync and ctx.writes_ahead:
+            removed = await remove_ahead(
+                MoodleGroups(client),
+                MoodleGroupings(client),
+                desired,
+                resolved,
+                known,
+                settings,
+                today=_today(ctx),
+                cod_ind_of=cod_ind_of,
+            )
+            self._done_ahead = removed.outcomes if removed is not None else []
         return Prepared(
             desired,
             known,
@@ -143,7 +161,11 @@ class GroupsStep(Step):
             time.monotonic() - started,
             ahead,
             during_sync,
+            removed,
         )
+
+    def done_ahead(self) -> list[Outcome]:
+        return list(self._done_ahead)
 
     async def plan(self, ctx: StepContext) -> Plan:
         settings = ctx.settings
@@ -166,6 +188,8 @@ class GroupsStep(Step):
                 today=_today(ctx),
                 cod_ind_of=prepared.cod_ind_of,
             )
+            if prepared.removed is not None:
+                prepared.removed.into(plan)
             if desired.groupings:
                 courses = groupings_to_read(desired, known)
                 found, refused = await MoodleGroupings(client).of_courses(courses)
@@ -183,6 +207,7 @@ class GroupsStep(Step):
         plan.stats["groups_prepared_ahead"] = int(prepared.ahead)
         plan.stats["groups_prepared_during_sync"] = int(prepared.during_sync)
         plan.stats["groups_prepare_ms"] = round(prepared.seconds * 1000)
+        plan.stats["group_members_removed_during_sync"] = len(self._done_ahead)
         self._planning, self._resolved, self._known = planning, resolved, known
         self._desired = desired
         return plan
@@ -190,8 +215,13 @@ class GroupsStep(Step):
     async def apply(self, ctx: StepContext, plan: Plan) -> ApplyResult:
         client = await moodle_client(ctx)
         mark = client.stats.calls
+        # What was removed during the sync is done: the rest of the plan is applied now.
+        done = {id(outcome.operation) for outcome in self._done_ahead}
+        rest = dataclasses.replace(
+            plan, operations=[op for op in plan.operations if id(op) not in done]
+        )
         try:
-            with ctx.progress("groups and members", len(plan.operations)) as task:
+            with ctx.progress("groups and members", len(rest.operations)) as task:
                 placements = self._planning.placements
 
                 def course_of(op: Operation) -> int | None:
@@ -201,7 +231,7 @@ class GroupsStep(Step):
                 applier = GroupsApplier(
                     MoodleGroups(client), MoodleGroupings(client), task, course_of=course_of
                 )
-                outcomes = await applier.apply(plan)
+                outcomes = [*self._done_ahead, *await applier.apply(rest)]
         finally:
             client.stats.tally_into(ctx.calls, mark)
 

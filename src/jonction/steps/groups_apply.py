@@ -82,7 +82,7 @@ class GroupsApplier:
         await self._assign(pick(ASSIGNMENT, Action.ADD))
         # Plain removals wait for no addition: they share the calls in flight with them.
         joined, _ = await asyncio.gather(
-            self._add(pick(MEMBER, Action.ADD), moves), self._remove(pick(MEMBER, Action.REMOVE))
+            self._add(pick(MEMBER, Action.ADD), moves), self.remove(pick(MEMBER, Action.REMOVE))
         )
         await self._leave(moves, joined)
         return self.outcomes
@@ -193,7 +193,8 @@ class GroupsApplier:
             if course_id in enrolled and user_id not in enrolled[course_id]:
                 written[key] = Written(False, None, NOT_ENROLLED_MESSAGE, deferred=True)
 
-    async def _remove(self, removes: list[Operation]) -> None:
+    async def remove(self, removes: list[Operation]) -> None:
+        """Plain removals (not the leaving half of a move)."""
         items = [
             (op.key, int((op.before or {})["group_id"]), int((op.before or {})["user_id"]))
             for op in removes

@@ -4,6 +4,7 @@ others, `registry.AFTER`), and only if the steps it needs succeeded; each is jou
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import traceback
 from asyncio import FIRST_COMPLETED
 from collections import Counter
@@ -247,7 +248,12 @@ async def _run(
                 await asyncio.wait({reached, before[other]}, return_when=FIRST_COMPLETED)
                 reached.cancel()
         if not failed.intersection(before):
-            await step.prepare(context.for_step(step.name, None, step.name in options.force))
+            own = options.apply and not (
+                (options.saved and step.name in options.saved)
+                or (options.replace and step.name in options.replace)
+            )
+            ahead = context.for_step(step.name, None, step.name in options.force)
+            await step.prepare(dataclasses.replace(ahead, writes_ahead=bool(own)))
 
     async def run_one(name: str, before: dict[str, asyncio.Task[StepReport]]) -> StepReport:
         step = steps[name]()
@@ -264,6 +270,7 @@ async def _run(
                 early.cancel()
                 await asyncio.gather(early, return_exceptions=True)
             report = StepReport(name, "blocked", error=f"needs {', '.join(missing)}")
+            _journal_done_ahead(journal, run_id, step, report)
         else:
             saved = options.saved.get(name) if options.saved else None
             with calls_made_by(name):
@@ -294,6 +301,17 @@ async def _run(
                 task.cancel()
             await asyncio.gather(*tasks.values(), return_exceptions=True)
     return RunReport(run_id, reports)
+
+
+def _journal_done_ahead(
+    journal: Journal, run_id: int | None, step: Step, report: StepReport
+) -> None:
+    """A step blocked after its preparation wrote: what it wrote is journaled all the same."""
+    done = step.done_ahead()
+    if done and run_id is not None:
+        step_run_id = journal.start_step(run_id, step.name, "apply")
+        journal.record_outcomes(step_run_id, done)
+        journal.finish_step(step_run_id, report.status, error=report.error)
 
 
 def sources_to_read_ahead(
@@ -384,7 +402,7 @@ async def _one(
     report.seconds = (datetime.now(UTC) - started).total_seconds()
     report.calls = dict(context.calls.by_function)
     if step_run_id is not None:
-        outcomes = report.result.outcomes if report.result else []
+        outcomes = report.result.outcomes if report.result else step.done_ahead()
         journal.record_outcomes(step_run_id, outcomes)
         if report.plan is not None:
             journal.record_notices(step_run_id, report.plan.notices)
