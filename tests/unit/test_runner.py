@@ -376,7 +376,7 @@ class WritingAheadStep(PreparingStep):
         if ctx.writes_ahead:
             self.written = [Outcome(Operation("thing", Action.REMOVE, "early"), "applied")]
 
-    def done_ahead(self) -> list[Outcome]:
+    async def done_ahead(self) -> list[Outcome]:
         return list(self.written)
 
     async def plan(self, ctx: StepContext) -> Plan:

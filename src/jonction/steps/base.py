@@ -194,7 +194,7 @@ class Step(ABC):
         does it itself when the run did not."""
         return None  # most steps have nothing to prepare
 
-    def done_ahead(self) -> list[Outcome]:
+    async def done_ahead(self) -> list[Outcome]:
         """What `prepare` wrote already (with `ctx.writes_ahead`): journaled as the step's
         outcomes when it ends before `apply`, whose outcomes include them otherwise."""
         return []

@@ -41,7 +41,7 @@ from .base import ApplyResult, Step, StepContext
 from .course_maps import shared_course_maps
 from .enrolments import NAME as ENROLMENTS
 from .enrolments import SYNCING, UNENROLLED
-from .groups_ahead import RemovedAhead, remove_ahead
+from .groups_ahead import RemovingAhead, remove_ahead
 from .groups_apply import GroupsApplier
 from .groups_checks import full_check_done, member_check
 from .groups_journal import created_in_run, synced_enrolments
@@ -76,7 +76,7 @@ class Prepared:
     seconds: float
     ahead: bool  # by the run, before the step started
     during_sync: bool  # while Moodle synced the enrolments
-    removed: RemovedAhead | None = None  # members removed then (groups_ahead.py)
+    removing: RemovingAhead | None = None  # members being removed (groups_ahead.py)
 
 
 @register
@@ -98,7 +98,8 @@ class GroupsStep(Step):
         self._adopted_groupings: dict[str, int] = {}
         self._full_check = False
         self._prepared: Prepared | None = None
-        self._done_ahead: list[Outcome] = []
+        self._removing: RemovingAhead | None = None
+        self._applied_ahead: set[int] = set()
 
     async def prepare(self, ctx: StepContext) -> None:
         self._prepared = await self._prepare(ctx, ahead=True)
@@ -136,9 +137,8 @@ class GroupsStep(Step):
             full=full_check,
             unenrolled=unenrolled,
         )
-        removed = None
         if during_sync and ctx.writes_ahead:
-            removed = await remove_ahead(
+            self._removing = await remove_ahead(
                 MoodleGroups(client),
                 MoodleGroupings(client),
                 desired,
@@ -148,7 +148,6 @@ class GroupsStep(Step):
                 today=_today(ctx),
                 cod_ind_of=cod_ind_of,
             )
-            self._done_ahead = removed.outcomes if removed is not None else []
         return Prepared(
             desired,
             known,
@@ -161,11 +160,10 @@ class GroupsStep(Step):
             time.monotonic() - started,
             ahead,
             during_sync,
-            removed,
         )
 
-    def done_ahead(self) -> list[Outcome]:
-        return list(self._done_ahead)
+    async def done_ahead(self) -> list[Outcome]:
+        return await self._removing.outcomes() if self._removing is not None else []
 
     async def plan(self, ctx: StepContext) -> Plan:
         settings = ctx.settings
@@ -188,8 +186,8 @@ class GroupsStep(Step):
                 today=_today(ctx),
                 cod_ind_of=prepared.cod_ind_of,
             )
-            if prepared.removed is not None:
-                prepared.removed.into(plan)
+            if self._removing is not None:
+                self._applied_ahead = self._removing.into(plan)
             if desired.groupings:
                 courses = groupings_to_read(desired, known)
                 found, refused = await MoodleGroupings(client).of_courses(courses)
@@ -207,7 +205,7 @@ class GroupsStep(Step):
         plan.stats["groups_prepared_ahead"] = int(prepared.ahead)
         plan.stats["groups_prepared_during_sync"] = int(prepared.during_sync)
         plan.stats["groups_prepare_ms"] = round(prepared.seconds * 1000)
-        plan.stats["group_members_removed_during_sync"] = len(self._done_ahead)
+        plan.stats["group_members_removed_during_sync"] = len(self._applied_ahead)
         self._planning, self._resolved, self._known = planning, resolved, known
         self._desired = desired
         return plan
@@ -215,8 +213,8 @@ class GroupsStep(Step):
     async def apply(self, ctx: StepContext, plan: Plan) -> ApplyResult:
         client = await moodle_client(ctx)
         mark = client.stats.calls
-        # What was removed during the sync is done: the rest of the plan is applied now.
-        done = {id(outcome.operation) for outcome in self._done_ahead}
+        # The removals sent during the sync are on their way: the rest of the plan goes now.
+        done = self._applied_ahead
         rest = dataclasses.replace(
             plan, operations=[op for op in plan.operations if id(op) not in done]
         )
@@ -231,7 +229,8 @@ class GroupsStep(Step):
                 applier = GroupsApplier(
                     MoodleGroups(client), MoodleGroupings(client), task, course_of=course_of
                 )
-                outcomes = [*self._done_ahead, *await applier.apply(rest)]
+                ahead, later = await asyncio.gather(self.done_ahead(), applier.apply(rest))
+                outcomes = [*ahead, *later]
         finally:
             client.stats.tally_into(ctx.calls, mark)
 

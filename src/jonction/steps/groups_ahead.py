@@ -4,42 +4,67 @@ A removal from a group needs no enrolment, so the plain removals of tonight's pl
 during the sync, which the night waits for anyway; the leaving half of a move still waits for
 its joining half, after the sync (a student is never left out of both groups). Only when the
 run applies the step's own plan (`StepContext.writes_ahead`), and only if that plan, computed
-now, passes the guards: a plan the guards stop sends nothing ahead, and is stopped after the
-sync as any other. The removals Moodle accepted are the first operations of the step's plan
-and outcomes; the others are planned again after the sync.
+then, passes the guards: a plan the guards stop sends nothing ahead, and is stopped after the
+sync as any other.
+
+The plan made after the sync knows what the one made ahead knew, and more about enrolments,
+which changes additions only: it plans the same removals, and the operations sent stand for
+them in it, with their outcomes. A removal Moodle refused is journaled as failed, and its
+member stays in the group's record: the next night removes them again.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+
+import structlog
 
 from ..config import Settings
 from ..domain.group_plan import Resolved, determine_actions
 from ..domain.group_state import KnownGroups
 from ..domain.groups import MEMBER, DesiredGroups
 from ..domain.guards import check_plan
-from ..domain.plan import Action, Plan
+from ..domain.plan import Action, Operation, Plan
 from ..journal.store import Outcome
 from .groups_apply import GroupsApplier
 from .groups_moodle import MoodleGroupings, MoodleGroups
 
+log = structlog.get_logger("jonction.groups")
 
-@dataclass
-class RemovedAhead:
-    """The removals Moodle accepted ahead, and what the plan counted before them (the base
-    of the guards' shares)."""
 
-    outcomes: list[Outcome] = field(default_factory=list)
-    existing: dict[str, int] = field(default_factory=dict)
-    existing_by_scope: dict[str, dict[str, int]] = field(default_factory=dict)
+def _is_removal(op: Operation) -> bool:
+    return op.kind == MEMBER and op.action is Action.REMOVE
 
-    def into(self, plan: Plan) -> None:
-        """Puts them in the plan made after the sync, as they were before it."""
-        plan.operations[:0] = [outcome.operation for outcome in self.outcomes]
-        plan.existing = self.existing
-        plan.existing_by_scope = self.existing_by_scope
+
+class RemovingAhead:
+    """The plain removals sent ahead, and their outcomes once Moodle has answered."""
+
+    def __init__(self, applier: GroupsApplier, removals: Sequence[Operation]) -> None:
+        self.removals = {op.key: op for op in removals}
+        self._applier = applier
+        self._task = asyncio.create_task(self._send(list(removals)), name="groups ahead")
+
+    async def _send(self, removals: list[Operation]) -> list[Outcome]:
+        try:
+            await self._applier.remove(removals)
+        except Exception as exc:  # what was answered is kept; the step's plan redoes the rest
+            log.warning("removals sent ahead stopped", error=f"{type(exc).__name__}: {exc}")
+        return list(self._applier.outcomes)
+
+    async def outcomes(self) -> list[Outcome]:
+        return await self._task
+
+    def into(self, plan: Plan) -> set[int]:
+        """Puts the operations sent in the plan made after the sync, for those it planned
+        (any other at its head); returns their ids, which are applied already."""
+        operations = [
+            self.removals.get(op.key, op) if _is_removal(op) else op for op in plan.operations
+        ]
+        planned = {op.key for op in operations if _is_removal(op)}
+        missing = [op for key, op in self.removals.items() if key not in planned]
+        plan.operations = [*missing, *operations]
+        return {id(op) for op in self.removals.values()}
 
 
 async def remove_ahead(
@@ -52,9 +77,9 @@ async def remove_ahead(
     *,
     today: str,
     cod_ind_of: dict[int, int],
-) -> RemovedAhead | None:
-    """Sends the plan's plain removals now; `known` then holds the groups without them.
-    None when the plan does not pass the guards."""
+) -> RemovingAhead | None:
+    """Starts sending the plan's plain removals; None when the plan does not pass the
+    guards (or has none)."""
 
     def plan_now() -> Plan:
         plan, _ = determine_actions(
@@ -65,15 +90,7 @@ async def remove_ahead(
     plan = await asyncio.to_thread(plan_now)
     if plan.blockers or check_plan(plan, settings.guards):
         return None
-    removals = [op for op in plan.operations if op.kind == MEMBER and op.action is Action.REMOVE]
-    applier = GroupsApplier(moodle, groupings)
-    await applier.remove(removals)
-    # Those Moodle refused are planned again after the sync, and sent again.
-    accepted = [outcome for outcome in applier.outcomes if outcome.outcome == "applied"]
-    gone: defaultdict[int, set[int]] = defaultdict(set)
-    for outcome in accepted:
-        ids = outcome.operation.before or {}
-        gone[int(ids["group_id"])].add(int(ids["user_id"]))
-    for group_id, users in gone.items():
-        known.members[group_id] = frozenset(known.members.get(group_id, ())) - users
-    return RemovedAhead(accepted, dict(plan.existing), dict(plan.existing_by_scope))
+    removals = [op for op in plan.operations if _is_removal(op)]
+    if not removals:
+        return None
+    return RemovingAhead(GroupsApplier(moodle, groupings), removals)

@@ -270,7 +270,7 @@ async def _run(
                 early.cancel()
                 await asyncio.gather(early, return_exceptions=True)
             report = StepReport(name, "blocked", error=f"needs {', '.join(missing)}")
-            _journal_done_ahead(journal, run_id, step, report)
+            await _journal_done_ahead(journal, run_id, step, report)
         else:
             saved = options.saved.get(name) if options.saved else None
             with calls_made_by(name):
@@ -303,11 +303,11 @@ async def _run(
     return RunReport(run_id, reports)
 
 
-def _journal_done_ahead(
+async def _journal_done_ahead(
     journal: Journal, run_id: int | None, step: Step, report: StepReport
 ) -> None:
     """A step blocked after its preparation wrote: what it wrote is journaled all the same."""
-    done = step.done_ahead()
+    done = await step.done_ahead()
     if done and run_id is not None:
         step_run_id = journal.start_step(run_id, step.name, "apply")
         journal.record_outcomes(step_run_id, done)
@@ -402,7 +402,7 @@ async def _one(
     report.seconds = (datetime.now(UTC) - started).total_seconds()
     report.calls = dict(context.calls.by_function)
     if step_run_id is not None:
-        outcomes = report.result.outcomes if report.result else step.done_ahead()
+        outcomes = report.result.outcomes if report.result else await step.done_ahead()
         journal.record_outcomes(step_run_id, outcomes)
         if report.plan is not None:
             journal.record_notices(step_run_id, report.plan.notices)
