@@ -66,6 +66,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument(
         "--timeline", action="store_true", help="when each step and its Moodle calls ran"
     )
+    p.add_argument(
+        "--sync-scale",
+        type=float,
+        default=0.0,
+        help="Moodle's sync at this share of its measured cost (0: the simulator's own work)",
+    )
     p.add_argument("--root", type=Path, default=REPLAY_ROOT)
     p.add_argument("--cache", type=Path, default=CACHE_ROOT)
     args = p.parse_args(argv)
@@ -85,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif not work.exists():
         p.error(f"no workspace in {work}: run `prepare` and `changed` first")
 
-    with running(simulator_folder(work), args.workers, sync_scale=0) as moodle:
+    with running(simulator_folder(work), args.workers, sync_scale=args.sync_scale) as moodle:
         config = sections(work, moodle, university.year, per_item=False)
         config_path, _ = write(work, config)
         name = "first" if args.night == "prepare" else args.night

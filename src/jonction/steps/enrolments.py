@@ -45,6 +45,8 @@ SYNC_PENDING_FLAG = "enrolments.sync_pending"
 SOURCE_COUNTS = ("refer_registrations", "ade_events")
 # Reached when the table is written and Moodle's sync is triggered (StepContext.reached).
 SYNCING = "syncing"
+# Reached once Moodle's sync has answered (or failed).
+SYNCED = "synced"
 # Shared with the run's steps by then: the keys of the rows removed from the table (the
 # journal has them only once the step has ended).
 UNENROLLED = "enrolments.unenrolled"
@@ -321,7 +323,10 @@ class EnrolmentsStep(Step):
             if len(outcomes) <= PREPARE_BESIDE_SYNC_ROWS:
                 # Moodle works now; the steps that prepare beside it may start.
                 ctx.reached(SYNCING)
-            outcomes.append(await self._sync(ctx, stats, visible, pending))
+            try:
+                outcomes.append(await self._sync(ctx, stats, visible, pending))
+            finally:
+                ctx.reached(SYNCED)
         return ApplyResult(outcomes, stats)
 
     async def _sync(

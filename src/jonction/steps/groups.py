@@ -40,7 +40,7 @@ from ..journal.store import Outcome
 from .base import ApplyResult, Step, StepContext
 from .course_maps import shared_course_maps
 from .enrolments import NAME as ENROLMENTS
-from .enrolments import SYNCING, UNENROLLED
+from .enrolments import SYNCED, SYNCING, UNENROLLED
 from .groups_ahead import RemovingAhead, remove_ahead
 from .groups_apply import GroupsApplier
 from .groups_checks import full_check_done, member_check
@@ -137,7 +137,8 @@ class GroupsStep(Step):
             full=full_check,
             unenrolled=unenrolled,
         )
-        if during_sync and ctx.writes_ahead:
+        # Sent ahead only while Moodle still syncs: after, they go with the rest of the plan.
+        if during_sync and ctx.writes_ahead and not ctx.has_reached(ENROLMENTS, SYNCED):
             self._removing = await remove_ahead(
                 MoodleGroups(client),
                 MoodleGroupings(client),
@@ -147,6 +148,7 @@ class GroupsStep(Step):
                 settings,
                 today=_today(ctx),
                 cod_ind_of=cod_ind_of,
+                syncing=lambda: not ctx.has_reached(ENROLMENTS, SYNCED),
             )
         return Prepared(
             desired,

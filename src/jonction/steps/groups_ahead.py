@@ -16,7 +16,7 @@ member stays in the group's record: the next night removes them again.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import structlog
 
@@ -77,9 +77,11 @@ async def remove_ahead(
     *,
     today: str,
     cod_ind_of: dict[int, int],
+    syncing: Callable[[], bool] = lambda: True,
 ) -> RemovingAhead | None:
     """Starts sending the plan's plain removals; None when the plan does not pass the
-    guards (or has none)."""
+    guards, has none, or when Moodle's sync was over by the time it was made (`syncing`):
+    they then go with the rest of the plan, without waiting for these."""
 
     def plan_now() -> Plan:
         plan, _ = determine_actions(
@@ -88,7 +90,7 @@ async def remove_ahead(
         return plan
 
     plan = await asyncio.to_thread(plan_now)
-    if plan.blockers or check_plan(plan, settings.guards):
+    if plan.blockers or check_plan(plan, settings.guards) or not syncing():
         return None
     removals = [op for op in plan.operations if _is_removal(op)]
     if not removals:
