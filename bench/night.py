@@ -138,6 +138,8 @@ class Night:
     profile: str = ""
     # Seconds to read each source of the night at the least (bench/sources_floor.py).
     source_floor: dict[str, float] = field(default_factory=dict)
+    # The time Moodle's sync took, as a share of its measured cost.
+    sync_scale: float = 1.0
 
     @property
     def sync_s(self) -> float:
@@ -185,6 +187,7 @@ class Night:
             "log": self.log,
             "profile": self.profile,
             "source_floor_s": {k: round(v, 3) for k, v in self.source_floor.items()},
+            "sync_scale": self.sync_scale,
         }
 
 

@@ -1,16 +1,16 @@
 """The Moodle simulator of a benchmark: a child process serving HTTP, with the measured cost
 model (moodlesim's defaults), its state and the external enrolment table in the workspace.
 
-`python -m bench.simulator FOLDER [--workers W] [--sync-scale X]` is the child itself: it is
-moodlesim's own server, with one addition for long size series: `--sync-scale` multiplies the
-cost of Moodle's enrol_database sync only (which no figure of jonction includes).
+`python -m bench.simulator FOLDER [--workers W]` is the child itself: moodlesim's own server.
+The time Moodle's enrol_database sync takes (which no figure of jonction includes) is set
+night by night (`Simulator.set_sync_scale`): a first sync at 30,000 students would wait an
+hour at its measured cost.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import json
 import subprocess
 import sys
@@ -66,6 +66,16 @@ class Simulator:
         )
         response.raise_for_status()
 
+    def set_sync_scale(self, scale: float) -> None:
+        """The sync takes `scale` times its measured cost from now on (0: no wait beyond the
+        simulator's own work)."""
+        response = httpx.post(
+            f"{self.base_url}/admin/settings",
+            data={"wstoken": self.token, "sync_scale": str(scale)},
+            timeout=60,
+        )
+        response.raise_for_status()
+
 
 def _wait_until_up(simulator: Simulator, deadline_s: float = 60.0) -> None:
     stop = time.monotonic() + deadline_s
@@ -90,8 +100,6 @@ def running(folder: Path, workers: int = 6, sync_scale: float = 1.0) -> Iterator
         str(folder),
         "--workers",
         str(workers),
-        "--sync-scale",
-        str(sync_scale),
     ]
     log = (folder / "simulator.log").open("a")
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True)
@@ -104,6 +112,7 @@ def running(folder: Path, workers: int = 6, sync_scale: float = 1.0) -> Iterator
             )
         simulator = Simulator(json.loads(line)["url"], workers)
         _wait_until_up(simulator)
+        simulator.set_sync_scale(sync_scale)
         yield simulator
     finally:
         process.terminate()
@@ -115,7 +124,7 @@ def running(folder: Path, workers: int = 6, sync_scale: float = 1.0) -> Iterator
         log.close()
 
 
-def serve(folder: Path, workers: int, sync_scale: float) -> None:
+def serve(folder: Path, workers: int) -> None:
     """The child process: moodlesim's server on a free port, announcing its URL."""
     from moodlesim.cli import make_config
     from moodlesim.server import serve as serve_simulator
@@ -128,16 +137,6 @@ def serve(folder: Path, workers: int, sync_scale: float) -> None:
         enrol_settings=ENROL_SETTINGS,
         sync_process=True,  # a real Moodle's sync does not share the workers' processors
     )
-    if sync_scale != 1.0:
-        cost = config.cost
-        cost = dataclasses.replace(
-            cost,
-            sync_base_ms=cost.sync_base_ms * sync_scale,
-            sync_row_ms=cost.sync_row_ms * sync_scale,
-            sync_enrol_ms=cost.sync_enrol_ms * sync_scale,
-            sync_change_ms=cost.sync_change_ms * sync_scale,
-        )
-        config = dataclasses.replace(config, cost=cost)
     serve_simulator(config, "127.0.0.1", 0, announce=True)
 
 
@@ -145,9 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="The benchmark's Moodle simulator (child).")
     parser.add_argument("folder", type=Path)
     parser.add_argument("--workers", type=int, default=6)
-    parser.add_argument("--sync-scale", type=float, default=1.0)
     args = parser.parse_args(argv)
-    serve(args.folder, args.workers, args.sync_scale)
+    serve(args.folder, args.workers)
     return 0
 
 

@@ -125,7 +125,21 @@ async def _settings(request: Request) -> Response:
             simulator.faults.rate = rate
     except ValueError:
         return JSONResponse({"error": "fault_rate must be a number from 0 to 1"}, status_code=400)
-    return JSONResponse({"debug": simulator.debug, "fault_rate": simulator.faults.rate})
+    try:
+        if "sync_scale" in form:
+            scale = float(form["sync_scale"])
+            if not scale >= 0.0:
+                raise ValueError
+            simulator.sync_scale = scale
+    except ValueError:
+        return JSONResponse({"error": "sync_scale must be a number, 0 or more"}, status_code=400)
+    return JSONResponse(
+        {
+            "debug": simulator.debug,
+            "fault_rate": simulator.faults.rate,
+            "sync_scale": simulator.sync_scale,
+        }
+    )
 
 
 async def _enrol_database_sync(request: Request) -> Response:

@@ -46,6 +46,11 @@ def test_three_nights_of_a_tiny_university(tmp_path: Path) -> None:
         assert night["lower_bound"]["seconds"] >= 0
         assert night["per_item"]["method"] == "unavailable"
     assert result["university"]["figures"]["students"] == 100
+    # The first sync skips its wait (--sync-scale 0); the later ones take their measured time.
+    scales = {name: night["batched"]["sync_scale"] for name, night in result["nights"].items()}
+    assert scales == {"first": 0.0, "changed": 1.0, "quiet": 1.0}
+    changed = result["nights"]["changed"]["batched"]
+    assert changed["sync_s"] * 1000 >= changed["simulator"]["enrol_database_sync"]["cost_ms"] > 0
     assert {t["target"] for t in result["targets"]} >= {"no-change night: zero write calls"}
     table = data.with_suffix(".md").read_text()
     assert "| jonction's time (sync excluded) |" in table

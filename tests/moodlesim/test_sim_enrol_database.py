@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
+from moodlesim import CostModel
+
 from .sim_support import TOKEN, SimClient
 
 SETTINGS = {
@@ -216,8 +218,6 @@ def test_manual_and_database_enrolments_coexist(
 def test_cost_follows_the_measured_model(
     make_sim: Callable[..., SimClient], external: ExternalTable
 ) -> None:
-    from moodlesim import CostModel
-
     sim = make_site(make_sim, external.url)
     sim.simulator.enrol_sync.cost = CostModel(latency_ms=0, scale=0.001)  # type: ignore[union-attr]
     external.set([("CA", "ann", "student"), ("CA", "bob", "student")])
@@ -352,3 +352,19 @@ def test_the_sync_in_a_process_of_its_own(
         connection.execute(text("DROP TABLE enrolments"))
     assert sim.admin("enrol_database_sync").status_code == 500
     assert state(sim, 3) == {"ann": ["student"]}
+
+
+def test_the_sync_takes_a_share_of_its_cost(
+    make_sim: Callable[..., SimClient], external: ExternalTable
+) -> None:
+    # A benchmark skips a first sync's hour (0) and waits the later ones out (1).
+    sim = make_site(make_sim, external.url)
+    # The sync at its measured cost (the test simulator's costs are all zero).
+    sim.simulator.enrol_sync.cost = CostModel(latency_ms=0)  # type: ignore[union-attr]
+    external.set([("CA", "ann", "student"), ("CA", "bob", "student")])
+    assert sim.admin("settings", sync_scale="-1").status_code == 400
+    assert sim.admin("settings", sync_scale="0.01").json()["sync_scale"] == 0.01
+    summary = sync(sim)
+    full = CostModel(latency_ms=0).sync(2, 2, 0)
+    assert summary["cost_ms"] == pytest.approx(full * 0.01)
+    assert summary["seconds"] == pytest.approx(full * 0.01 / 1000, abs=0.001)
