@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import ClassVar
 
+from ..domain.group_enrolment import Pending
 from ..domain.group_groupings import (
     grouping_records_after,
     groupings_to_read,
@@ -30,6 +31,7 @@ from ..domain.group_plan import (
     Resolved,
     account_owners,
     determine_actions,
+    pending_enrolments,
     resolve_members,
 )
 from ..domain.group_records import records_after
@@ -72,6 +74,7 @@ class Prepared:
     cod_ind_of: dict[int, int]
     full_check: bool
     stats: dict[str, int]  # what was read
+    pending: Pending  # the students to join groups whose enrolment is to be known
     calls_from: int  # the Moodle client's count of calls when it began: its calls are the step's
     seconds: float
     ahead: bool  # by the run, before the step started
@@ -137,6 +140,7 @@ class GroupsStep(Step):
             full=full_check,
             unenrolled=unenrolled,
         )
+        pending = await asyncio.to_thread(pending_enrolments, desired, resolved, known)
         # Sent ahead only while Moodle still syncs: after, they go with the rest of the plan.
         if during_sync and ctx.writes_ahead and not ctx.has_reached(ENROLMENTS, SYNCED):
             self._removing = await remove_ahead(
@@ -158,6 +162,7 @@ class GroupsStep(Step):
             cod_ind_of,
             full_check,
             stats,
+            pending,
             calls_from,
             time.monotonic() - started,
             ahead,
@@ -178,7 +183,7 @@ class GroupsStep(Step):
             desired, known, resolved = prepared.desired, prepared.known, prepared.resolved
             self._full_check = prepared.full_check
             reads = prepared.stats | await read_enrolments(
-                MoodleGroups(client), known, desired, resolved, synced_loader(ctx, known)
+                MoodleGroups(client), known, prepared.pending, synced_loader(ctx, known)
             )
             plan, planning = determine_actions(
                 desired,

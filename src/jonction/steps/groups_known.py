@@ -27,12 +27,11 @@ from typing import Any
 from ..config import Settings
 from ..domain.accounts import USER
 from ..domain.cohorts import accounts_by_student_number
-from ..domain.group_enrolment import choose_reads, course_reads_for
+from ..domain.group_enrolment import Pending, choose_reads, course_reads_for
 from ..domain.group_plan import (
     Resolved,
     adopted_to_read,
     courses_to_read,
-    pending_enrolments,
 )
 from ..domain.group_reads import member_reads
 from ..domain.group_state import Account, GroupingRecord, GroupRecord, KnownGroups
@@ -162,14 +161,12 @@ async def read_groups(
 async def read_enrolments(
     moodle: MoodleGroups,
     known: KnownGroups,
-    desired: DesiredGroups,
-    resolved: Resolved,
+    pending: Pending,
     synced: SyncedLoader | None = None,
 ) -> dict[str, int]:
-    """Fills `known` with whether the students to join groups are enrolled in their courses:
-    from the enrolment sync's own account (`synced`) where it tells, else read from Moodle.
-    Once the sync has run, after `read_groups`."""
-    pending = pending_enrolments(desired, resolved, known)
+    """Fills `known` with whether the students to join groups are enrolled in their courses
+    (`pending`: `pending_enrolments` of what `read_groups` read): from the enrolment sync's own
+    account (`synced`) where it tells, else read from Moodle. Once the sync has run."""
     if synced is not None and pending.users_of:
         known.synced = synced(pending.users_of)
         for course_id, users in known.synced.items():
