@@ -19,7 +19,7 @@ from jonction.domain.group_plan import (
     resolve_members,
 )
 from jonction.domain.group_reads import member_reads
-from jonction.domain.group_records import records_after
+from jonction.domain.group_records import groups_named, records_after
 from jonction.domain.group_state import Account, GroupRecord, KnownGroups, MoodleGroup
 from jonction.domain.groups import GROUP, MEMBER, DesiredGroups
 from jonction.domain.plan import Action, Operation, Plan
@@ -188,8 +188,17 @@ def run_night(
     )
     plan.notices[:0] = notices
     if apply:
-        applied = world.apply(plan)
+        applied = list(world.apply(plan))
         records, forget = records_after(planning, resolved, known.records, applied)
+        # The step makes the records of the groups no operation names while Moodle works,
+        # the others after: together, the same records.
+        untouched = planning.placements.keys() - groups_named(plan.operations)
+        early, _ = records_after(planning, resolved, known.records, (), only=untouched)
+        later, later_forget = records_after(
+            planning, resolved, known.records, applied, skip=untouched
+        )
+        assert sorted(early + later, key=str) == sorted(records, key=str)
+        assert later_forget == forget
         for record in records:
             world.records[record.key] = record
         for key in forget:

@@ -8,7 +8,7 @@ removes (a member added by hand is not jonction's, see `[groups] hand_members`).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 
 from .group_plan import GroupsPlanning, Placement, Resolved
 from .group_state import GroupRecord, same_name
@@ -73,25 +73,46 @@ def _placed_record(
     )
 
 
+def groups_named(operations: Iterable[Operation]) -> set[str]:
+    """The keys of the groups the operations act on: the others' records do not depend on
+    what Moodle answers (`records_after` of `only` them may come first)."""
+    keys: set[str] = set()
+    for op in operations:
+        keys.update((op.key, op.scope))
+        for side in (op.before, op.after):
+            group = (side or {}).get("group")
+            if group is not None:
+                keys.add(str(group))
+    return keys
+
+
 def records_after(
     planning: GroupsPlanning,
     resolved: Resolved,
     previous: Mapping[str, GroupRecord],
     applied: Iterable[tuple[Operation, int | None]],
+    *,
+    only: Set[str] | None = None,
+    skip: Set[str] = frozenset(),
 ) -> tuple[list[GroupRecord], list[str]]:
     """The records to write (only those that changed) and the keys to forget, given the
-    operations Moodle accepted (with the id a creation returned)."""
+    operations Moodle accepted (with the id a creation returned). `only`: the records of
+    these placed groups alone, none of the vanished; `skip`: all but these."""
     done = _Applied(applied)
     records: list[GroupRecord] = []
     forget: list[str] = []
-    for key, place in sorted(planning.placements.items()):
+    placements = planning.placements
+    keys = sorted(only if only is not None else placements.keys() - skip)
+    for key in keys:
+        place = placements[key]
         group_id = place.group_id or done.created.get(key)
         if group_id is None:
             if key in previous:
                 forget.append(key)  # gone from Moodle and not created again yet
             continue
         records.append(_placed_record(place, group_id, done, frozenset(resolved.get(key, {}))))
-    for key, record in sorted(planning.vanished.items()):
+    vanished = planning.vanished if only is None else {}
+    for key, record in sorted(vanished.items()):
         records.append(
             GroupRecord(
                 key=record.key,
@@ -108,7 +129,8 @@ def records_after(
                 vanished_since=record.vanished_since or planning.today,
             )
         )
-    forget.extend(planning.gone)
+    if only is None:
+        forget.extend(planning.gone)
     # Field by field (members as sets): no list of members is sorted for a record unchanged.
     changed = [record for record in records if previous.get(record.key) != record]
     return changed, sorted(set(forget))

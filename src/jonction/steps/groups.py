@@ -34,7 +34,7 @@ from ..domain.group_plan import (
     pending_enrolments,
     resolve_members,
 )
-from ..domain.group_records import records_after
+from ..domain.group_records import groups_named, records_after
 from ..domain.group_state import KnownGroups
 from ..domain.groups import GROUP, GROUPING, DesiredGroups, desired_groups
 from ..domain.plan import Notice, Operation, Plan
@@ -225,6 +225,18 @@ class GroupsStep(Step):
         rest = dataclasses.replace(
             plan, operations=[op for op in plan.operations if id(op) not in done]
         )
+        # The records of the groups no operation acts on are made while Moodle works.
+        untouched = self._planning.placements.keys() - groups_named(plan.operations)
+        settled = asyncio.create_task(
+            asyncio.to_thread(
+                records_after,
+                self._planning,
+                self._resolved,
+                self._known.records,
+                (),
+                only=untouched,
+            )
+        )
         try:
             with ctx.progress("groups and members", len(rest.operations)) as task:
                 placements = self._planning.placements
@@ -240,14 +252,16 @@ class GroupsStep(Step):
                 outcomes = [*ahead, *later]
         finally:
             client.stats.tally_into(ctx.calls, mark)
+            records, _ = await settled
 
         # Read twice, never held: a first night applies a million operations.
         def applied() -> Iterator[tuple[Operation, int | None]]:
             return ((o.operation, o.moodle_id) for o in outcomes if o.outcome == "applied")
 
-        records, forget = records_after(
-            self._planning, self._resolved, self._known.records, applied()
+        touched, forget = records_after(
+            self._planning, self._resolved, self._known.records, applied(), skip=untouched
         )
+        records.extend(touched)
         ctx.journal.save_managed(
             GROUP, ((r.key, r.moodle_id, r.to_data()) for r in records), ctx.run_id
         )
