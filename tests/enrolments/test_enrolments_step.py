@@ -14,6 +14,7 @@ from jonction.cli import app
 from jonction.config import Settings
 from jonction.db import make_engine
 from jonction.domain.enrolments import RowKey
+from jonction.journal.reading import run_operations
 from jonction.journal.store import Journal
 
 from .ade_server import AdeServer, serving
@@ -219,15 +220,36 @@ def test_a_run_stopped_before_the_sync_leaves_it_to_the_next_one(
 
     working = enrolments.trigger_sync
     monkeypatch.setattr(enrolments, "trigger_sync", crash)
-    (first,) = run(world).steps
+    report = run(world)
+    (first,) = report.steps
     assert first.status == "failed" and "went down" in first.error
     assert len(rows(world)) == 94  # the table was written before the sync
+    # and journaled while the sync was awaited: each row once, in order.
+    assert report.run_id is not None
+    journal = Journal(make_engine(world.state.url))
+    written = list(run_operations(journal, report.run_id, "enrolments"))
+    assert [op["seq"] for op in written] == list(range(94))
+    assert {op["outcome"] for op in written} == {"applied"}
     monkeypatch.setattr(enrolments, "trigger_sync", working)
     (second,) = run(world).steps
     assert second.status == "succeeded", second.error
     assert second.result is not None
     [sync] = second.result.outcomes
     assert (sync.operation.kind, sync.outcome) == ("enrolment_sync", "applied")
+    assert second.result.journaled == 0
     assert sync.operation.reason == "the last sync failed"
     (third,) = run(world).steps
     assert third.result is not None and third.result.outcomes == []  # nothing left to sync
+
+
+def test_the_rows_are_journaled_while_moodle_syncs_then_the_sync(world: Settings) -> None:
+    world.enrol_database.sync_command = "true"
+    report = run(world)
+    (step,) = report.steps
+    assert step.status == "succeeded", step.error
+    assert step.result is not None and step.result.journaled == 94
+    assert report.run_id is not None
+    journal = Journal(make_engine(world.state.url))
+    written = list(run_operations(journal, report.run_id, "enrolments"))
+    assert [op["seq"] for op in written] == list(range(95))
+    assert [op["kind"] for op in written][-1] == "enrolment_sync"

@@ -170,6 +170,8 @@ class ApplyResult:
     outcomes: list[Outcome] = field(default_factory=list)
     # Figures to print and journal beside the outcomes (rows written, sync summary…).
     stats: dict[str, Any] = field(default_factory=dict)
+    # How many of the first outcomes the step journaled itself (while it waited for Moodle).
+    journaled: int = 0
 
 
 class Step(ABC):

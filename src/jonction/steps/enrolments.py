@@ -9,6 +9,7 @@ trigger the sync when something Moodle reads has changed.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping, Sequence
@@ -319,15 +320,23 @@ class EnrolmentsStep(Step):
         )
         visible = done[Action.ADD] + done[Action.REMOVE]
         pending = bool(ctx.journal.flag(SYNC_PENDING_FLAG))
+        journaled = 0
         if visible or pending or settings.enrol_database.sync_when_unchanged:
             if len(outcomes) <= PREPARE_BESIDE_SYNC_ROWS:
                 # Moodle works now; the steps that prepare beside it may start.
                 ctx.reached(SYNCING)
+            syncing = asyncio.create_task(self._sync(ctx, stats, visible, pending))
             try:
-                outcomes.append(await self._sync(ctx, stats, visible, pending))
+                # The rows' outcomes are journaled while Moodle syncs, not after.
+                if ctx.step_run_id is not None:
+                    await asyncio.to_thread(ctx.journal.record_outcomes, ctx.step_run_id, outcomes)
+                    journaled = len(outcomes)
             finally:
-                ctx.reached(SYNCED)
-        return ApplyResult(outcomes, stats)
+                try:
+                    outcomes.append(await syncing)
+                finally:
+                    ctx.reached(SYNCED)
+        return ApplyResult(outcomes, stats, journaled)
 
     async def _sync(
         self, ctx: StepContext, stats: dict[str, Any], visible: int, pending: bool

@@ -403,7 +403,8 @@ async def _one(
     report.calls = dict(context.calls.by_function)
     if step_run_id is not None:
         outcomes = report.result.outcomes if report.result else await step.done_ahead()
-        journal.record_outcomes(step_run_id, outcomes)
+        journaled = report.result.journaled if report.result else 0
+        journal.record_outcomes(step_run_id, outcomes[journaled:], start=journaled)
         if report.plan is not None:
             journal.record_notices(step_run_id, report.plan.notices)
         journal.finish_step(
