@@ -295,6 +295,10 @@ def test_plain_removals_are_sent_while_moodle_syncs_the_enrolments(
     assert early == len(removals) > 0
     assert removed_while[0] is True
     assert {o.outcome for o in removals} == {"applied"}
+    # Their calls are the step's, with those of the moves' leaving halves.
+    moves = [o for o in groups.result.outcomes if o.operation.action is Action.MOVE]
+    deleted = groups.calls["core_group_delete_group_members"]["items"]
+    assert deleted == len(removals) + len(moves)
     # Each operation of the plan has one outcome.
     outcomes = Counter(id(o.operation) for o in groups.result.outcomes)
     assert outcomes == Counter(id(op) for op in groups.plan.operations)

@@ -103,6 +103,7 @@ class GroupsStep(Step):
         self._prepared: Prepared | None = None
         self._removing: RemovingAhead | None = None
         self._applied_ahead: set[int] = set()
+        self._tallied: int | None = None  # the client's count of calls when the plan tallied
 
     async def prepare(self, ctx: StepContext) -> None:
         self._prepared = await self._prepare(ctx, ahead=True)
@@ -204,6 +205,7 @@ class GroupsStep(Step):
                 plan.operations.extend(operations)
         finally:
             client.stats.tally_into(ctx.calls, mark)
+            self._tallied = client.stats.calls
         # What only the plan needed (enrolments, a million pairs on a first night).
         known.synced, known.enrolled, known.user_courses = {}, {}, {}
         plan.notices[:0] = [*desired.notices, *prepared.notices]
@@ -219,7 +221,8 @@ class GroupsStep(Step):
 
     async def apply(self, ctx: StepContext, plan: Plan) -> ApplyResult:
         client = await moodle_client(ctx)
-        mark = client.stats.calls
+        # From the plan's tally on: the removals sent ahead may have been answered since.
+        mark = self._tallied if self._tallied is not None else client.stats.calls
         # The removals sent during the sync are on their way: the rest of the plan goes now.
         done = self._applied_ahead
         rest = dataclasses.replace(
