@@ -46,11 +46,15 @@ class RemovingAhead:
         self._task = asyncio.create_task(self._send(list(removals)), name="groups ahead")
 
     async def _send(self, removals: list[Operation]) -> list[Outcome]:
+        outcomes = self._applier.outcomes
         try:
             await self._applier.remove(removals)
-        except Exception as exc:  # what was answered is kept; the step's plan redoes the rest
-            log.warning("removals sent ahead stopped", error=f"{type(exc).__name__}: {exc}")
-        return list(self._applier.outcomes)
+        except Exception as exc:  # what was answered is kept; the others failed, for tonight
+            error = f"{type(exc).__name__}: {exc}"
+            log.warning("removals sent ahead stopped", error=error)
+            answered = {id(outcome.operation) for outcome in outcomes}
+            outcomes += [Outcome(op, "failed", error) for op in removals if id(op) not in answered]
+        return list(outcomes)
 
     async def outcomes(self) -> list[Outcome]:
         return await self._task
