@@ -89,11 +89,12 @@ def run_way(
                 university.install("base", workspace)
             elif name == "changed":
                 university.install("evolved", workspace)
-            moodle.set_sync_scale(options.sync_scale_of(name))
+            scale = options.sync_scale_of(name)
+            moodle.set_sync_scale(scale)
             night = run_night(
                 name, way, university.students, workspace, config_path, state_url, moodle, profile
             )
-            night.sync_scale = options.sync_scale_of(name)
+            night.sync_scale = scale
             nights[name] = night
             say(
                 f"  {university.students:,} students, {way}, {name} night: "

@@ -229,7 +229,11 @@ class Simulator:
             summary: dict[str, Any]
             writes: SyncWrites | None
             if self.config.sync_process:
-                job = SyncJob.of(self.config.db_url, sync.url, sync.settings_given, sync.cost)
+                config = self.config
+                assert config.enrol_db_url is not None  # else there is no sync
+                job = SyncJob.of(
+                    config.db_url, config.enrol_db_url, config.enrol_settings, sync.cost
+                )
                 decided = self._sync_executor.submit(decide_apart, job)
             else:
                 decided = self._sync_executor.submit(sync.decide, self.engine)

@@ -70,6 +70,37 @@ def outcomes(step: StepReport) -> dict[str, int]:
     return counts
 
 
+def sync_held_for(monkeypatch: pytest.MonkeyPatch, method: str) -> list[bool]:
+    """Holds Moodle's sync (at most 10 s) until `MoodleGroups.<method>` has answered a call
+    with something in it; returns, for each such call, whether it was answered while the sync
+    ran. A step that made those calls only after the sync would be seen making them late."""
+    syncing = False
+    answered: list[bool] = []
+    original, trigger = getattr(MoodleGroups, method), enrolments_step.trigger_sync
+
+    async def noted(self: MoodleGroups, items: Sequence[Any]) -> Any:
+        result = await original(self, items)
+        if items:
+            answered.append(syncing)
+        return result
+
+    async def held(*args: Any) -> Any:
+        nonlocal syncing
+        syncing = True
+        for _ in range(200):
+            if answered:
+                break
+            await asyncio.sleep(0.05)
+        try:
+            return await trigger(*args)
+        finally:
+            syncing = False
+
+    monkeypatch.setattr(MoodleGroups, method, noted)
+    monkeypatch.setattr(enrolments_step, "trigger_sync", held)
+    return answered
+
+
 def test_the_sync_is_trusted_and_new_courses_are_not_read(
     university: tuple[Settings, RunningSimulator, str],
 ) -> None:
@@ -210,35 +241,11 @@ def test_the_groups_are_read_while_moodle_syncs_the_enrolments(
     university: tuple[Settings, RunningSimulator, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The members of the groups do not depend on the enrolments: they are read while Moodle's
-    # sync runs, which the night waits for anyway. The sync is held here until they are read
-    # (at most 10 s): a step that read them only after the sync would be seen reading late.
+    # sync runs, which the night waits for anyway.
     settings, _, _ = university
     settings.enrol_database.sync_when_unchanged = True
     night(settings)
-    syncing = False
-    read_while: list[bool] = []
-    members, trigger = MoodleGroups.members, enrolments_step.trigger_sync
-
-    async def noted(self: MoodleGroups, group_ids: Sequence[int]) -> Any:
-        found = await members(self, group_ids)
-        if group_ids:
-            read_while.append(syncing)
-        return found
-
-    async def held(*args: Any) -> Any:
-        nonlocal syncing
-        syncing = True
-        for _ in range(200):
-            if read_while:
-                break
-            await asyncio.sleep(0.05)
-        try:
-            return await trigger(*args)
-        finally:
-            syncing = False
-
-    monkeypatch.setattr(MoodleGroups, "members", noted)
-    monkeypatch.setattr(enrolments_step, "trigger_sync", held)
+    read_while = sync_held_for(monkeypatch, "members")
     # A week later: the full check reads every managed group's members.
     week = datetime.now(UTC) + timedelta(days=settings.groups.full_check_days)
     report: RunReport = asyncio.run(run_steps(settings, STEPS, now=week))
@@ -256,34 +263,12 @@ def test_the_groups_are_read_while_moodle_syncs_the_enrolments(
 def test_plain_removals_are_sent_while_moodle_syncs_the_enrolments(
     university: tuple[Settings, RunningSimulator, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A removal needs no enrolment: the plan's plain removals go during the sync (held here
-    # until they are sent, at most 10 s); the leaving half of a move waits for its joining half.
+    # A removal needs no enrolment: the plan's plain removals go during the sync; the leaving
+    # half of a move waits for its joining half.
     settings, _, moodle_db = university
     night(settings)
     evolve(settings.apogee.url, seed=2)
-    syncing = False
-    removed_while: list[bool] = []
-    remove, trigger = MoodleGroups.remove_members, enrolments_step.trigger_sync
-
-    async def noted(self: MoodleGroups, items: Sequence[tuple[str, int, int]]) -> Any:
-        if items:
-            removed_while.append(syncing)
-        return await remove(self, items)
-
-    async def held(*args: Any) -> Any:
-        nonlocal syncing
-        syncing = True
-        for _ in range(200):
-            if removed_while:
-                break
-            await asyncio.sleep(0.05)
-        try:
-            return await trigger(*args)
-        finally:
-            syncing = False
-
-    monkeypatch.setattr(MoodleGroups, "remove_members", noted)
-    monkeypatch.setattr(enrolments_step, "trigger_sync", held)
+    removed_while = sync_held_for(monkeypatch, "remove_members")
     groups = night(settings)["groups"]
     assert groups.plan is not None and groups.result is not None
     early = groups.plan.stats["group_members_removed_during_sync"]

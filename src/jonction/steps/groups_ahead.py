@@ -81,7 +81,7 @@ async def remove_ahead(
     *,
     today: str,
     cod_ind_of: dict[int, int],
-    syncing: Callable[[], bool] = lambda: True,
+    syncing: Callable[[], bool],
 ) -> RemovingAhead | None:
     """Starts sending the plan's plain removals; None when the plan does not pass the
     guards, has none, or when Moodle's sync was over by the time it was made (`syncing`):

@@ -37,24 +37,16 @@ __all__ = [
 
 
 class EnrolDatabaseSync:
-    """The configured plugin: its external database and settings, and the cost of a sync."""
+    """The configured plugin: its external database and settings, and the cost of a sync.
+    A sync `decide`s, then `write`s (the simulator runs them apart)."""
 
     def __init__(self, url: str, settings: Mapping[str, str], cost: CostModel) -> None:
-        self.url = url
-        self.settings_given = dict(settings)
         self.settings = EnrolDatabaseSettings.from_settings(settings)
         self.external = make_engine(url)
         self.cost = cost
 
     def close(self) -> None:
         self.external.dispose()
-
-    def run(self, engine: Engine, sequences: Sequences) -> dict[str, Any]:
-        """A whole sync: `decide`, then `write` (the simulator runs them apart)."""
-        summary, writes = self.decide(engine)
-        if writes is not None:
-            self.write(engine, sequences, writes)
-        return summary
 
     def decide(self, engine: Engine) -> tuple[dict[str, Any], SyncWrites | None]:
         """Reads the table and Moodle's enrolments (one snapshot, no write) and decides: the

@@ -22,9 +22,9 @@ _LOG_LIMIT = 1000
 
 
 @dataclass(frozen=True, slots=True)
-class NewInstance:
-    """A `database` enrolment instance the sync adds; its id is taken when it is written,
-    and until then `id` is a stand-in (negative) in the rows that name it."""
+class Instance:
+    """A `database` enrolment instance as the sync writes to it. One the sync adds takes its
+    id when it is written: until then `id` is a stand-in (negative) in the rows that name it."""
 
     id: int
     courseid: int
@@ -37,7 +37,7 @@ class SyncWrites:
     """What a sync decided to write, in plain values (sent back from a process of its own)."""
 
     now: int
-    instances: list[NewInstance] = field(default_factory=list)
+    instances: list[Instance] = field(default_factory=list)
     unassigned: list[dict[str, Any]] = field(default_factory=list)
     unenrolled: list[tuple[int, int, str, int]] = field(default_factory=list)
     enrolments: list[dict[str, Any]] = field(default_factory=list)
@@ -183,13 +183,13 @@ class SyncRun:
                 prevent_full_unenrol,
             )
 
-    def add_instance(self, course_id: int) -> NewInstance:
+    def add_instance(self, course_id: int) -> Instance:
         en = schema.enrol
         highest = self.conn.execute(
             select(en.c.sortorder).where(en.c.courseid == course_id).order_by(en.c.sortorder.desc())
         ).scalar()
         instances = self.writes.instances
-        instance = NewInstance(
+        instance = Instance(
             -(len(instances) + 1), course_id, (highest if highest is not None else -1) + 1
         )
         instances.append(instance)
@@ -411,7 +411,7 @@ def write(conn: Connection, call: Call, writes: SyncWrites) -> None:
             query = query.where(ra.c.roleid == row["roleid"])
         conn.execute(query)
     for instance_id, course_id, enrol, user_id in writes.unenrolled:
-        unenrol(conn, NewInstance(instance_id, course_id, 0, enrol), user_id)
+        unenrol(conn, Instance(instance_id, course_id, 0, enrol), user_id)
     if writes.enrolments:
         for row in writes.enrolments:
             row["enrolid"] = ids.get(row["enrolid"], row["enrolid"])
