@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .machine import describe
 from .night import NIGHT_TITLES, NIGHTS, is_web_service
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -210,12 +211,10 @@ def markdown(result: Mapping[str, Any]) -> str:
     if result.get("kind") == "scaling":
         return scaling_markdown(result)
     names = _nights(result)
-    machine = result["machine"]
     lines = [
         f"# Benchmark at {result['students']:,} students",
         "",
-        f"{result['when']} · {machine['cpus']} cores · Python {machine['python']} · "
-        f"`{result['command']}`",
+        f"{result['when']} · {describe(result['machine'])} · `{result['command']}`",
         "",
         f"University: seed {result['seed']}, year {result['university']['year']}, "
         + ", ".join(
@@ -311,12 +310,11 @@ def markdown(result: Mapping[str, Any]) -> str:
 
 
 def scaling_markdown(result: Mapping[str, Any]) -> str:
-    machine = result["machine"]
     sizes = result["sizes"]
     lines = [
         "# Scaling of the nights",
         "",
-        f"{result['when']} · {machine['cpus']} cores · `{result['command']}`",
+        f"{result['when']} · {describe(result['machine'])} · `{result['command']}`",
         "",
     ]
     header = ["night", *(f"{size:,} students" for size in sizes), "exponent"]

@@ -18,6 +18,7 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
+from .machine import python_speed_ms
 from .night import Night, run_night
 from .profile import summarise
 from .settings import sections, simulator_folder, write
@@ -106,6 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.profile,
         )
     show(night, args.timeline)
+    # Replays compare only on an equally fast machine: the figure says whether it still is.
+    print(f"reference workload: {python_speed_ms():,.0f} ms (bench/machine.py)")
     if args.night == "prepare":
         shutil.rmtree(first, ignore_errors=True)
         shutil.copytree(work, first)

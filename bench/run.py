@@ -19,8 +19,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import math
-import os
-import platform
 import shutil
 import sys
 from collections.abc import Sequence
@@ -33,6 +31,7 @@ from jonction.steps import registry
 
 from . import output, targets
 from .lower_bound import CostFigures, lower_bound
+from .machine import machine, python_speed_ms
 from .night import NIGHTS, Night, run_night
 from .per_item import MODES, PerItemFigure, extrapolated, measured
 from .profile import summarise
@@ -111,14 +110,6 @@ def sample_size(students: int) -> int:
     return max(SAMPLE_MINIMUM, round(students / 100))
 
 
-def machine() -> dict[str, Any]:
-    return {
-        "cpus": os.cpu_count(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-    }
-
-
 def steps_available() -> dict[str, list[str]]:
     registered = list(registry.all_steps())
     return {
@@ -130,6 +121,7 @@ def steps_available() -> dict[str, list[str]]:
 def nights_benchmark(
     students: int, per_item_mode: str, sample: int | None, options: Options, command: str
 ) -> dict[str, Any]:
+    speed_before = python_speed_ms()
     say(f"university of {students:,} students (seed {options.seed})…")
     university = prepare(students, options.seed, root=options.cache)
     say(f"  {'cached' if university.cached else 'generated'} in {university.folder}")
@@ -183,7 +175,7 @@ def nights_benchmark(
     result: dict[str, Any] = {
         "kind": "nights",
         "when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": machine(),
+        "machine": machine(speed_before),
         "command": command,
         "students": students,
         "seed": options.seed,
@@ -287,6 +279,7 @@ def scaling_benchmark(sizes: list[int], options: Options, command: str) -> dict[
     runs: dict[str, dict[str, dict[str, Any]]] = {}
     universities: dict[str, dict[str, Any]] = {}
     notes: list[str] = []
+    speed_before = python_speed_ms()
     for size in sizes:
         say(f"university of {size:,} students (seed {options.seed})…")
         try:
@@ -329,7 +322,7 @@ def scaling_benchmark(sizes: list[int], options: Options, command: str) -> dict[
     result: dict[str, Any] = {
         "kind": "scaling",
         "when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": machine(),
+        "machine": machine(speed_before),
         "command": command,
         "sizes": sizes,
         "steps": steps_available(),

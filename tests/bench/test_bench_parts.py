@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from bench.lower_bound import CostFigures, lower_bound
+from bench.machine import describe, python_speed_ms
 from bench.night import Night, StepFigures, run_child, step_peaks
 from bench.output import overrun_text
 from bench.per_item import extrapolated, measured
@@ -266,3 +267,11 @@ def test_the_timeline_shows_steps_and_their_calls_from_the_nights_start() -> Non
         "       3.00 →    3.50  core_group_get_group_members (2 calls, 40 items)",
         "       4.00 →    7.00  core_group_add_group_members (3 calls, 90 items)",
     ]
+
+
+def test_the_machine_line_gives_the_reference_workload_when_a_result_has_it() -> None:
+    older = {"cpus": 2, "platform": "Linux", "python": "3.11.7"}
+    assert describe(older) == "2 cores · Python 3.11.7"
+    timed = {**older, "python_speed_ms": {"before": 175.4, "after": 181.2}}
+    assert describe(timed).endswith("reference workload 175 ms before the nights, 181 ms after")
+    assert python_speed_ms(rounds=1) > 0

@@ -52,6 +52,9 @@ def test_three_nights_of_a_tiny_university(tmp_path: Path) -> None:
     changed = result["nights"]["changed"]["batched"]
     assert changed["sync_s"] * 1000 >= changed["simulator"]["enrol_database_sync"]["cost_ms"] > 0
     assert {t["target"] for t in result["targets"]} >= {"no-change night: zero write calls"}
+    speed = result["machine"]["python_speed_ms"]
+    assert speed["before"] > 0 and speed["after"] > 0
     table = data.with_suffix(".md").read_text()
     assert "| jonction's time (sync excluded) |" in table
+    assert f"reference workload {speed['before']:,.0f} ms before the nights" in table
     assert not list(results.glob("*.png"))
